@@ -1,0 +1,6 @@
+//! iamwatch: the engine behind the iamwatch handlers and CLI.
+//!
+//! Cloud audit events in, alerts out. This crate holds all of the logic; the Lambda and Code
+//! Engine handlers and the `iamwatch` command are thin shells around it.
+
+pub mod pattern;
