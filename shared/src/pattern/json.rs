@@ -20,7 +20,10 @@ pub(crate) struct Check {
 #[derive(Debug, Clone)]
 enum Test {
     /// `op` against any of `literals`: several only where `||` joined `=` tests on one selector.
-    Compare { op: Op, literals: Box<[Literal]> },
+    Compare {
+        op: Op,
+        literals: Box<[Literal]>,
+    },
     IsNull,
     IsTrue,
     IsFalse,
@@ -42,7 +45,9 @@ impl JsonMatcher {
         {
             return Err(PatternError::new(
                 c.selector.span.start,
-                format!("a filter pattern may use at most {MAX_WILDCARD_SELECTORS} wildcard selectors"),
+                format!(
+                    "a filter pattern may use at most {MAX_WILDCARD_SELECTORS} wildcard selectors"
+                ),
             ));
         }
         let mut regexes = 0;
@@ -97,7 +102,11 @@ fn fuse(node: Node<Check>) -> Node<Check> {
             for x in xs.into_vec().into_iter().map(fuse) {
                 if let Node::Leaf(Check {
                     path,
-                    test: Test::Compare { op: Op::Eq, literals },
+                    test:
+                        Test::Compare {
+                            op: Op::Eq,
+                            literals,
+                        },
                 }) = &x
                 {
                     let same = out.iter_mut().find_map(|o| match o {

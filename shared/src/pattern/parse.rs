@@ -84,7 +84,9 @@ impl<'a> Cursor<'a> {
         let n = kw.len();
         if rest.len() >= n
             && rest[..n].eq_ignore_ascii_case(kw.as_bytes())
-            && !rest.get(n).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            && !rest
+                .get(n)
+                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
         {
             self.pos += n;
             true
@@ -290,11 +292,7 @@ fn parse_op(cur: &mut Cursor) -> Option<Op> {
 }
 
 /// Parses the value after an operator. `stop` ends a bare value.
-fn parse_value(
-    cur: &mut Cursor,
-    op: Op,
-    stop: impl Fn(&[u8]) -> bool,
-) -> Result<(Value, Span)> {
+fn parse_value(cur: &mut Cursor, op: Op, stop: impl Fn(&[u8]) -> bool) -> Result<(Value, Span)> {
     cur.skip_ws();
     let start = cur.pos;
     let value = match cur.peek() {
@@ -399,7 +397,10 @@ fn parse_json(cur: &mut Cursor) -> Result<Expr<JsonCondition>> {
 
 /// Ends a bare JSON value: a blank, `)`, `}`, `&&` or `||`.
 fn json_value_stop(b: &[u8]) -> bool {
-    matches!(b[0], b')' | b'}') || b[0].is_ascii_whitespace() || b.starts_with(b"&&") || b.starts_with(b"||")
+    matches!(b[0], b')' | b'}')
+        || b[0].is_ascii_whitespace()
+        || b.starts_with(b"&&")
+        || b.starts_with(b"||")
 }
 
 fn json_condition(cur: &mut Cursor) -> Result<JsonCondition> {
@@ -540,6 +541,12 @@ fn bracket_step(cur: &mut Cursor) -> Result<Step> {
 
 fn parse_delimited(cur: &mut Cursor) -> Result<Vec<Entry>> {
     let open = cur.pos;
+    if !cur.src.trim_end().ends_with(']') {
+        return Err(PatternError::new(
+            open,
+            "a filter pattern that starts with '[' must end with ']'",
+        ));
+    }
     cur.pos += 1;
     let mut entries = Vec::new();
     cur.skip_ws();
@@ -697,9 +704,7 @@ mod tests {
 
     #[test]
     fn selectors() {
-        let Pattern::Json(Expr::Leaf(c)) =
-            parse("{ $.a.b[0][1].['c.d'].* = 1 }").unwrap()
-        else {
+        let Pattern::Json(Expr::Leaf(c)) = parse("{ $.a.b[0][1].['c.d'].* = 1 }").unwrap() else {
             unreachable!()
         };
         assert_eq!(

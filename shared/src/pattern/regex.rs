@@ -89,9 +89,7 @@ fn translate(body: &str, offset: usize) -> Result<String, PatternError> {
             };
             return Err(PatternError::new(
                 at,
-                format!(
-                    "{shown} is not supported in a regex; write \\x{b:02x} to match it"
-                ),
+                format!("{shown} is not supported in a regex; write \\x{b:02x} to match it"),
             ));
         }
         match b {
@@ -169,8 +167,13 @@ mod tests {
 
     #[test]
     fn rejects_what_aws_rejects() {
-        for (body, offset) in [("something!", 9), ("a(b)", 1), ("\\(", 1), ("é", 0), ("a\\q", 1)]
-        {
+        for (body, offset) in [
+            ("something!", 9),
+            ("a(b)", 1),
+            ("\\(", 1),
+            ("é", 0),
+            ("a\\q", 1),
+        ] {
             let err = AwsRegex::compile(body, 0).unwrap_err();
             assert_eq!(err.offset, offset, "{body}: {err}");
         }

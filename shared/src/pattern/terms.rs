@@ -42,11 +42,12 @@ impl TermsMatcher {
         for term in terms {
             let needle = match &term.value {
                 TermValue::Text(t) if t.trim().is_empty() => Needle::Always,
-                TermValue::Text(t) => Needle::Text(Box::new(Finder::new(t.as_bytes()).into_owned())),
+                TermValue::Text(t) => {
+                    Needle::Text(Box::new(Finder::new(t.as_bytes()).into_owned()))
+                }
                 TermValue::Regex(body) => {
-                    let body_at = term.span.start
-                        + usize::from(term.mode != TermMode::Required)
-                        + 1;
+                    let body_at =
+                        term.span.start + usize::from(term.mode != TermMode::Required) + 1;
                     Needle::Regex(AwsRegex::compile(body, body_at)?)
                 }
             };
