@@ -26,7 +26,7 @@ mod value;
 
 pub use delimited::Fields;
 pub use error::PatternError;
-pub use parse::MAX_PATTERN_CHARS;
+pub use parse::{MAX_NESTING, MAX_PATTERN_CHARS};
 
 use delimited::DelimitedMatcher;
 use json::JsonMatcher;

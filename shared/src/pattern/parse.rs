@@ -9,8 +9,9 @@ use super::error::PatternError;
 /// CloudWatch refuses longer patterns (`filterPattern` is 0–1024 characters).
 pub const MAX_PATTERN_CHARS: usize = 1024;
 
-/// Far deeper than any pattern within the length limit can nest; a guard for library callers.
-const MAX_DEPTH: usize = 256;
+/// Parentheses may nest this deep. Real patterns nest two or three levels; the limit keeps the
+/// recursive parser, compiler and matcher within a small, fixed stack.
+pub const MAX_NESTING: usize = 64;
 
 type Result<T> = std::result::Result<T, PatternError>;
 
@@ -256,10 +257,10 @@ fn parse_primary<C>(
 ) -> Result<Expr<C>> {
     cur.skip_ws();
     if cur.peek() == Some(b'(') {
-        if depth >= MAX_DEPTH {
+        if depth >= MAX_NESTING {
             return Err(PatternError::new(
                 cur.pos,
-                format!("parentheses nest deeper than {MAX_DEPTH} levels"),
+                format!("parentheses nest deeper than {MAX_NESTING} levels"),
             ));
         }
         let open = cur.pos;
@@ -373,8 +374,14 @@ pub(crate) fn parse_number(text: &str) -> Option<f64> {
 fn parse_json(cur: &mut Cursor) -> Result<Expr<JsonCondition>> {
     let open = cur.pos;
     if !cur.src.trim_end().ends_with('}') {
+        let last = cur
+            .src
+            .trim_end()
+            .char_indices()
+            .last()
+            .map_or(open, |(i, _)| i);
         return Err(PatternError::new(
-            cur.src.trim_end().len().saturating_sub(1).max(open),
+            last.max(open),
             "a filter pattern that starts with '{' must end with '}'",
         ));
     }
