@@ -1110,9 +1110,12 @@ fn cw3_and_cis12_sign_in_without_mfa() {
     );
 }
 
+/// (event source, event name, expected match)
+type CallCase = (&'static str, &'static str, bool);
+
 #[test]
 fn cw4_to_cw14_management_changes() {
-    let cases: &[(&str, &str, &[(&str, &str, bool)])] = &[
+    let cases: &[(&str, &str, &[CallCase])] = &[
         (
             "SH CloudWatch.4",
             CW4,
