@@ -1,9 +1,10 @@
 //! JSON patterns: `{ $.eventSource = "iam.amazonaws.com" && $.eventName = "Create*" }`.
 
-use super::ast::{Expr, JsonCondition, JsonTest, Op, Step};
+use super::ast::{Expr, JsonCondition, JsonTest, Op};
 use super::error::PatternError;
 use super::expr::Node;
-use super::value::{compare, Literal, Scalar};
+use super::lookup::{Path, PathMemo};
+use super::value::{compare, AnyOf, Literal, Scalar};
 use serde_json::Value;
 
 /// AWS quota: "at most three wildcard selectors in a filter pattern".
@@ -13,17 +14,19 @@ pub(crate) const MAX_REGEX: usize = 2;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Check {
-    path: Box<[Step]>,
+    path: Path,
     test: Test,
 }
 
 #[derive(Debug, Clone)]
 enum Test {
-    /// `op` against any of `literals`: several only where `||` joined `=` tests on one selector.
+    /// `op literal`; while compiling, `||`-joined `=` tests on one selector gather here.
     Compare {
         op: Op,
         literals: Box<[Literal]>,
     },
+    /// What those gathered `=` tests become once the pattern is compiled.
+    AnyOf(AnyOf),
     IsNull,
     IsTrue,
     IsFalse,
@@ -79,16 +82,18 @@ impl JsonMatcher {
                 JsonTest::NotExists => Test::NotExists,
             };
             Ok(Check {
-                path: c.selector.steps.clone().into_boxed_slice(),
+                path: Path::new(&c.selector.steps),
                 test,
             })
         })?;
-        Ok(Self { root: fuse(root) })
+        Ok(Self {
+            root: finish(fuse(root)),
+        })
     }
 
     #[inline]
-    pub(crate) fn is_match(&self, record: &Value) -> bool {
-        self.root.eval(&mut |c| c.holds(record))
+    pub(crate) fn is_match<'v>(&self, record: &'v Value, memo: Option<&PathMemo<'v>>) -> bool {
+        self.root.eval(&mut |c| c.holds(record, memo))
     }
 }
 
@@ -139,53 +144,52 @@ fn fuse(node: Node<Check>) -> Node<Check> {
     }
 }
 
+/// Turns every `=` test into an [`AnyOf`], the form that tests a set of literals fastest.
+fn finish(node: Node<Check>) -> Node<Check> {
+    match node {
+        Node::And(xs) => Node::And(xs.into_vec().into_iter().map(finish).collect()),
+        Node::Or(xs) => Node::Or(xs.into_vec().into_iter().map(finish).collect()),
+        Node::Leaf(Check {
+            path,
+            test:
+                Test::Compare {
+                    op: Op::Eq,
+                    literals,
+                },
+        }) => Node::Leaf(Check {
+            path,
+            test: Test::AnyOf(AnyOf::new(literals.into_vec())),
+        }),
+        leaf => leaf,
+    }
+}
+
 impl Check {
     #[inline]
-    fn holds(&self, record: &Value) -> bool {
+    fn holds<'v>(&self, record: &'v Value, memo: Option<&PathMemo<'v>>) -> bool {
+        let path = &self.path;
         match &self.test {
-            Test::NotExists => !any_selected(record, &self.path, &mut |_| true),
-            Test::IsNull => any_selected(record, &self.path, &mut Value::is_null),
-            Test::IsTrue => any_selected(record, &self.path, &mut |v| v == &Value::Bool(true)),
-            Test::IsFalse => any_selected(record, &self.path, &mut |v| v == &Value::Bool(false)),
-            Test::Compare { op, literals } => any_selected(record, &self.path, &mut |v| {
-                // Only strings and numbers are compared: a selector that lands on an object,
-                // array, boolean or null makes the condition false, `!=` included.
-                let scalar = match v {
-                    Value::String(s) => Scalar::Str(s),
-                    Value::Number(n) => Scalar::Num(n),
-                    _ => return false,
-                };
-                literals.iter().any(|l| compare(*op, l, scalar))
+            Test::NotExists => !path.any(record, memo, &mut |_| true),
+            Test::IsNull => path.any(record, memo, &mut Value::is_null),
+            Test::IsTrue => path.any(record, memo, &mut |v| v == &Value::Bool(true)),
+            Test::IsFalse => path.any(record, memo, &mut |v| v == &Value::Bool(false)),
+            Test::Compare { op, literals } => path.any(record, memo, &mut |v| {
+                scalar(v).is_some_and(|s| literals.iter().any(|l| compare(*op, l, s)))
+            }),
+            Test::AnyOf(set) => path.any(record, memo, &mut |v| {
+                scalar(v).is_some_and(|s| set.matches(s))
             }),
         }
     }
 }
 
-/// Whether `f` holds for any node the path selects. Wildcards fan out over one level;
-/// a missing key, an index out of range or a step into the wrong type selects nothing.
-fn any_selected<'v>(
-    mut node: &'v Value,
-    path: &[Step],
-    f: &mut impl FnMut(&'v Value) -> bool,
-) -> bool {
-    for (i, step) in path.iter().enumerate() {
-        node = match (step, node) {
-            (Step::Key(k), Value::Object(m)) => match m.get(k.as_str()) {
-                Some(v) => v,
-                None => return false,
-            },
-            (Step::Index(n), Value::Array(a)) => match a.get(*n) {
-                Some(v) => v,
-                None => return false,
-            },
-            (Step::AnyKey, Value::Object(m)) => {
-                return m.values().any(|v| any_selected(v, &path[i + 1..], f))
-            }
-            (Step::AnyIndex, Value::Array(a)) => {
-                return a.iter().any(|v| any_selected(v, &path[i + 1..], f))
-            }
-            _ => return false,
-        };
+/// Only strings and numbers are compared: a selector that lands on an object, array, boolean
+/// or null makes the condition false, `!=` included.
+#[inline]
+fn scalar(v: &Value) -> Option<Scalar<'_>> {
+    match v {
+        Value::String(s) => Some(Scalar::Str(s)),
+        Value::Number(n) => Some(Scalar::Num(n)),
+        _ => None,
     }
-    f(node)
 }

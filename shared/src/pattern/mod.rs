@@ -19,6 +19,7 @@ mod delimited;
 mod error;
 mod expr;
 mod json;
+mod lookup;
 mod parse;
 mod regex;
 mod terms;
@@ -30,6 +31,7 @@ pub use parse::{MAX_NESTING, MAX_PATTERN_CHARS};
 
 use delimited::DelimitedMatcher;
 use json::JsonMatcher;
+use lookup::PathMemo;
 use serde_json::Value;
 use std::cell::OnceCell;
 use std::fmt;
@@ -113,7 +115,10 @@ impl FilterPattern {
             Matcher::All => true,
             Matcher::Terms(t) => t.is_match(message.text()),
             // A message that is not JSON never matches a JSON pattern.
-            Matcher::Json(j) => message.json().is_some_and(|v| j.is_match(v)),
+            Matcher::Json(j) => match message.json {
+                Some(record) => j.is_match(record, Some(&message.memo)),
+                None => message.json().is_some_and(|v| j.is_match(v, None)),
+            },
             Matcher::Delimited(d) => d.run(message.text(), false).is_some(),
         }
     }
@@ -160,6 +165,8 @@ pub struct Message<'a> {
     json: Option<&'a Value>,
     rendered: OnceCell<String>,
     parsed: OnceCell<Option<Value>>,
+    /// Lookups in a borrowed record, shared by every pattern tested against this message.
+    memo: PathMemo<'a>,
 }
 
 impl<'a> Message<'a> {
@@ -169,6 +176,7 @@ impl<'a> Message<'a> {
             json: None,
             rendered: OnceCell::new(),
             parsed: OnceCell::new(),
+            memo: PathMemo::default(),
         }
     }
 
@@ -180,6 +188,7 @@ impl<'a> Message<'a> {
             json: Some(record),
             rendered: OnceCell::new(),
             parsed: OnceCell::new(),
+            memo: PathMemo::default(),
         }
     }
 
@@ -190,6 +199,7 @@ impl<'a> Message<'a> {
             json: Some(record),
             rendered: OnceCell::new(),
             parsed: OnceCell::new(),
+            memo: PathMemo::default(),
         }
     }
 

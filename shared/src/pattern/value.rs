@@ -75,6 +75,52 @@ impl Literal {
     }
 }
 
+/// Alternatives joined by `||` on one selector with `=`: exact strings go in a set that
+/// answers with a length check and a binary search, the rest are tried one by one.
+#[derive(Debug, Clone)]
+pub(crate) struct AnyOf {
+    /// Bit `n` set: some exact literal is `n` bytes long (bit 63: 63 or more).
+    lengths: u64,
+    exact: Box<[Box<str>]>,
+    rest: Box<[Literal]>,
+}
+
+impl AnyOf {
+    pub(crate) fn new(literals: Vec<Literal>) -> Self {
+        let mut exact = Vec::new();
+        let mut rest = Vec::new();
+        for l in literals {
+            match l {
+                Literal::Text(TextMatch::Exact(t)) => exact.push(t),
+                other => rest.push(other),
+            }
+        }
+        exact.sort();
+        exact.dedup();
+        let lengths = exact.iter().fold(0, |m, t| m | length_bit(t.len()));
+        Self {
+            lengths,
+            exact: exact.into(),
+            rest: rest.into(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn matches(&self, value: Scalar<'_>) -> bool {
+        (self.lengths != 0
+            && value.with_text(|s| {
+                self.lengths & length_bit(s.len()) != 0
+                    && self.exact.binary_search_by(|t| (**t).cmp(s)).is_ok()
+            }))
+            || self.rest.iter().any(|l| compare(Op::Eq, l, value))
+    }
+}
+
+#[inline]
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
+}
+
 /// A scalar taken from an event: a string, or a JSON number with its text.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Scalar<'a> {
