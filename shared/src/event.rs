@@ -1,0 +1,464 @@
+//! One audit record: its raw JSON, which provider wrote it, and a normalised view.
+//!
+//! Patterns and conditions always see the raw JSON (users copy selectors from AWS and IBM
+//! documentation); the normalised accessors feed alert text, group-by keys and derived facts.
+//! They are computed on demand, so a record that matches no rule costs nothing beyond parsing.
+
+use crate::net::parse_ip;
+use crate::time::Timestamp;
+use serde_json::{Map, Value};
+use std::fmt;
+use std::net::IpAddr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Provider {
+    /// AWS CloudTrail.
+    CloudTrail,
+    /// IBM Cloud Activity Tracker and IBM Cloud Pak audit records (CADF).
+    Cadf,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::CloudTrail => "cloudtrail",
+            Provider::Cadf => "cadf",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a JSON value is not an audit record we can evaluate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAnEvent(pub String);
+
+impl fmt::Display for NotAnEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotAnEvent {}
+
+/// Whether an operation succeeded, as far as the record says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// Failed, with the error code (CloudTrail `errorCode`, CADF `reason.reasonCode`) and
+    /// message when the record has them.
+    Failure {
+        code: Option<String>,
+        message: Option<String>,
+    },
+    /// CADF `pending` or `unknown`.
+    Other(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    record: Value,
+    provider: Provider,
+}
+
+impl Event {
+    /// Wraps a record, working out its provider. A record needs at least its action: a
+    /// CloudTrail `eventName` or a CADF `action`.
+    pub fn new(record: Value) -> Result<Self, NotAnEvent> {
+        let Some(obj) = record.as_object() else {
+            return Err(NotAnEvent(format!(
+                "expected a JSON object, found {}",
+                kind_of(&record)
+            )));
+        };
+        let provider = detect(obj)?;
+        Ok(Self { record, provider })
+    }
+
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    /// The record as it arrived.
+    pub fn record(&self) -> &Value {
+        &self.record
+    }
+
+    pub fn into_record(self) -> Value {
+        self.record
+    }
+
+    fn str_at(&self, path: &[&str]) -> Option<&str> {
+        get(&self.record, path)?.as_str()
+    }
+
+    /// CloudTrail `eventID`; CADF `id`, else `correlationId`.
+    pub fn id(&self) -> Option<&str> {
+        match self.provider {
+            Provider::CloudTrail => self.str_at(&["eventID"]),
+            Provider::Cadf => self
+                .str_at(&["id"])
+                .or_else(|| self.str_at(&["correlationId"])),
+        }
+    }
+
+    /// `eventTime` as written.
+    pub fn time_text(&self) -> Option<&str> {
+        self.str_at(&["eventTime"])
+    }
+
+    pub fn time(&self) -> Option<Timestamp> {
+        self.time_text().and_then(Timestamp::parse)
+    }
+
+    /// The operation's own name: CloudTrail `eventName`, CADF `action`.
+    pub fn event_name(&self) -> Option<&str> {
+        match self.provider {
+            Provider::CloudTrail => self.str_at(&["eventName"]),
+            Provider::Cadf => self.str_at(&["action"]),
+        }
+    }
+
+    /// `service:Operation` for CloudTrail (`iam:CreateUser`, as IAM policies name actions);
+    /// the CADF `action` (`iam-identity.serviceid-apikey.login`).
+    pub fn action(&self) -> String {
+        match self.provider {
+            Provider::CloudTrail => {
+                let name = self.event_name().unwrap_or("?");
+                match self.str_at(&["eventSource"]) {
+                    Some(src) => {
+                        let service = src.strip_suffix(".amazonaws.com").unwrap_or(src);
+                        format!("{service}:{name}")
+                    }
+                    None => name.to_string(),
+                }
+            }
+            Provider::Cadf => self.event_name().unwrap_or("?").to_string(),
+        }
+    }
+
+    /// Who did it, in the form an on-call engineer recognises: the IAM user name, `root`,
+    /// `role/session` for assumed roles, the invoking service; for CADF the initiator's name,
+    /// else its id.
+    pub fn actor(&self) -> Option<String> {
+        match self.provider {
+            Provider::CloudTrail => cloudtrail_actor(get(&self.record, &["userIdentity"])?),
+            Provider::Cadf => self
+                .str_at(&["initiator", "name"])
+                .filter(|s| !s.trim().is_empty())
+                .or_else(|| self.str_at(&["initiator", "id"]))
+                .map(str::to_string),
+        }
+    }
+
+    /// The principal's ARN (CloudTrail) or initiator id (CADF).
+    pub fn actor_id(&self) -> Option<&str> {
+        match self.provider {
+            Provider::CloudTrail => self
+                .str_at(&["userIdentity", "arn"])
+                .or_else(|| self.str_at(&["userIdentity", "principalId"])),
+            Provider::Cadf => self.str_at(&["initiator", "id"]),
+        }
+    }
+
+    /// The source address as written (may be a service name such as `signin.amazonaws.com`).
+    pub fn source_ip_text(&self) -> Option<&str> {
+        match self.provider {
+            Provider::CloudTrail => self.str_at(&["sourceIPAddress"]),
+            Provider::Cadf => self.str_at(&["initiator", "host", "address"]),
+        }
+    }
+
+    /// The source address when it is one, normalised (see [`crate::net::parse_ip`]).
+    pub fn source_ip(&self) -> Option<IpAddr> {
+        self.source_ip_text().and_then(parse_ip)
+    }
+
+    pub fn user_agent(&self) -> Option<&str> {
+        match self.provider {
+            Provider::CloudTrail => self.str_at(&["userAgent"]),
+            Provider::Cadf => self.str_at(&["initiator", "host", "agent"]),
+        }
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        match self.provider {
+            Provider::CloudTrail => {
+                let code = self.str_at(&["errorCode"]);
+                // Console sign-in failures carry no errorCode, only the response.
+                let login_failed =
+                    self.str_at(&["responseElements", "ConsoleLogin"]) == Some("Failure");
+                if code.is_some() || login_failed {
+                    Outcome::Failure {
+                        code: code.map(str::to_string),
+                        message: self.str_at(&["errorMessage"]).map(str::to_string),
+                    }
+                } else {
+                    Outcome::Success
+                }
+            }
+            Provider::Cadf => {
+                let code = get(&self.record, &["reason", "reasonCode"]).map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                });
+                match self.str_at(&["outcome"]).map(str::to_ascii_lowercase) {
+                    Some(o) if o == "success" => Outcome::Success,
+                    Some(o) if o == "failure" => Outcome::Failure {
+                        code,
+                        message: self
+                            .str_at(&["reason", "reasonType"])
+                            .or_else(|| self.str_at(&["reason", "reasonForFailure"]))
+                            .map(str::to_string),
+                    },
+                    Some(o) => Outcome::Other(o),
+                    None => Outcome::Other("unknown".into()),
+                }
+            }
+        }
+    }
+
+    /// CloudTrail `recipientAccountId` (else the principal's account); for CADF the `a/<id>`
+    /// scope of `logSourceCRN` or `target.id`.
+    pub fn account(&self) -> Option<&str> {
+        match self.provider {
+            Provider::CloudTrail => self
+                .str_at(&["recipientAccountId"])
+                .or_else(|| self.str_at(&["userIdentity", "accountId"])),
+            Provider::Cadf => self
+                .str_at(&["logSourceCRN"])
+                .and_then(crn_account)
+                .or_else(|| self.str_at(&["target", "id"]).and_then(crn_account)),
+        }
+    }
+
+    /// CloudTrail `awsRegion`; for CADF the location of `logSourceCRN` (`global`, `us-south`).
+    pub fn region(&self) -> Option<&str> {
+        match self.provider {
+            Provider::CloudTrail => self.str_at(&["awsRegion"]),
+            Provider::Cadf => self
+                .str_at(&["logSourceCRN"])
+                .and_then(|crn| crn_part(crn, 5))
+                .or_else(|| self.str_at(&["target", "id"]).and_then(|c| crn_part(c, 5))),
+        }
+    }
+
+    /// What the operation acted on: CloudTrail `requestParameters`, CADF `target`.
+    pub fn target(&self) -> Option<&Value> {
+        match self.provider {
+            Provider::CloudTrail => get(&self.record, &["requestParameters"]),
+            Provider::Cadf => get(&self.record, &["target"]),
+        }
+        .filter(|v| !v.is_null())
+    }
+}
+
+fn detect(obj: &Map<String, Value>) -> Result<Provider, NotAnEvent> {
+    let has = |k: &str| obj.contains_key(k);
+    if has("eventSource") || has("eventVersion") || has("userIdentity") {
+        return match obj.get("eventName") {
+            Some(Value::String(s)) if !s.is_empty() => Ok(Provider::CloudTrail),
+            Some(other) => Err(NotAnEvent(format!(
+                "CloudTrail record with an eventName that is {}, not a name",
+                kind_of(other)
+            ))),
+            None => Err(NotAnEvent("CloudTrail record without eventName".into())),
+        };
+    }
+    if has("initiator") || has("observer") || has("logSourceCRN") || has("typeURI") {
+        return match obj.get("action") {
+            Some(Value::String(s)) if !s.is_empty() => Ok(Provider::Cadf),
+            _ => Err(NotAnEvent("CADF record without action".into())),
+        };
+    }
+    if obj.contains_key("eventName") {
+        return Ok(Provider::CloudTrail);
+    }
+    if matches!(obj.get("action"), Some(Value::String(_))) {
+        return Ok(Provider::Cadf);
+    }
+    Err(NotAnEvent(
+        "neither a CloudTrail record (eventName) nor a CADF event (action)".into(),
+    ))
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn get<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    path.iter().try_fold(v, |v, k| v.get(k))
+}
+
+fn cloudtrail_actor(id: &Value) -> Option<String> {
+    let s = |k: &str| id.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+    match s("type") {
+        Some("Root") => return Some("root".into()),
+        Some("AWSService") => return s("invokedBy").map(str::to_string),
+        Some("AssumedRole") | Some("FederatedUser") => {
+            // arn:aws:sts::123:assumed-role/Role/session -> Role/session
+            if let Some(arn) = s("arn") {
+                if let Some((_, rest)) = arn.split_once(":assumed-role/") {
+                    return Some(rest.to_string());
+                }
+                if let Some((_, rest)) = arn.split_once(":federated-user/") {
+                    return Some(rest.to_string());
+                }
+            }
+        }
+        _ => {}
+    }
+    s("userName")
+        .map(str::to_string)
+        .or_else(|| {
+            s("arn").map(|a| {
+                a.rsplit_once(':')
+                    .map_or(a, |(_, resource)| resource)
+                    .to_string()
+            })
+        })
+        .or_else(|| s("principalId").map(str::to_string))
+        .or_else(|| s("invokedBy").map(str::to_string))
+        .or_else(|| s("type").map(str::to_string))
+}
+
+/// Field `n` (0-based) of a CRN `crn:v1:cloud:type:service:location:scope:instance:type:res`,
+/// also when the `crn:` prefix is missing, as in some real events.
+fn crn_part(crn: &str, n: usize) -> Option<&str> {
+    let shift = usize::from(!crn.starts_with("crn:"));
+    crn.split(':')
+        .nth(n.checked_sub(shift)?)
+        .filter(|s| !s.is_empty())
+}
+
+fn crn_account(crn: &str) -> Option<&str> {
+    crn_part(crn, 6)?.strip_prefix("a/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn cloudtrail_view() {
+        let e = Event::new(json!({
+            "eventVersion": "1.08",
+            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/Admin/alice", "accountId": "111122223333"},
+            "eventTime": "2026-11-20T08:00:12Z", "eventSource": "iam.amazonaws.com", "eventName": "CreateUser",
+            "awsRegion": "us-east-1", "sourceIPAddress": "075.050.255.67", "userAgent": "aws-cli/2",
+            "errorCode": "AccessDenied", "errorMessage": "no", "eventID": "e1", "recipientAccountId": "444455556666",
+            "requestParameters": {"userName": "bob"}
+        }))
+        .unwrap();
+        assert_eq!(e.provider(), Provider::CloudTrail);
+        assert_eq!(e.id(), Some("e1"));
+        assert_eq!(e.action(), "iam:CreateUser");
+        assert_eq!(e.actor().as_deref(), Some("Admin/alice"));
+        assert_eq!(
+            e.source_ip().map(|a| a.to_string()).as_deref(),
+            Some("75.50.255.67")
+        );
+        assert_eq!(e.account(), Some("444455556666"));
+        assert_eq!(e.region(), Some("us-east-1"));
+        assert_eq!(
+            e.time().map(|t| t.to_string()).as_deref(),
+            Some("2026-11-20T08:00:12.000Z")
+        );
+        assert_eq!(
+            e.outcome(),
+            Outcome::Failure {
+                code: Some("AccessDenied".into()),
+                message: Some("no".into())
+            }
+        );
+        assert_eq!(e.target(), Some(&json!({"userName": "bob"})));
+    }
+
+    #[test]
+    fn cloudtrail_actors() {
+        let actor = |id: Value| {
+            Event::new(json!({"eventName": "X", "userIdentity": id}))
+                .unwrap()
+                .actor()
+        };
+        assert_eq!(
+            actor(json!({"type": "Root", "arn": "arn:aws:iam::1:root"})).as_deref(),
+            Some("root")
+        );
+        assert_eq!(
+            actor(json!({"type": "IAMUser", "userName": "alice"})).as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            actor(json!({"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"}))
+                .as_deref(),
+            Some("cloudtrail.amazonaws.com")
+        );
+        assert_eq!(
+            actor(json!({"type": "IAMUser", "principalId": "AIDA1"})).as_deref(),
+            Some("AIDA1")
+        );
+        assert_eq!(actor(json!({})), None);
+    }
+
+    #[test]
+    fn cadf_view() {
+        let e = Event::new(json!({
+            "action": "iam-identity.serviceid-apikey.login",
+            "eventTime": "2018-04-20 20:15:00.32 +0000 UTC",
+            "outcome": "failure",
+            "reason": {"reasonCode": 400, "reasonType": "Bad Request"},
+            "initiator": {"id": "iam-ServiceId-1", "name": "", "host": {"address": " 10.45.116.217", "agent": "IBM Cloud CLI"}},
+            "logSourceCRN": "crn:v1:bluemix:public:iam-identity:global:a/47998ac0::::"
+        }))
+        .unwrap();
+        assert_eq!(e.provider(), Provider::Cadf);
+        assert_eq!(e.actor().as_deref(), Some("iam-ServiceId-1"));
+        assert_eq!(
+            e.source_ip().map(|a| a.to_string()).as_deref(),
+            Some("10.45.116.217")
+        );
+        assert_eq!(e.account(), Some("47998ac0"));
+        assert_eq!(e.region(), Some("global"));
+        assert_eq!(
+            e.outcome(),
+            Outcome::Failure {
+                code: Some("400".into()),
+                message: Some("Bad Request".into())
+            }
+        );
+        assert!(e.time().is_some());
+    }
+
+    #[test]
+    fn what_is_not_an_event() {
+        for (v, why) in [
+            (json!([1]), "expected a JSON object"),
+            (
+                json!({"eventSource": "iam.amazonaws.com"}),
+                "without eventName",
+            ),
+            (
+                json!({"eventVersion": "1.08", "eventName": 5}),
+                "eventName that is a number",
+            ),
+            (json!({"initiator": {}}), "CADF record without action"),
+            (json!({"hello": "world"}), "neither"),
+        ] {
+            let err = Event::new(v).unwrap_err();
+            assert!(err.0.contains(why), "{err}");
+        }
+    }
+}
