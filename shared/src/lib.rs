@@ -4,6 +4,7 @@
 //! Engine handlers and the `iamwatch` command are thin shells around it.
 
 pub mod event;
+pub mod ingest;
 pub mod net;
 pub mod pattern;
 pub mod time;

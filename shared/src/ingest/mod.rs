@@ -1,0 +1,390 @@
+//! Reading audit records from what users have on disk or what a trigger delivers.
+//!
+//! Containers: CloudTrail log files (`{"Records": [...]}`), JSON arrays, JSON Lines (also IBM
+//! Cloud Pak `*-audit.log` files and CADF event lines), and CloudWatch Logs subscription
+//! payloads (the Lambda event with base64+gzip `awslogs.data`, or its decoded JSON). Any of
+//! them may be gzip-compressed. Inside, an EventBridge envelope (`detail-type` + `detail`)
+//! yields its `detail`.
+//!
+//! Records stream one at a time, so memory stays flat on large files. A record that cannot be
+//! read is reported with its position and counted; the rest of the input is still read.
+
+pub mod awslogs;
+mod scan;
+
+use flate2::bufread::MultiGzDecoder;
+use scan::{ScanError, Scanner};
+use serde_json::Value;
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read};
+use std::str::FromStr;
+
+/// How the input is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Work it out from the content.
+    Auto,
+    /// A CloudTrail log file: `{"Records": [...]}`.
+    CloudTrail,
+    /// A JSON array of records.
+    JsonArray,
+    /// One JSON value per line: records, envelopes or subscription payloads.
+    JsonLines,
+    /// CloudWatch Logs subscription payload(s), encoded or decoded, one per line or one
+    /// pretty-printed document.
+    AwsLogs,
+}
+
+impl Format {
+    pub const NAMES: &'static [&'static str] =
+        &["auto", "cloudtrail", "json-array", "json-lines", "awslogs"];
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "auto" => Format::Auto,
+            "cloudtrail" => Format::CloudTrail,
+            "json-array" => Format::JsonArray,
+            "json-lines" | "jsonl" | "cadf" | "cloudpak" => Format::JsonLines,
+            "awslogs" => Format::AwsLogs,
+            other => {
+                return Err(format!(
+                    "unknown input format '{other}' (expected one of: {})",
+                    Format::NAMES.join(", ")
+                ))
+            }
+        })
+    }
+}
+
+/// Where a record was found: the line it starts on and, inside a container that holds several
+/// (an array, a `Records` file, a subscription payload), its 1-based index there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Position {
+    pub line: u64,
+    pub index: Option<u64>,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}", self.line)?;
+        if let Some(i) = self.index {
+            write!(f, ", record {i}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One thing read from the input.
+#[derive(Debug)]
+pub enum Item {
+    /// A record, parsed; whether it is an audit event is for the caller to decide.
+    Record { value: Value, position: Position },
+    /// Something that could not be read as a record, and why.
+    Bad { position: Position, reason: String },
+}
+
+/// Reads every record in `input`, calling `sink` for each record or bad record in order.
+///
+/// Returns an error only when the input cannot be read at all; corrupt data part-way (a
+/// truncated gzip member, a broken array) is reported to `sink` as a bad record and ends
+/// the input there.
+pub fn read(input: impl Read, format: Format, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+    let mut input = BufReader::with_capacity(256 * 1024, input);
+    let gzip = input.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    if gzip {
+        let inner = BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(input));
+        read_plain(inner, format, sink)
+    } else {
+        read_plain(input, format, sink)
+    }
+}
+
+fn read_plain<R: BufRead>(
+    mut input: R,
+    format: Format,
+    sink: &mut dyn FnMut(Item),
+) -> io::Result<()> {
+    let format = match format {
+        Format::Auto => match sniff(&mut input) {
+            Ok(f) => f,
+            // The very first read failed: report as corrupt data at the start.
+            Err(e) if is_data_error(&e) => {
+                sink(Item::Bad {
+                    position: Position {
+                        line: 1,
+                        index: None,
+                    },
+                    reason: format!("cannot decompress: {e}"),
+                });
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        },
+        f => f,
+    };
+    match format {
+        Format::CloudTrail | Format::JsonArray => {
+            let mut scanner = Scanner::new(input);
+            let mut index = 0u64;
+            let mut each = |bytes: &[u8], line: u64| {
+                index += 1;
+                let position = Position {
+                    line,
+                    index: Some(index),
+                };
+                match serde_json::from_slice::<Value>(bytes) {
+                    Ok(value) => expand(value, position, sink),
+                    Err(e) => sink(Item::Bad {
+                        position,
+                        reason: format!("not valid JSON: {e}"),
+                    }),
+                }
+            };
+            let result = if format == Format::CloudTrail {
+                scanner.records(&mut each)
+            } else {
+                scanner.array(&mut each)
+            };
+            let line = scanner.line;
+            structural(result, line, index, sink)
+        }
+        Format::JsonLines | Format::AwsLogs | Format::Auto => lines(input, sink),
+    }
+}
+
+/// Reports how a streamed container ended.
+fn structural(
+    result: Result<(), ScanError>,
+    line: u64,
+    records: u64,
+    sink: &mut dyn FnMut(Item),
+) -> io::Result<()> {
+    let position = Position {
+        line,
+        index: Some(records + 1),
+    };
+    match result {
+        Ok(()) => Ok(()),
+        Err(ScanError::Syntax(reason)) => {
+            sink(Item::Bad { position, reason });
+            Ok(())
+        }
+        Err(ScanError::Io(e)) if is_data_error(&e) => {
+            sink(Item::Bad {
+                position,
+                reason: format!("the input is corrupt or truncated after record {records}: {e}"),
+            });
+            Ok(())
+        }
+        Err(ScanError::Io(e)) => Err(e),
+    }
+}
+
+/// Errors that mean the bytes are bad (a decompressor's complaint), not that reading failed.
+fn is_data_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput | io::ErrorKind::UnexpectedEof
+    )
+}
+
+/// Guesses the layout from the first bytes: `[` an array; `{` followed by a `"Records"` key a
+/// CloudTrail file; anything else JSON Lines (which also reads one pretty-printed document).
+fn sniff(input: &mut impl BufRead) -> io::Result<Format> {
+    let head = input.fill_buf()?;
+    let start = head.iter().position(|b| !b.is_ascii_whitespace());
+    let Some(start) = start else {
+        return Ok(Format::JsonLines);
+    };
+    Ok(match head[start] {
+        b'[' => Format::JsonArray,
+        b'{' => {
+            let rest = &head[start + 1..];
+            let key = rest.iter().position(|b| !b.is_ascii_whitespace());
+            if key.is_some_and(|k| rest[k..].starts_with(b"\"Records\"")) {
+                Format::CloudTrail
+            } else {
+                Format::JsonLines
+            }
+        }
+        _ => Format::JsonLines,
+    })
+}
+
+/// JSON Lines. A line that does not parse on its own may begin a pretty-printed document:
+/// if the whole remaining input parses as JSON values, those are read instead.
+fn lines<R: BufRead>(mut input: R, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(16 * 1024);
+    let mut line = 0u64;
+    loop {
+        buf.clear();
+        match input.read_until(b'\n', &mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if is_data_error(&e) => {
+                sink(Item::Bad {
+                    position: Position {
+                        line: line + 1,
+                        index: None,
+                    },
+                    reason: format!("the input is corrupt or truncated: {e}"),
+                });
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
+        line += 1;
+        let text = trim_ascii(&buf);
+        if text.is_empty() {
+            continue;
+        }
+        let position = Position { line, index: None };
+        match serde_json::from_slice::<Value>(text) {
+            Ok(value) => expand(value, position, sink),
+            Err(e) if e.is_eof() && matches!(text.first(), Some(b'{' | b'[')) => {
+                // A document spread over several lines: read the rest and parse it whole.
+                let mut doc = buf.clone();
+                if let Err(e) = input.read_to_end(&mut doc) {
+                    sink(Item::Bad {
+                        position,
+                        reason: format!("the input is corrupt or truncated: {e}"),
+                    });
+                    return Ok(());
+                }
+                let mut values = serde_json::Deserializer::from_slice(&doc).into_iter::<Value>();
+                let mut n = 0u64;
+                loop {
+                    match values.next() {
+                        None => return Ok(()),
+                        Some(Ok(value)) => {
+                            n += 1;
+                            let position = Position {
+                                line,
+                                index: Some(n),
+                            };
+                            expand(value, position, sink);
+                        }
+                        Some(Err(e)) => {
+                            sink(Item::Bad {
+                                position: Position {
+                                    line: line + e.line() as u64 - 1,
+                                    index: Some(n + 1),
+                                },
+                                reason: format!("not valid JSON: {e}"),
+                            });
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            Err(e) => sink(Item::Bad {
+                position,
+                reason: format!("not valid JSON: {e}"),
+            }),
+        }
+    }
+}
+
+fn trim_ascii(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
+    &b[start..end]
+}
+
+/// Unwraps containers found inside a value: a `Records` file on one line, an array, a
+/// subscription payload (encoded or decoded), an EventBridge envelope.
+fn expand(value: Value, position: Position, sink: &mut dyn FnMut(Item)) {
+    match value {
+        Value::Array(items) => {
+            for (i, v) in items.into_iter().enumerate() {
+                let p = Position {
+                    index: Some(i as u64 + 1),
+                    ..position
+                };
+                expand_one(v, p, sink);
+            }
+        }
+        Value::Object(ref m) if m.get("Records").is_some_and(Value::is_array) => {
+            let Value::Object(mut m) = value else {
+                unreachable!()
+            };
+            let Some(Value::Array(items)) = m.remove("Records") else {
+                unreachable!()
+            };
+            for (i, v) in items.into_iter().enumerate() {
+                let p = Position {
+                    index: Some(i as u64 + 1),
+                    ..position
+                };
+                expand_one(v, p, sink);
+            }
+        }
+        other => expand_one(other, position, sink),
+    }
+}
+
+fn expand_one(value: Value, position: Position, sink: &mut dyn FnMut(Item)) {
+    let bad = |sink: &mut dyn FnMut(Item), reason: String| sink(Item::Bad { position, reason });
+    if let Some(data) = value.pointer("/awslogs/data") {
+        match data.as_str().map(awslogs::decode_data) {
+            Some(Ok(decoded)) => subscription(&decoded, position, sink),
+            Some(Err(e)) => bad(sink, e),
+            None => bad(sink, "awslogs.data is not a string".into()),
+        }
+        return;
+    }
+    if value.get("logEvents").is_some() && value.get("messageType").is_some() {
+        subscription(&value, position, sink);
+        return;
+    }
+    if value.get("detail-type").is_some() {
+        match value {
+            Value::Object(mut m) => match m.remove("detail") {
+                Some(detail @ Value::Object(_)) => sink(Item::Record {
+                    value: detail,
+                    position,
+                }),
+                _ => bad(sink, "EventBridge event without a detail object".into()),
+            },
+            _ => unreachable!("only objects have keys"),
+        }
+        return;
+    }
+    sink(Item::Record { value, position });
+}
+
+fn subscription(payload: &Value, position: Position, sink: &mut dyn FnMut(Item)) {
+    match awslogs::log_events(payload) {
+        Ok(awslogs::Payload::Control) => {}
+        Ok(awslogs::Payload::Data(events)) => {
+            for (i, (id, message)) in events.into_iter().enumerate() {
+                let p = Position {
+                    index: Some(i as u64 + 1),
+                    ..position
+                };
+                let id = id.map(|s| format!(" (log event {s})")).unwrap_or_default();
+                match message.and_then(|m| {
+                    serde_json::from_str::<Value>(m)
+                        .map_err(|e| format!("log event message is not JSON: {e}"))
+                }) {
+                    Ok(v) => expand_one(v, p, sink),
+                    Err(reason) => sink(Item::Bad {
+                        position: p,
+                        reason: format!("{reason}{id}"),
+                    }),
+                }
+            }
+        }
+        Err(reason) => sink(Item::Bad { position, reason }),
+    }
+}

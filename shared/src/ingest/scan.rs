@@ -1,0 +1,240 @@
+//! Streaming over the elements of a JSON array, alone (`[...]`) or as the `Records` member of a
+//! CloudTrail log file (`{"Records": [...]}`), holding one element in memory at a time.
+//!
+//! The scanner only finds where each element starts and ends (strings, escapes and nesting);
+//! serde_json parses each element. A malformed element is reported and skipped when its end
+//! can still be found; malformed structure around the elements ends the scan with an error.
+
+use std::io::{self, BufRead};
+
+pub(crate) struct Scanner<R> {
+    r: R,
+    /// 1-based line of the next byte.
+    pub(crate) line: u64,
+}
+
+/// Why a scan stopped early.
+pub(crate) enum ScanError {
+    Io(io::Error),
+    /// The input is not the expected JSON structure; the text says what was found where.
+    Syntax(String),
+}
+
+impl From<io::Error> for ScanError {
+    fn from(e: io::Error) -> Self {
+        ScanError::Io(e)
+    }
+}
+
+type Result<T> = std::result::Result<T, ScanError>;
+
+impl<R: BufRead> Scanner<R> {
+    pub(crate) fn new(r: R) -> Self {
+        Self { r, line: 1 }
+    }
+
+    fn peek(&mut self) -> Result<Option<u8>> {
+        Ok(self.r.fill_buf()?.first().copied())
+    }
+
+    fn bump(&mut self) -> Result<Option<u8>> {
+        let b = self.peek()?;
+        if let Some(b) = b {
+            self.r.consume(1);
+            if b == b'\n' {
+                self.line += 1;
+            }
+        }
+        Ok(b)
+    }
+
+    fn skip_ws(&mut self) -> Result<()> {
+        while let Some(b) = self.peek()? {
+            if !b.is_ascii_whitespace() {
+                break;
+            }
+            self.bump()?;
+        }
+        Ok(())
+    }
+
+    fn expect(&mut self, want: u8, what: &str) -> Result<()> {
+        self.skip_ws()?;
+        match self.bump()? {
+            Some(b) if b == want => Ok(()),
+            Some(b) => Err(ScanError::Syntax(format!(
+                "expected {what} on line {}, found '{}'",
+                self.line,
+                b.escape_ascii()
+            ))),
+            None => Err(ScanError::Syntax(format!(
+                "expected {what}, found the end of the input"
+            ))),
+        }
+    }
+
+    /// Copies one JSON value into `out` (or skips it when `out` is `None`).
+    fn value(&mut self, mut out: Option<&mut Vec<u8>>) -> Result<()> {
+        self.skip_ws()?;
+        let mut depth = 0usize;
+        let mut in_string = false;
+        let mut escaped = false;
+        loop {
+            // Copy whole runs of ordinary bytes at once: the common case in long strings.
+            let buf = self.r.fill_buf()?;
+            if buf.is_empty() {
+                return Err(ScanError::Syntax(
+                    "the input ends inside a JSON value".to_string(),
+                ));
+            }
+            let mut n = 0;
+            let mut done = false;
+            for &b in buf {
+                n += 1;
+                if b == b'\n' {
+                    self.line += 1;
+                }
+                if in_string {
+                    if escaped {
+                        escaped = false;
+                    } else if b == b'\\' {
+                        escaped = true;
+                    } else if b == b'"' {
+                        in_string = false;
+                        if depth == 0 {
+                            done = true;
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                match b {
+                    b'"' => in_string = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        if depth == 0 {
+                            // The end of the enclosing container: not part of this value.
+                            n -= 1;
+                            done = true;
+                            break;
+                        }
+                        depth -= 1;
+                        if depth == 0 {
+                            done = true;
+                            break;
+                        }
+                    }
+                    b',' if depth == 0 => {
+                        n -= 1;
+                        done = true;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(o) = out.as_deref_mut() {
+                o.extend_from_slice(&buf[..n]);
+            }
+            self.r.consume(n);
+            if done {
+                return Ok(());
+            }
+        }
+    }
+
+    /// After a top-level `[` or the `[` of `Records`: calls `each` with every element's bytes
+    /// and the line it starts on.
+    fn elements(&mut self, each: &mut dyn FnMut(&[u8], u64)) -> Result<()> {
+        let mut buf = Vec::with_capacity(8 * 1024);
+        self.skip_ws()?;
+        if self.peek()? == Some(b']') {
+            self.bump()?;
+            return Ok(());
+        }
+        loop {
+            self.skip_ws()?;
+            let line = self.line;
+            buf.clear();
+            self.value(Some(&mut buf))?;
+            each(&buf, line);
+            self.skip_ws()?;
+            match self.bump()? {
+                Some(b',') => continue,
+                Some(b']') => return Ok(()),
+                Some(b) => {
+                    return Err(ScanError::Syntax(format!(
+                        "expected ',' or ']' after an array element on line {}, found '{}'",
+                        self.line,
+                        b.escape_ascii()
+                    )))
+                }
+                None => {
+                    return Err(ScanError::Syntax(
+                        "the input ends inside the array: is the file truncated?".into(),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// A top-level JSON array.
+    pub(crate) fn array(&mut self, each: &mut dyn FnMut(&[u8], u64)) -> Result<()> {
+        self.expect(b'[', "'['")?;
+        self.elements(each)?;
+        self.trailing()
+    }
+
+    /// A CloudTrail log file: every element of its `Records` array; other members are skipped.
+    pub(crate) fn records(&mut self, each: &mut dyn FnMut(&[u8], u64)) -> Result<()> {
+        self.expect(b'{', "'{'")?;
+        let mut found = false;
+        self.skip_ws()?;
+        if self.peek()? == Some(b'}') {
+            self.bump()?;
+        } else {
+            loop {
+                self.skip_ws()?;
+                let mut key = Vec::new();
+                self.value(Some(&mut key))?;
+                self.expect(b':', "':' after a member name")?;
+                self.skip_ws()?;
+                if key == b"\"Records\"" && self.peek()? == Some(b'[') {
+                    self.bump()?;
+                    self.elements(each)?;
+                    found = true;
+                } else {
+                    self.value(None)?;
+                }
+                self.skip_ws()?;
+                match self.bump()? {
+                    Some(b',') => continue,
+                    Some(b'}') => break,
+                    _ => {
+                        return Err(ScanError::Syntax(format!(
+                            "expected ',' or '}}' on line {}",
+                            self.line
+                        )))
+                    }
+                }
+            }
+        }
+        if !found {
+            return Err(ScanError::Syntax(
+                "a CloudTrail log file needs a \"Records\" array".into(),
+            ));
+        }
+        self.trailing()
+    }
+
+    fn trailing(&mut self) -> Result<()> {
+        self.skip_ws()?;
+        match self.peek()? {
+            None => Ok(()),
+            Some(b) => Err(ScanError::Syntax(format!(
+                "unexpected '{}' after the end of the JSON document on line {}",
+                b.escape_ascii(),
+                self.line
+            ))),
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! Every input layout `ingest` reads, and bad input that must be counted, not fatal.
+
+use base64::Engine;
+use flate2::write::GzEncoder;
+use iamwatch::ingest::{read, Format, Item, Position};
+use serde_json::{json, Value};
+use std::io::Write;
+
+#[derive(Debug, PartialEq)]
+enum Got {
+    Ok(String, Position),
+    Bad(Position, String),
+}
+
+fn run(input: &[u8], format: Format) -> Vec<Got> {
+    let mut out = Vec::new();
+    read(input, format, &mut |item| {
+        out.push(match item {
+            Item::Record { value, position } => Got::Ok(
+                value["eventName"].as_str().unwrap_or("?").to_string(),
+                position,
+            ),
+            Item::Bad { position, reason } => Got::Bad(position, reason),
+        })
+    })
+    .expect("readable input");
+    out
+}
+
+fn names(got: &[Got]) -> Vec<&str> {
+    got.iter()
+        .filter_map(|g| match g {
+            Got::Ok(n, _) => Some(n.as_str()),
+            Got::Bad(..) => None,
+        })
+        .collect()
+}
+
+fn bad(got: &[Got]) -> Vec<(Position, &str)> {
+    got.iter()
+        .filter_map(|g| match g {
+            Got::Bad(p, r) => Some((*p, r.as_str())),
+            Got::Ok(..) => None,
+        })
+        .collect()
+}
+
+fn at(line: u64, index: Option<u64>) -> Position {
+    Position { line, index }
+}
+
+fn gzip(b: &[u8]) -> Vec<u8> {
+    let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b).unwrap();
+    gz.finish().unwrap()
+}
+
+fn ev(name: &str) -> Value {
+    json!({"eventVersion": "1.08", "eventSource": "iam.amazonaws.com", "eventName": name})
+}
+
+fn records_file(names: &[&str]) -> String {
+    let records: Vec<Value> = names.iter().map(|n| ev(n)).collect();
+    serde_json::to_string_pretty(&json!({"Records": records})).unwrap()
+}
+
+#[test]
+fn cloudtrail_log_file_plain_and_gzip() {
+    let file = records_file(&["CreateUser", "DeleteUser", "AttachUserPolicy"]);
+    for input in [file.as_bytes().to_vec(), gzip(file.as_bytes())] {
+        for format in [Format::Auto, Format::CloudTrail] {
+            let got = run(&input, format);
+            assert_eq!(
+                names(&got),
+                ["CreateUser", "DeleteUser", "AttachUserPolicy"]
+            );
+            assert!(bad(&got).is_empty());
+        }
+    }
+    // Positions: the line each record starts on and its index in Records.
+    let got = run(file.as_bytes(), Format::Auto);
+    assert_eq!(got[1], Got::Ok("DeleteUser".into(), at(8, Some(2))));
+    // Other members of the file are skipped, before or after Records.
+    let with_digest = format!(
+        r#"{{"Records":[{}], "digest": {{"a": [1, "]"]}}}}"#,
+        ev("X")
+    );
+    assert_eq!(
+        names(&run(with_digest.as_bytes(), Format::CloudTrail)),
+        ["X"]
+    );
+    let before = format!(r#"{{ "x": "{{[", "Records":[{}]}}"#, ev("Y"));
+    assert_eq!(names(&run(before.as_bytes(), Format::CloudTrail)), ["Y"]);
+}
+
+#[test]
+fn truncated_gzip_keeps_what_came_before() {
+    let names_in: Vec<String> = (0..2000).map(|i| format!("Event{i}")).collect();
+    let refs: Vec<&str> = names_in.iter().map(String::as_str).collect();
+    let gz = gzip(records_file(&refs).as_bytes());
+    let cut = &gz[..gz.len() * 2 / 3];
+    let got = run(cut, Format::Auto);
+    let ok = names(&got);
+    assert!(ok.len() > 100 && ok.len() < 2000, "{} records", ok.len());
+    assert_eq!(ok[0], "Event0");
+    let b = bad(&got);
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].0.index, Some(ok.len() as u64 + 1));
+    assert!(
+        b[0].1.contains("truncated") || b[0].1.contains("ends inside"),
+        "{}",
+        b[0].1
+    );
+}
+
+#[test]
+fn json_array_with_a_bad_element() {
+    let input = format!(r#"[{}, {{"eventName": }}, {}]"#, ev("A"), ev("B"));
+    let got = run(input.as_bytes(), Format::Auto);
+    // The malformed element is reported; its end is still found, so B is read.
+    assert_eq!(names(&got), ["A", "B"]);
+    let b = bad(&got);
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].0, at(1, Some(2)));
+    assert!(b[0].1.starts_with("not valid JSON"));
+    // An empty array is fine; a broken one says where.
+    assert!(run(b"[]", Format::Auto).is_empty());
+    let got = run(
+        format!("[{} {}]", ev("A"), ev("B")).as_bytes(),
+        Format::JsonArray,
+    );
+    assert_eq!(names(&got), ["A"]);
+    assert!(bad(&got)[0].1.contains("expected ',' or ']'"));
+}
+
+#[test]
+fn json_lines_count_bad_lines_and_go_on() {
+    let input = format!(
+        "{}\nnot json\n\n{}\r\n{{\"truncated\": \n{}\n",
+        ev("A"),
+        ev("B"),
+        ev("C")
+    );
+    let got = run(input.as_bytes(), Format::JsonLines);
+    assert_eq!(names(&got), ["A", "B"]);
+    let b = bad(&got);
+    assert_eq!(b[0].0, at(2, None));
+    // Line 5 starts an object that never closes: it is read as a pretty-printed document
+    // (taking line 6 in as its member value), which ends unclosed at the end of the input.
+    assert_eq!(b[1].0.line, 7);
+    assert!(b[1].1.contains("EOF"), "{}", b[1].1);
+    assert_eq!(b.len(), 2);
+}
+
+#[test]
+fn pretty_printed_documents() {
+    let one = serde_json::to_string_pretty(&ev("Solo")).unwrap();
+    assert_eq!(names(&run(one.as_bytes(), Format::Auto)), ["Solo"]);
+    let two = format!(
+        "{}\n{}",
+        serde_json::to_string_pretty(&ev("P1")).unwrap(),
+        serde_json::to_string_pretty(&ev("P2")).unwrap()
+    );
+    assert_eq!(names(&run(two.as_bytes(), Format::Auto)), ["P1", "P2"]);
+}
+
+fn awslogs_payload(messages: &[&str], kind: &str) -> Value {
+    let events: Vec<Value> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| json!({"id": format!("id{i}"), "timestamp": 1_700_000_000_000u64 + i as u64, "message": m}))
+        .collect();
+    json!({"messageType": kind, "owner": "111122223333", "logGroup": "aws-cloudtrail", "logStream": "s",
+           "subscriptionFilters": ["iamwatch"], "logEvents": events})
+}
+
+#[test]
+fn cloudwatch_logs_subscription_payloads() {
+    let a = ev("A").to_string();
+    let b = ev("B").to_string();
+    let decoded = awslogs_payload(&[&a, "plain text line", &b], "DATA_MESSAGE");
+    let encoded = json!({"awslogs": {"data": base64::engine::general_purpose::STANDARD
+        .encode(gzip(decoded.to_string().as_bytes()))}});
+    for input in [decoded.to_string(), encoded.to_string()] {
+        for format in [Format::Auto, Format::AwsLogs] {
+            let got = run(input.as_bytes(), format);
+            assert_eq!(names(&got), ["A", "B"]);
+            let b = bad(&got);
+            assert_eq!(b.len(), 1);
+            assert_eq!(b[0].0, at(1, Some(2)));
+            assert!(
+                b[0].1.contains("not JSON") && b[0].1.contains("log event id1"),
+                "{}",
+                b[0].1
+            );
+        }
+    }
+    let control = awslogs_payload(&[], "CONTROL_MESSAGE").to_string();
+    assert!(run(control.as_bytes(), Format::Auto).is_empty());
+    let broken = json!({"awslogs": {"data": "bm90IGd6aXA="}}).to_string();
+    let got = run(broken.as_bytes(), Format::Auto);
+    assert!(bad(&got)[0].1.contains("not gzip"));
+}
+
+#[test]
+fn eventbridge_envelopes_yield_their_detail() {
+    let env = json!({"version": "0", "id": "x", "detail-type": "AWS API Call via CloudTrail",
+                     "source": "aws.iam", "account": "111122223333", "time": "2026-11-20T08:00:00Z",
+                     "region": "us-east-1", "resources": [], "detail": ev("Wrapped")});
+    let input = format!("{env}\n{}\n", json!({"detail-type": "x"}));
+    let got = run(input.as_bytes(), Format::Auto);
+    assert_eq!(names(&got), ["Wrapped"]);
+    assert!(bad(&got)[0].1.contains("without a detail"));
+}
+
+#[test]
+fn cadf_lines_and_cloud_pak_audit_log() {
+    let input = concat!(
+        r#"{"initiator":{"id":"IBMid-1","typeURI":"service/security/account/user","credential":{"type":"token"}},"target":{"name":"user","id":"crn:v1:icp:private:platform-identity-management:::core:service:x","typeURI":"user"},"action":"platform-identity-management.user.create","outcome":"success","reason":{"reasonCode":200},"severity":"normal","eventTime":"2018-04-20 20:15:00.32 +0000 UTC"}"#,
+        "\n",
+        r#"[{"action":"iam-groups.member.add","initiator":{"id":"IBMid-2"}},{"action":"iam-am.policy.create","initiator":{"id":"IBMid-3"}}]"#,
+        "\n"
+    );
+    let mut actions = Vec::new();
+    read(input.as_bytes(), Format::Auto, &mut |item| {
+        if let Item::Record { value, position } = item {
+            actions.push((value["action"].as_str().unwrap().to_string(), position));
+        }
+    })
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            (
+                "platform-identity-management.user.create".to_string(),
+                at(1, None)
+            ),
+            ("iam-groups.member.add".to_string(), at(2, Some(1))),
+            ("iam-am.policy.create".to_string(), at(2, Some(2))),
+        ]
+    );
+}
+
+#[test]
+fn format_names() {
+    assert_eq!("cloudtrail".parse::<Format>(), Ok(Format::CloudTrail));
+    assert_eq!("jsonl".parse::<Format>(), Ok(Format::JsonLines));
+    assert!("xml"
+        .parse::<Format>()
+        .unwrap_err()
+        .contains("expected one of"));
+}
