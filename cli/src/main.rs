@@ -1,5 +1,7 @@
 //! `iamwatch`: the iamwatch engine on local files.
 
+mod packs;
+mod replay;
 mod test_pattern;
 
 use clap::{Parser, Subcommand};
@@ -18,7 +20,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Replay(replay::Args),
     TestPattern(test_pattern::Args),
+    /// Inspect the built-in rule packs.
+    #[command(subcommand)]
+    Packs(packs::PacksCommand),
+    /// Validate rule pack files.
+    #[command(subcommand)]
+    Rules(packs::RulesCommand),
 }
 
 /// Exit codes shared by every subcommand.
@@ -27,11 +36,16 @@ pub mod exit {
     pub const IO: u8 = 1;
     /// Invalid input given by the user: a bad pattern, rule or option.
     pub const USAGE: u8 = 2;
+    /// `replay --strict`: some records were malformed and skipped.
+    pub const MALFORMED: u8 = 3;
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Replay(args) => replay::run(args),
         Command::TestPattern(args) => test_pattern::run(args),
+        Command::Packs(cmd) => packs::packs(cmd),
+        Command::Rules(cmd) => packs::rules(cmd),
     }
 }

@@ -2,9 +2,16 @@
 //!
 //! Cloud audit events in, alerts out. This crate holds all of the logic; the Lambda and Code
 //! Engine handlers and the `iamwatch` command are thin shells around it.
+//!
+//! `ingest` reads records, `event` gives them a normalised view, `rules` loads packs,
+//! `detector` runs them (through `pattern`), and `finding` is what a match produces.
 
+pub mod detector;
 pub mod event;
+pub mod finding;
 pub mod ingest;
 pub mod net;
+pub mod packs;
 pub mod pattern;
+pub mod rules;
 pub mod time;

@@ -1,0 +1,144 @@
+//! `iamwatch packs` and `iamwatch rules`: inspect built-in packs, validate pack files.
+
+use crate::exit;
+use iamwatch::packs;
+use iamwatch::rules::{load_pack, Matcher};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub enum PacksCommand {
+    /// List the built-in rule packs.
+    List,
+    /// Show the rules of a pack: built-in name or file.
+    Show {
+        /// Pack name or file.
+        pack: String,
+        /// Print the pack's JSON source instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum RulesCommand {
+    /// Check rule pack files: every error names the file, the rule and the JSON path.
+    ///
+    /// Exit status 0 when every file is valid, 2 otherwise, 1 when a file cannot be read.
+    Validate {
+        /// Pack files (JSON).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+pub fn packs(cmd: PacksCommand) -> ExitCode {
+    match cmd {
+        PacksCommand::List => {
+            let all = match packs::all() {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("iamwatch: {e}");
+                    return ExitCode::from(exit::USAGE);
+                }
+            };
+            for p in all {
+                let dormant = p.rules.iter().filter(|r| r.dormant).count();
+                let summary = p
+                    .description
+                    .as_deref()
+                    .and_then(|d| d.split(". ").next())
+                    .unwrap_or("");
+                println!(
+                    "{:<22} {:>2} rules ({dormant} dormant)  {summary}",
+                    p.name,
+                    p.rules.len()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        PacksCommand::Show { pack, json } => {
+            if json {
+                if let Some((_, text)) = packs::BUILTIN.iter().find(|(n, _)| *n == pack) {
+                    print!("{text}");
+                    return ExitCode::SUCCESS;
+                }
+                return match std::fs::read_to_string(&pack) {
+                    Ok(t) => {
+                        print!("{t}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("iamwatch: {pack}: {e}");
+                        ExitCode::from(exit::IO)
+                    }
+                };
+            }
+            let p = match packs::resolve(&pack) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("iamwatch: {e}");
+                    return ExitCode::from(exit::USAGE);
+                }
+            };
+            println!("{}", p.name);
+            if let Some(d) = &p.description {
+                println!("  {d}");
+            }
+            for r in &p.rules {
+                println!();
+                let dormant = if r.dormant { "  (dormant)" } else { "" };
+                println!("{} [{}]{dormant}", r.id, r.severity);
+                if let Some(t) = &r.title_text {
+                    println!("  title    {t}");
+                }
+                println!("  applies  {}", r.applies_to.as_str());
+                match &r.matcher {
+                    Matcher::FilterPattern(fp) => println!("  pattern  {fp}"),
+                }
+                if let Some(d) = &r.description {
+                    println!("  about    {d}");
+                }
+                for (i, step) in r.runbook.iter().enumerate() {
+                    println!("  step {}   {step}", i + 1);
+                }
+                if !r.references.is_empty() {
+                    println!("  refs     {}", r.references.join("; "));
+                }
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+pub fn rules(cmd: RulesCommand) -> ExitCode {
+    match cmd {
+        RulesCommand::Validate { files } => {
+            let mut status = ExitCode::SUCCESS;
+            for f in files {
+                let name = f.display().to_string();
+                let text = match std::fs::read_to_string(&f) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        eprintln!("iamwatch: cannot read {name}: {e}");
+                        status = ExitCode::from(exit::IO);
+                        continue;
+                    }
+                };
+                let stem = f
+                    .file_stem()
+                    .map_or("pack".into(), |s| s.to_string_lossy().into_owned());
+                match load_pack(&text, &name, &stem) {
+                    Ok(p) => println!("{name}: ok, pack {} with {} rules", p.name, p.rules.len()),
+                    Err(e) => {
+                        eprintln!("{e}");
+                        if status == ExitCode::SUCCESS {
+                            status = ExitCode::from(exit::USAGE);
+                        }
+                    }
+                }
+            }
+            status
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! A set of compiled rules that tests each record once against all of them.
+
+use crate::event::{Event, Provider};
+use crate::finding::Finding;
+use crate::pattern::Message;
+use crate::rules::{AppliesTo, Matcher, Pack, Rule};
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+struct Entry {
+    pack: Arc<str>,
+    rule: Arc<Rule>,
+}
+
+/// Rules ready to run. Build it once; [`Detector::evaluate`] then costs one pass per record.
+#[derive(Debug, Clone, Default)]
+pub struct Detector {
+    cloudtrail: Vec<Entry>,
+    cadf: Vec<Entry>,
+}
+
+impl Detector {
+    /// Every non-dormant rule of `packs`.
+    pub fn new(packs: &[Pack]) -> Self {
+        Self::with_filter(packs, |_, r| !r.dormant)
+    }
+
+    /// The rules of `packs` for which `keep(pack, rule)` holds.
+    pub fn with_filter(packs: &[Pack], keep: impl Fn(&Pack, &Rule) -> bool) -> Self {
+        let mut d = Detector::default();
+        for pack in packs {
+            let name: Arc<str> = pack.name.as_str().into();
+            for rule in pack.rules.iter().filter(|r| keep(pack, r)) {
+                let entry = Entry {
+                    pack: name.clone(),
+                    rule: Arc::new(rule.clone()),
+                };
+                if rule.applies_to != AppliesTo::Cadf {
+                    d.cloudtrail.push(entry.clone());
+                }
+                if rule.applies_to != AppliesTo::CloudTrail {
+                    d.cadf.push(entry);
+                }
+            }
+        }
+        d
+    }
+
+    /// How many rules run on records of each provider: (CloudTrail, CADF).
+    pub fn rule_counts(&self) -> (usize, usize) {
+        (self.cloudtrail.len(), self.cadf.len())
+    }
+
+    /// The rules that match `event`, in pack order, as findings.
+    pub fn evaluate(&self, event: &Event) -> Vec<Finding> {
+        let entries = match event.provider() {
+            Provider::CloudTrail => &self.cloudtrail,
+            Provider::Cadf => &self.cadf,
+        };
+        // One message for all rules: selector lookups are shared between patterns.
+        let message = Message::from_json(event.record());
+        entries
+            .iter()
+            .filter(|e| match &e.rule.matcher {
+                Matcher::FilterPattern(p) => p.matches(&message),
+            })
+            .map(|e| Finding::new(e.pack.clone(), e.rule.clone(), event))
+            .collect()
+    }
+}

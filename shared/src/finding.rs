@@ -1,0 +1,79 @@
+//! What a matched rule produces: who did what, from where, and what to do next.
+
+use crate::event::{Event, Outcome};
+use crate::rules::{Rule, Severity};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub pack: Arc<str>,
+    pub rule: Arc<Rule>,
+    pub title: String,
+    pub event: Event,
+}
+
+impl Finding {
+    pub fn new(pack: Arc<str>, rule: Arc<Rule>, event: &Event) -> Self {
+        let title = match &rule.title {
+            Some(t) => t.render(event),
+            None => format!(
+                "{} by {}",
+                event.action(),
+                event.actor().as_deref().unwrap_or("?")
+            ),
+        };
+        Self {
+            pack,
+            rule,
+            title,
+            event: event.clone(),
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.rule.severity
+    }
+
+    /// The finding as one JSON object: the rule, the normalised who/what/where/when, the
+    /// runbook and references, and the raw record.
+    pub fn to_json(&self) -> Value {
+        let e = &self.event;
+        let mut m = Map::new();
+        m.insert("rule".into(), json!(self.rule.id));
+        m.insert("pack".into(), json!(&*self.pack));
+        m.insert("severity".into(), json!(self.rule.severity.as_str()));
+        m.insert("title".into(), json!(self.title));
+        m.insert("event_id".into(), json!(e.id()));
+        m.insert(
+            "time".into(),
+            json!(e
+                .time()
+                .map(|t| t.to_string())
+                .or(e.time_text().map(str::to_string))),
+        );
+        m.insert("actor".into(), json!(e.actor()));
+        m.insert("actor_id".into(), json!(e.actor_id()));
+        m.insert("action".into(), json!(e.action()));
+        m.insert("source_ip".into(), json!(e.source_ip_text()));
+        m.insert("user_agent".into(), json!(e.user_agent()));
+        m.insert("account".into(), json!(e.account()));
+        m.insert("region".into(), json!(e.region()));
+        m.insert("provider".into(), json!(e.provider().as_str()));
+        m.insert("outcome".into(), outcome_json(&e.outcome()));
+        m.insert("runbook".into(), json!(self.rule.runbook));
+        m.insert("references".into(), json!(self.rule.references));
+        m.insert("record".into(), e.record().clone());
+        Value::Object(m)
+    }
+}
+
+fn outcome_json(o: &Outcome) -> Value {
+    match o {
+        Outcome::Success => json!("success"),
+        Outcome::Failure { code, message } => {
+            json!({"result": "failure", "code": code, "message": message})
+        }
+        Outcome::Other(s) => json!(s),
+    }
+}

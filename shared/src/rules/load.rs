@@ -1,0 +1,368 @@
+//! Strict loading of rule packs. Every error names the source, the rule and the JSON path, so a
+//! typo never silently disables a rule.
+
+use super::template::Template;
+use super::{AppliesTo, Matcher, Pack, Rule, Severity};
+use crate::pattern::FilterPattern;
+use serde_json::{Map, Value};
+use std::collections::HashSet;
+use std::fmt;
+
+/// A pack that cannot be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    /// File name, `builtin:NAME` or `inline`.
+    pub source: String,
+    /// The rule's id (or its index when it has none), when the error is inside a rule.
+    pub rule: Option<String>,
+    /// JSON path of the offending value, e.g. `$.rules[3].severity`.
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.source)?;
+        if let Some(r) = &self.rule {
+            write!(f, ": rule {r}")?;
+        }
+        write!(f, ": {}: {}", self.path, self.message)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+const PACK_KEYS: &[&str] = &["pack", "description", "rules", "comment"];
+const RULE_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "description",
+    "severity",
+    "appliesTo",
+    "filterPattern",
+    "runbook",
+    "references",
+    "dormant",
+    "comment",
+];
+/// Keys of the rule format that this build does not evaluate yet: refusing them is better than
+/// loading a rule that silently never fires.
+const NOT_YET: &[(&str, &str)] = &[
+    ("conditions", "json-rules-engine conditions"),
+    ("type", "rule types (aggregate, coincident)"),
+    ("event", "Activity Insights events"),
+    ("threshold", "thresholds"),
+    ("suppress", "suppression"),
+];
+
+struct Ctx<'a> {
+    source: &'a str,
+    rule: Option<String>,
+}
+
+impl Ctx<'_> {
+    fn err(&self, path: impl Into<String>, message: impl Into<String>) -> LoadError {
+        LoadError {
+            source: self.source.to_string(),
+            rule: self.rule.clone(),
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Loads a pack from JSON text. `source` names it in errors; `default_name` names a pack given
+/// as a bare array of rules.
+pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, LoadError> {
+    let top = Ctx { source, rule: None };
+    let doc: Value = serde_json::from_str(text).map_err(|e| {
+        let mut msg = format!(
+            "not valid JSON at line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        );
+        if e.to_string().contains("trailing comma") {
+            msg.push_str(" (JSON allows no comma after the last item: delete it)");
+        }
+        top.err("$", msg)
+    })?;
+    let (name, description, rules) = match &doc {
+        Value::Array(rules) => (default_name.to_string(), None, rules),
+        Value::Object(obj) => {
+            check_keys(&top, "$", obj, PACK_KEYS)?;
+            let name = match obj.get("pack") {
+                Some(Value::String(s)) if valid_name(s) => s.clone(),
+                Some(Value::String(s)) => {
+                    return Err(top.err(
+                        "$.pack",
+                        format!("{s:?} is not a pack name: use letters, digits, '-' and '_'"),
+                    ))
+                }
+                Some(_) => return Err(top.err("$.pack", "expected a string")),
+                None => default_name.to_string(),
+            };
+            let description = opt_string(&top, obj, "description", "$")?;
+            let Some(Value::Array(rules)) = obj.get("rules") else {
+                return Err(top.err("$.rules", "expected an array of rules"));
+            };
+            (name, description, rules)
+        }
+        _ => return Err(top.err("$", "expected a pack object or an array of rules")),
+    };
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(rules.len());
+    for (i, r) in rules.iter().enumerate() {
+        let path = format!("$.rules[{i}]");
+        let rule = load_rule(source, &path, i, r)?;
+        if !seen.insert(rule.id.clone()) {
+            return Err(Ctx {
+                source,
+                rule: Some(rule.id.clone()),
+            }
+            .err(format!("{path}.id"), "duplicate rule id in this pack"));
+        }
+        out.push(rule);
+    }
+    Ok(Pack {
+        name,
+        description,
+        rules: out,
+    })
+}
+
+fn load_rule(source: &str, path: &str, index: usize, value: &Value) -> Result<Rule, LoadError> {
+    let mut ctx = Ctx {
+        source,
+        rule: Some(format!("#{index}")),
+    };
+    let Value::Object(obj) = value else {
+        return Err(ctx.err(path, "expected a rule object"));
+    };
+    let id = match obj.get("id") {
+        Some(Value::String(s)) if valid_name(s) => s.clone(),
+        Some(Value::String(s)) => {
+            return Err(ctx.err(
+                format!("{path}.id"),
+                format!("{s:?} is not a rule id: use letters, digits, '.', '-' and '_'"),
+            ))
+        }
+        Some(_) => return Err(ctx.err(format!("{path}.id"), "expected a string")),
+        None => return Err(ctx.err(format!("{path}.id"), "every rule needs an id")),
+    };
+    ctx.rule = Some(id.clone());
+    for (key, what) in NOT_YET {
+        if obj.contains_key(*key) {
+            return Err(ctx.err(
+                format!("{path}.{key}"),
+                format!("{what} are not supported by this version of iamwatch"),
+            ));
+        }
+    }
+    check_keys(&ctx, path, obj, RULE_KEYS)?;
+    let severity = match obj.get("severity") {
+        None => Severity::Medium,
+        Some(Value::String(s)) => s
+            .parse()
+            .map_err(|e: String| ctx.err(format!("{path}.severity"), e))?,
+        Some(_) => return Err(ctx.err(format!("{path}.severity"), "expected a string")),
+    };
+    let applies_to = match obj.get("appliesTo").map(Value::as_str) {
+        None => AppliesTo::Any,
+        Some(Some("cloudtrail")) => AppliesTo::CloudTrail,
+        Some(Some("cadf")) => AppliesTo::Cadf,
+        Some(Some("any")) => AppliesTo::Any,
+        Some(_) => {
+            return Err(ctx.err(
+                format!("{path}.appliesTo"),
+                "expected \"cloudtrail\", \"cadf\" or \"any\"",
+            ))
+        }
+    };
+    let matcher = match obj.get("filterPattern") {
+        Some(Value::String(p)) => Matcher::FilterPattern(FilterPattern::new(p).map_err(|e| {
+            ctx.err(
+                format!("{path}.filterPattern"),
+                format!("{e}\n{}", e.caret(p)),
+            )
+        })?),
+        Some(_) => return Err(ctx.err(format!("{path}.filterPattern"), "expected a string")),
+        None => {
+            return Err(ctx.err(
+                path,
+                "a rule needs a matcher: \"filterPattern\" (CloudWatch Logs syntax)",
+            ))
+        }
+    };
+    let title_text = opt_string(&ctx, obj, "title", path)?;
+    let title = title_text
+        .as_deref()
+        .map(|t| Template::parse(t).map_err(|e| ctx.err(format!("{path}.title"), e)))
+        .transpose()?;
+    let runbook = match obj.get("runbook") {
+        None => Vec::new(),
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(v) => strings(&ctx, v, &format!("{path}.runbook"))?,
+    };
+    let references = match obj.get("references") {
+        None => Vec::new(),
+        Some(v) => strings(&ctx, v, &format!("{path}.references"))?,
+    };
+    let dormant = match obj.get("dormant") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(ctx.err(format!("{path}.dormant"), "expected true or false")),
+    };
+    Ok(Rule {
+        id,
+        title,
+        title_text,
+        description: opt_string(&ctx, obj, "description", path)?,
+        severity,
+        applies_to,
+        matcher,
+        runbook,
+        references,
+        dormant,
+    })
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+fn opt_string(
+    ctx: &Ctx,
+    obj: &Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<Option<String>, LoadError> {
+    match obj.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ctx.err(format!("{path}.{key}"), "expected a string")),
+    }
+}
+
+fn strings(ctx: &Ctx, v: &Value, path: &str) -> Result<Vec<String>, LoadError> {
+    let Value::Array(items) = v else {
+        return Err(ctx.err(path, "expected an array of strings"));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            s.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| ctx.err(format!("{path}[{i}]"), "expected a string"))
+        })
+        .collect()
+}
+
+fn check_keys(
+    ctx: &Ctx,
+    path: &str,
+    obj: &Map<String, Value>,
+    known: &[&str],
+) -> Result<(), LoadError> {
+    for key in obj.keys() {
+        if !known.contains(&key.as_str()) {
+            let hint = known
+                .iter()
+                .filter(|k| edit_distance(k, key) <= 2)
+                .min_by_key(|k| edit_distance(k, key))
+                .map(|k| format!(" (did you mean {k:?}?)"))
+                .unwrap_or_default();
+            return Err(ctx.err(
+                format!("{path}.{key}"),
+                format!("unknown key{hint}; known keys: {}", known.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Levenshtein distance, for "did you mean" hints on short keys.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> LoadError {
+        load_pack(text, "test.json", "test").unwrap_err()
+    }
+
+    #[test]
+    fn loads_a_pack() {
+        let p = load_pack(
+            r#"{"pack": "p", "rules": [{"id": "r1", "severity": "high", "filterPattern": "{ $.a = 1 }",
+                "title": "A by {actor}", "runbook": ["one", "two"], "references": ["x"]},
+               {"id": "r2", "filterPattern": "ERROR", "dormant": true, "comment": "ignored"}]}"#,
+            "test.json",
+            "test",
+        )
+        .unwrap();
+        assert_eq!(p.name, "p");
+        assert_eq!(p.rules.len(), 2);
+        assert_eq!(p.rules[0].severity, Severity::High);
+        assert_eq!(p.rules[1].severity, Severity::Medium);
+        assert!(p.rules[1].dormant);
+        assert_eq!(p.rules[0].runbook, ["one", "two"]);
+    }
+
+    #[test]
+    fn errors_name_source_rule_and_path() {
+        let e = err(
+            r#"{"pack": "p", "rules": [{"id": "ok", "filterPattern": "x"}, {"id": "r2", "filterPattern": "x", "severty": "high"}]}"#,
+        );
+        assert_eq!(e.rule.as_deref(), Some("r2"));
+        assert_eq!(e.path, "$.rules[1].severty");
+        assert!(e.message.contains("did you mean \"severity\""), "{e}");
+        assert!(e
+            .to_string()
+            .starts_with("test.json: rule r2: $.rules[1].severty: unknown key"));
+
+        let e = err(r#"{"rules": [{"id": "r", "filterPattern": "x", "severity": "hihg"}]}"#);
+        assert_eq!(e.path, "$.rules[0].severity");
+        assert!(e.message.contains("expected one of"), "{e}");
+
+        let e = err(r#"{"rules": [{"id": "r", "filterPattern": "{ $.a = "}]}"#);
+        assert_eq!(e.path, "$.rules[0].filterPattern");
+        assert!(e.message.contains("invalid filter pattern at byte"), "{e}");
+
+        let e = err(r#"{"rules": [{"id": "r"}]}"#);
+        assert!(e.message.contains("needs a matcher"), "{e}");
+
+        let e = err(
+            r#"{"rules": [{"id": "r", "filterPattern": "x"}, {"id": "r", "filterPattern": "y"}]}"#,
+        );
+        assert!(e.message.contains("duplicate"), "{e}");
+
+        let e = err(r#"{"rules": [{"id": "r", "filterPattern": "x", "title": "{x"}]}"#);
+        assert_eq!(e.path, "$.rules[0].title");
+
+        let e = err(r#"{"rules": [{"id": "r", "conditions": {"all": []}}]}"#);
+        assert!(e.message.contains("not supported"), "{e}");
+
+        let e = err(r#"{"rules": [{"id": "r", "filterPattern": "x",}]}"#);
+        assert!(e.message.contains("delete it"), "{e}");
+        assert!(e.message.contains("line 1, column"), "{e}");
+
+        let e = err(r#"{"rule": []}"#);
+        assert!(e.message.contains("did you mean \"rules\""), "{e}");
+    }
+}

@@ -1,0 +1,112 @@
+//! Rules and rule packs: the JSON format of `docs`/README "Rule packs", strict loading, and the
+//! compiled [`Detector`](crate::detector::Detector) they become.
+
+mod load;
+pub mod template;
+
+pub use load::{load_pack, LoadError};
+
+use crate::pattern::FilterPattern;
+use std::fmt;
+use std::str::FromStr;
+use template::Template;
+
+/// How urgent a finding is. `info` and `low` are audit-trail notices; `medium` and above are
+/// alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| {
+                format!("expected one of info, low, medium, high, critical, found {s:?}")
+            })
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which records a rule is tested against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppliesTo {
+    CloudTrail,
+    Cadf,
+    Any,
+}
+
+impl AppliesTo {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppliesTo::CloudTrail => "cloudtrail",
+            AppliesTo::Cadf => "cadf",
+            AppliesTo::Any => "any",
+        }
+    }
+}
+
+/// What decides whether a record matches.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    /// A CloudWatch Logs filter pattern, verbatim.
+    FilterPattern(FilterPattern),
+}
+
+/// One detection.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub title: Option<Template>,
+    pub title_text: Option<String>,
+    pub description: Option<String>,
+    pub severity: Severity,
+    pub applies_to: AppliesTo,
+    pub matcher: Matcher,
+    /// Steps for the person who receives the alert, in order.
+    pub runbook: Vec<String>,
+    pub references: Vec<String>,
+    /// Loaded and validated but not run unless asked for by name.
+    pub dormant: bool,
+}
+
+/// A named set of rules.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    pub name: String,
+    pub description: Option<String>,
+    pub rules: Vec<Rule>,
+}
