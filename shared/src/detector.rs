@@ -4,6 +4,7 @@ use crate::event::{Event, Provider};
 use crate::finding::Finding;
 use crate::pattern::Message;
 use crate::rules::{AppliesTo, Matcher, Pack, Rule};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -25,12 +26,24 @@ impl Detector {
         Self::with_filter(packs, |_, r| !r.dormant)
     }
 
-    /// The rules of `packs` for which `keep(pack, rule)` holds.
+    /// The rules of `packs` for which `keep(pack, rule)` holds, less those that another kept
+    /// rule supersedes.
     pub fn with_filter(packs: &[Pack], keep: impl Fn(&Pack, &Rule) -> bool) -> Self {
+        let kept = || {
+            packs
+                .iter()
+                .flat_map(move |p| p.rules.iter().map(move |r| (p, r)))
+                .filter(|(p, r)| keep(p, r))
+        };
+        let superseded: HashSet<&str> = kept()
+            .flat_map(|(_, r)| r.supersedes.iter().map(String::as_str))
+            .collect();
         let mut d = Detector::default();
         for pack in packs {
             let name: Arc<str> = pack.name.as_str().into();
-            for rule in pack.rules.iter().filter(|r| keep(pack, r)) {
+            for rule in pack.rules.iter().filter(|r| {
+                keep(pack, r) && !superseded.contains(format!("{}/{}", pack.name, r.id).as_str())
+            }) {
                 let entry = Entry {
                     pack: name.clone(),
                     rule: Arc::new(rule.clone()),

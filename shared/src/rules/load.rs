@@ -43,6 +43,7 @@ const RULE_KEYS: &[&str] = &[
     "runbook",
     "references",
     "dormant",
+    "supersedes",
     "comment",
 ];
 /// Keys of the rule format that this build does not evaluate yet: refusing them is better than
@@ -212,6 +213,21 @@ fn load_rule(source: &str, path: &str, index: usize, value: &Value) -> Result<Ru
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(ctx.err(format!("{path}.dormant"), "expected true or false")),
     };
+    let supersedes = match obj.get("supersedes") {
+        None => Vec::new(),
+        Some(v) => strings(&ctx, v, &format!("{path}.supersedes"))?,
+    };
+    for (i, s) in supersedes.iter().enumerate() {
+        let ok = s
+            .split_once('/')
+            .is_some_and(|(p, r)| valid_name(p) && valid_name(r));
+        if !ok {
+            return Err(ctx.err(
+                format!("{path}.supersedes[{i}]"),
+                format!("{s:?} is not a rule reference: write PACK/RULE, e.g. cis-aws-foundations/cis-4.1"),
+            ));
+        }
+    }
     Ok(Rule {
         id,
         title,
@@ -223,6 +239,7 @@ fn load_rule(source: &str, path: &str, index: usize, value: &Value) -> Result<Ru
         runbook,
         references,
         dormant,
+        supersedes,
     })
 }
 
@@ -361,6 +378,9 @@ mod tests {
         let e = err(r#"{"rules": [{"id": "r", "filterPattern": "x",}]}"#);
         assert!(e.message.contains("delete it"), "{e}");
         assert!(e.message.contains("line 1, column"), "{e}");
+
+        let e = err(r#"{"rules": [{"id": "r", "filterPattern": "x", "supersedes": ["cis-4.1"]}]}"#);
+        assert_eq!(e.path, "$.rules[0].supersedes[0]");
 
         let e = err(r#"{"rule": []}"#);
         assert!(e.message.contains("did you mean \"rules\""), "{e}");

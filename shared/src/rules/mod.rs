@@ -99,8 +99,10 @@ pub struct Rule {
     /// Steps for the person who receives the alert, in order.
     pub runbook: Vec<String>,
     pub references: Vec<String>,
-    /// Loaded and validated but not run unless asked for by name.
+    /// Loaded and validated but not run unless asked for (`replay --all-rules`).
     pub dormant: bool,
+    /// `pack/rule` ids this rule replaces: when both are loaded, only this one runs.
+    pub supersedes: Vec<String>,
 }
 
 /// A named set of rules.
