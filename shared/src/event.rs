@@ -118,7 +118,9 @@ impl Event {
     /// The operation's own name: CloudTrail `eventName`, CADF `action`.
     pub fn event_name(&self) -> Option<&str> {
         match self.provider {
-            Provider::CloudTrail => self.str_at(&["eventName"]),
+            Provider::CloudTrail => self
+                .str_at(&["eventName"])
+                .or_else(|| self.str_at(&["insightDetails", "eventName"])),
             Provider::Cadf => self.str_at(&["action"]),
         }
     }
@@ -129,7 +131,10 @@ impl Event {
         match self.provider {
             Provider::CloudTrail => {
                 let name = self.event_name().unwrap_or("?");
-                match self.str_at(&["eventSource"]) {
+                let source = self
+                    .str_at(&["eventSource"])
+                    .or_else(|| self.str_at(&["insightDetails", "eventSource"]));
+                match source {
                     Some(src) => {
                         let service = src.strip_suffix(".amazonaws.com").unwrap_or(src);
                         format!("{service}:{name}")
@@ -262,6 +267,12 @@ fn detect(obj: &Map<String, Value>) -> Result<Provider, NotAnEvent> {
     if has("eventSource") || has("eventVersion") || has("userIdentity") {
         return match obj.get("eventName") {
             Some(Value::String(s)) if !s.is_empty() => Ok(Provider::CloudTrail),
+            // CloudTrail Insights events name the call inside insightDetails.
+            None if obj.get("eventType").and_then(Value::as_str)
+                == Some("AwsCloudTrailInsight") =>
+            {
+                Ok(Provider::CloudTrail)
+            }
             Some(other) => Err(NotAnEvent(format!(
                 "CloudTrail record with an eventName that is {}, not a name",
                 kind_of(other)
@@ -440,6 +451,14 @@ mod tests {
             }
         );
         assert!(e.time().is_some());
+    }
+
+    #[test]
+    fn insights_events_name_their_call_inside() {
+        let e = Event::new(json!({"eventVersion": "1.07", "eventType": "AwsCloudTrailInsight",
+            "insightDetails": {"eventSource": "ssm.amazonaws.com", "eventName": "UpdateInstanceInformation"}}))
+        .unwrap();
+        assert_eq!(e.action(), "ssm:UpdateInstanceInformation");
     }
 
     #[test]

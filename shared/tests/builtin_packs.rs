@@ -152,6 +152,12 @@ fn cases() -> Vec<(&'static str, String, bool)> {
         // Root's own console actions carry invokedBy signin.amazonaws.com: CIS 4.3 misses them.
         ("root-account-usage", root_console_call.clone(), true),
         ("cis-4.3", root_console_call.clone(), false),
+        // ... but not what AWS does on root's behalf from "AWS Internal".
+        (
+            "root-account-usage",
+            with(&root_console_call, "sourceIPAddress", json!("AWS Internal")),
+            false,
+        ),
         (
             "cloudtrail-tampering",
             call("cloudtrail.amazonaws.com", "StopLogging"),
@@ -392,6 +398,14 @@ fn cases() -> Vec<(&'static str, String, bool)> {
             true,
         ),
         ("iam-changes", call("iam.amazonaws.com", "GetUser"), false),
+        (
+            "iam-changes",
+            failed(
+                &call("iam.amazonaws.com", "AttachRolePolicy"),
+                "NoSuchEntity",
+            ),
+            false,
+        ),
         (
             "iam-changes",
             call("iam.amazonaws.com", "ListAttachedUserPolicies"),

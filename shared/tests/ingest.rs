@@ -250,3 +250,21 @@ fn format_names() {
         .unwrap_err()
         .contains("expected one of"));
 }
+
+#[test]
+fn several_documents_one_after_another() {
+    // One CloudTrail log file per line, as log shippers write them, then a bare record.
+    let input = format!(
+        "{}\n{}\n{}\n",
+        json!({"Records": [ev("A"), ev("B")]}),
+        json!({"Records": [ev("C")]}),
+        ev("D")
+    );
+    let got = run(input.as_bytes(), Format::Auto);
+    assert_eq!(names(&got), ["A", "B", "C", "D"]);
+    assert_eq!(got[2], Got::Ok("C".into(), at(2, Some(1))));
+    assert_eq!(got[3], Got::Ok("D".into(), at(3, None)));
+    // Arrays too.
+    let input = format!("[{}]\n[{}, {}]", ev("A"), ev("B"), ev("C"));
+    assert_eq!(names(&run(input.as_bytes(), Format::Auto)), ["A", "B", "C"]);
+}

@@ -129,13 +129,10 @@ fn read_plain<R: BufRead>(
     match format {
         Format::CloudTrail | Format::JsonArray => {
             let mut scanner = Scanner::new(input);
-            let mut index = 0u64;
-            let mut each = |bytes: &[u8], line: u64| {
-                index += 1;
-                let position = Position {
-                    line,
-                    index: Some(index),
-                };
+            let mut count = 0u64;
+            let result = scanner.documents(&mut |bytes, line, index| {
+                count += 1;
+                let position = Position { line, index };
                 match serde_json::from_slice::<Value>(bytes) {
                     Ok(value) => expand(value, position, sink),
                     Err(e) => sink(Item::Bad {
@@ -143,14 +140,9 @@ fn read_plain<R: BufRead>(
                         reason: format!("not valid JSON: {e}"),
                     }),
                 }
-            };
-            let result = if format == Format::CloudTrail {
-                scanner.records(&mut each)
-            } else {
-                scanner.array(&mut each)
-            };
+            });
             let line = scanner.line;
-            structural(result, line, index, sink)
+            structural(result, line, count, sink)
         }
         Format::JsonLines | Format::AwsLogs | Format::Auto => lines(input, sink),
     }
@@ -192,8 +184,9 @@ fn is_data_error(e: &io::Error) -> bool {
     )
 }
 
-/// Guesses the layout from the first bytes: `[` an array; `{` followed by a `"Records"` key a
-/// CloudTrail file; anything else JSON Lines (which also reads one pretty-printed document).
+/// Guesses the layout from the first bytes: `[` an array, `{` followed by a `"Records"` key a
+/// CloudTrail file (either may be followed by more documents of any kind); anything else JSON
+/// Lines (which also reads one pretty-printed document).
 fn sniff(input: &mut impl BufRead) -> io::Result<Format> {
     let head = input.fill_buf()?;
     let start = head.iter().position(|b| !b.is_ascii_whitespace());

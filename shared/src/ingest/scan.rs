@@ -74,9 +74,14 @@ impl<R: BufRead> Scanner<R> {
     }
 
     /// Copies one JSON value into `out` (or skips it when `out` is `None`).
-    fn value(&mut self, mut out: Option<&mut Vec<u8>>) -> Result<()> {
+    fn value(&mut self, out: Option<&mut Vec<u8>>) -> Result<()> {
         self.skip_ws()?;
-        let mut depth = 0usize;
+        self.copy(out, 0)
+    }
+
+    /// Copies bytes until the container open `depth` levels deep closes (or, at depth 0, until
+    /// one whole value has been read).
+    fn copy(&mut self, mut out: Option<&mut Vec<u8>>, mut depth: usize) -> Result<()> {
         let mut in_string = false;
         let mut escaped = false;
         loop {
@@ -177,64 +182,95 @@ impl<R: BufRead> Scanner<R> {
         }
     }
 
-    /// A top-level JSON array.
-    pub(crate) fn array(&mut self, each: &mut dyn FnMut(&[u8], u64)) -> Result<()> {
-        self.expect(b'[', "'['")?;
-        self.elements(each)?;
-        self.trailing()
-    }
-
-    /// A CloudTrail log file: every element of its `Records` array; other members are skipped.
-    pub(crate) fn records(&mut self, each: &mut dyn FnMut(&[u8], u64)) -> Result<()> {
-        self.expect(b'{', "'{'")?;
-        let mut found = false;
-        self.skip_ws()?;
-        if self.peek()? == Some(b'}') {
-            self.bump()?;
-        } else {
-            loop {
-                self.skip_ws()?;
-                let mut key = Vec::new();
-                self.value(Some(&mut key))?;
-                self.expect(b':', "':' after a member name")?;
-                self.skip_ws()?;
-                if key == b"\"Records\"" && self.peek()? == Some(b'[') {
+    /// Every top-level JSON document in the input, one after another: an array yields its
+    /// elements (with their 1-based index); an object whose first member is `Records` (a
+    /// CloudTrail log file) yields the elements of that array, other members skipped; any
+    /// other object is yielded whole (index `None`).
+    pub(crate) fn documents(
+        &mut self,
+        each: &mut dyn FnMut(&[u8], u64, Option<u64>),
+    ) -> Result<()> {
+        let mut buf = Vec::with_capacity(8 * 1024);
+        loop {
+            self.skip_ws()?;
+            match self.peek()? {
+                None => return Ok(()),
+                Some(b'[') => {
                     self.bump()?;
-                    self.elements(each)?;
-                    found = true;
-                } else {
-                    self.value(None)?;
+                    let mut index = 0u64;
+                    self.elements(&mut |bytes, line| {
+                        index += 1;
+                        each(bytes, line, Some(index))
+                    })?;
                 }
-                self.skip_ws()?;
-                match self.bump()? {
-                    Some(b',') => continue,
-                    Some(b'}') => break,
-                    _ => {
-                        return Err(ScanError::Syntax(format!(
-                            "expected ',' or '}}' on line {}",
-                            self.line
-                        )))
+                Some(b'{') => {
+                    let line = self.line;
+                    self.bump()?;
+                    self.skip_ws()?;
+                    buf.clear();
+                    buf.push(b'{');
+                    if self.peek()? == Some(b'"') {
+                        let key_start = buf.len();
+                        self.copy(Some(&mut buf), 0)?;
+                        if &buf[key_start..] == b"\"Records\"" {
+                            self.records_after_key(each)?;
+                            continue;
+                        }
                     }
+                    self.copy(Some(&mut buf), 1)?;
+                    each(&buf, line, None);
+                }
+                Some(b) => {
+                    return Err(ScanError::Syntax(format!(
+                        "expected a JSON object or array on line {}, found '{}'",
+                        self.line,
+                        b.escape_ascii()
+                    )))
                 }
             }
         }
-        if !found {
-            return Err(ScanError::Syntax(
-                "a CloudTrail log file needs a \"Records\" array".into(),
-            ));
-        }
-        self.trailing()
     }
 
-    fn trailing(&mut self) -> Result<()> {
-        self.skip_ws()?;
-        match self.peek()? {
-            None => Ok(()),
-            Some(b) => Err(ScanError::Syntax(format!(
-                "unexpected '{}' after the end of the JSON document on line {}",
-                b.escape_ascii(),
-                self.line
-            ))),
+    /// The rest of a CloudTrail log file once its `"Records"` key has been read.
+    fn records_after_key(&mut self, each: &mut dyn FnMut(&[u8], u64, Option<u64>)) -> Result<()> {
+        let mut index = 0u64;
+        let mut first = true;
+        loop {
+            if !first {
+                self.skip_ws()?;
+                let mut key = Vec::new();
+                self.value(Some(&mut key))?;
+                first = key == b"\"Records\"";
+            }
+            self.expect(b':', "':' after a member name")?;
+            self.skip_ws()?;
+            if first && self.peek()? == Some(b'[') {
+                self.bump()?;
+                self.elements(&mut |bytes, line| {
+                    index += 1;
+                    each(bytes, line, Some(index))
+                })?;
+            } else {
+                self.value(None)?;
+            }
+            first = false;
+            self.skip_ws()?;
+            match self.bump()? {
+                Some(b',') => continue,
+                Some(b'}') => return Ok(()),
+                Some(b) => {
+                    return Err(ScanError::Syntax(format!(
+                        "expected ',' or '}}' on line {}, found '{}'",
+                        self.line,
+                        b.escape_ascii()
+                    )))
+                }
+                None => {
+                    return Err(ScanError::Syntax(
+                        "the input ends inside the log file: is it truncated?".into(),
+                    ))
+                }
+            }
         }
     }
 }
