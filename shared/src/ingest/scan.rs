@@ -28,6 +28,10 @@ impl From<io::Error> for ScanError {
 
 type Result<T> = std::result::Result<T, ScanError>;
 
+/// Receives each document or element: its bytes, the line it starts on, and its 1-based index
+/// inside an array (`None` for a whole top-level object).
+pub(crate) type Each<'a> = dyn FnMut(&[u8], u64, Option<u64>) + 'a;
+
 impl<R: BufRead> Scanner<R> {
     pub(crate) fn new(r: R) -> Self {
         Self { r, line: 1 }
@@ -186,10 +190,7 @@ impl<R: BufRead> Scanner<R> {
     /// elements (with their 1-based index); an object whose first member is `Records` (a
     /// CloudTrail log file) yields the elements of that array, other members skipped; any
     /// other object is yielded whole (index `None`).
-    pub(crate) fn documents(
-        &mut self,
-        each: &mut dyn FnMut(&[u8], u64, Option<u64>),
-    ) -> Result<()> {
+    pub(crate) fn documents(&mut self, each: &mut Each) -> Result<()> {
         let mut buf = Vec::with_capacity(8 * 1024);
         loop {
             self.skip_ws()?;
@@ -232,7 +233,7 @@ impl<R: BufRead> Scanner<R> {
     }
 
     /// The rest of a CloudTrail log file once its `"Records"` key has been read.
-    fn records_after_key(&mut self, each: &mut dyn FnMut(&[u8], u64, Option<u64>)) -> Result<()> {
+    fn records_after_key(&mut self, each: &mut Each) -> Result<()> {
         let mut index = 0u64;
         let mut first = true;
         loop {
