@@ -108,6 +108,8 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         Detector::new(&packs)
     };
+    // Parse each record only as far as the rules look.
+    let projection = detector.projection();
     let files = if args.files.is_empty() {
         vec![PathBuf::from("-")]
     } else {
@@ -147,12 +149,16 @@ pub fn run(args: Args) -> ExitCode {
         };
         let mut write_error: Option<io::Error> = None;
         let mut counting = counting;
-        let result = ingest::read(&mut counting, args.input, &mut |item| {
+        let result = ingest::read_projected(&mut counting, args.input, &projection, &mut |item| {
             if write_error.is_some() {
                 return;
             }
-            let (value, position) = match item {
-                Item::Record { value, position } => (value, position),
+            let (value, position, raw) = match item {
+                Item::Record {
+                    value,
+                    position,
+                    raw,
+                } => (value, position, raw),
                 Item::Bad { position, reason } => {
                     report_bad(&mut tally, &name, position, &reason);
                     return;
@@ -166,7 +172,27 @@ pub fn run(args: Args) -> ExitCode {
                 }
             };
             tally.events += 1;
-            for finding in detector.evaluate(&event) {
+            let matches = detector.matching(&event);
+            if matches.is_empty() {
+                return;
+            }
+            // The record was parsed only as far as the rules look; findings show all of it.
+            let whole = match raw.map(serde_json::from_slice).transpose() {
+                Ok(Some(v)) => match Event::new(v) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        report_bad(&mut tally, &name, position, &e.to_string());
+                        return;
+                    }
+                },
+                Ok(None) => event,
+                Err(e) => {
+                    report_bad(&mut tally, &name, position, &format!("not valid JSON: {e}"));
+                    return;
+                }
+            };
+            for m in matches {
+                let finding = m.finding(&whole);
                 if finding.severity() < args.min_severity {
                     continue;
                 }

@@ -1,8 +1,10 @@
 //! A set of compiled rules that tests each record once against all of them.
 
-use crate::event::{Event, Provider};
+use crate::event::{Event, Provider, DETECTION_PRESENCE, DETECTION_VALUES};
 use crate::finding::Finding;
+use crate::pattern::ast::Step;
 use crate::pattern::Message;
+use crate::projection::Projection;
 use crate::rules::{AppliesTo, Matcher, Pack, Rule};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -66,6 +68,15 @@ impl Detector {
 
     /// The rules that match `event`, in pack order, as findings.
     pub fn evaluate(&self, event: &Event) -> Vec<Finding> {
+        self.matching(event)
+            .into_iter()
+            .map(|m| m.finding(event))
+            .collect()
+    }
+
+    /// The rules that match `event`, in pack order. `event` may be projected (see
+    /// [`Detector::projection`]); build the findings from the whole record.
+    pub fn matching(&self, event: &Event) -> Vec<Match<'_>> {
         let entries = match event.provider() {
             Provider::CloudTrail => &self.cloudtrail,
             Provider::Cadf => &self.cadf,
@@ -77,7 +88,46 @@ impl Detector {
             .filter(|e| match &e.rule.matcher {
                 Matcher::FilterPattern(p) => p.matches(&message),
             })
-            .map(|e| Finding::new(e.pack.clone(), e.rule.clone(), event))
+            .map(|entry| Match { entry })
             .collect()
+    }
+
+    /// What of a record these rules can see: parse records with it and [`Detector::matching`]
+    /// gives the same answer as on the whole record, for a fraction of the parsing. Everything
+    /// when a rule reads the record's text (term and space-delimited patterns).
+    pub fn projection(&self) -> Projection {
+        let mut p = Projection::new();
+        for e in self.cloudtrail.iter().chain(&self.cadf) {
+            match &e.rule.matcher {
+                Matcher::FilterPattern(fp) => match fp.selector_paths() {
+                    Some(paths) => paths.into_iter().for_each(|path| p.keep(path)),
+                    None => return Projection::everything(),
+                },
+            }
+        }
+        for key in DETECTION_VALUES {
+            p.keep(&[Step::Key((*key).to_string())]);
+        }
+        for key in DETECTION_PRESENCE {
+            p.keep_presence(key);
+        }
+        p
+    }
+}
+
+/// One rule that matched a record.
+#[derive(Debug, Clone, Copy)]
+pub struct Match<'d> {
+    entry: &'d Entry,
+}
+
+impl Match<'_> {
+    pub fn rule(&self) -> &Rule {
+        &self.entry.rule
+    }
+
+    /// The finding for this match; `event` should be the whole record.
+    pub fn finding(&self, event: &Event) -> Finding {
+        Finding::new(self.entry.pack.clone(), self.entry.rule.clone(), event)
     }
 }

@@ -262,6 +262,23 @@ impl Event {
     }
 }
 
+/// Top-level members whose values [`Event::new`] reads to tell providers apart.
+pub const DETECTION_VALUES: &[&str] = &[
+    "eventName",
+    "eventSource",
+    "eventVersion",
+    "eventType",
+    "action",
+];
+/// Top-level members whose presence alone [`Event::new`] checks.
+pub const DETECTION_PRESENCE: &[&str] = &[
+    "userIdentity",
+    "initiator",
+    "observer",
+    "logSourceCRN",
+    "typeURI",
+];
+
 fn detect(obj: &Map<String, Value>) -> Result<Provider, NotAnEvent> {
     let has = |k: &str| obj.contains_key(k);
     if has("eventSource") || has("eventVersion") || has("userIdentity") {

@@ -13,5 +13,6 @@ pub mod ingest;
 pub mod net;
 pub mod packs;
 pub mod pattern;
+pub mod projection;
 pub mod rules;
 pub mod time;

@@ -12,6 +12,8 @@
 pub mod awslogs;
 mod scan;
 
+use crate::pattern::ast::Step;
+use crate::projection::Projection;
 use flate2::bufread::MultiGzDecoder;
 use scan::{ScanError, Scanner};
 use serde_json::Value;
@@ -80,9 +82,15 @@ impl fmt::Display for Position {
 
 /// One thing read from the input.
 #[derive(Debug)]
-pub enum Item {
-    /// A record, parsed; whether it is an audit event is for the caller to decide.
-    Record { value: Value, position: Position },
+pub enum Item<'a> {
+    /// A record, parsed; whether it is an audit event is for the caller to decide. With a
+    /// projection, `raw` holds the record's bytes when `value` was projected from them (parse
+    /// `raw` for the whole record); `raw` is `None` when `value` is whole.
+    Record {
+        value: Value,
+        position: Position,
+        raw: Option<&'a [u8]>,
+    },
     /// Something that could not be read as a record, and why.
     Bad { position: Position, reason: String },
 }
@@ -92,21 +100,62 @@ pub enum Item {
 /// Returns an error only when the input cannot be read at all; corrupt data part-way (a
 /// truncated gzip member, a broken array) is reported to `sink` as a bad record and ends
 /// the input there.
-pub fn read(input: impl Read, format: Format, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+pub fn read(input: impl Read, format: Format, sink: &mut Sink) -> io::Result<()> {
+    read_projected(input, format, &Projection::everything(), sink)
+}
+
+/// Receives what [`read`] finds, in order.
+pub type Sink<'s> = dyn for<'a> FnMut(Item<'a>) + 's;
+
+/// Top-level members that make a value a container rather than a record: kept whole by a
+/// projection so that containers still open.
+const ENVELOPE_KEYS: &[&str] = &[
+    "Records",
+    "awslogs",
+    "logEvents",
+    "messageType",
+    "detail",
+    "detail-type",
+];
+
+/// Like [`read`], but records are parsed with `projection` (see
+/// [`crate::detector::Detector::projection`]) and come with their raw bytes.
+pub fn read_projected(
+    input: impl Read,
+    format: Format,
+    projection: &Projection,
+    sink: &mut Sink,
+) -> io::Result<()> {
+    let mut projection = projection.clone();
+    for key in ENVELOPE_KEYS {
+        projection.keep(&[Step::Key((*key).to_string())]);
+    }
     let mut input = BufReader::with_capacity(256 * 1024, input);
     let gzip = input.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     if gzip {
         let inner = BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(input));
-        read_plain(inner, format, sink)
+        read_plain(inner, format, &projection, sink)
     } else {
-        read_plain(input, format, sink)
+        read_plain(input, format, &projection, sink)
+    }
+}
+
+/// Parses one record's bytes: projected when they hold an object (a record or an envelope),
+/// whole otherwise. Returns the value and whether it was projected.
+fn parse_record(bytes: &[u8], projection: &Projection) -> serde_json::Result<(Value, bool)> {
+    let object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if object && !projection.is_everything() {
+        projection.parse(bytes).map(|v| (v, true))
+    } else {
+        serde_json::from_slice(bytes).map(|v| (v, false))
     }
 }
 
 fn read_plain<R: BufRead>(
     mut input: R,
     format: Format,
-    sink: &mut dyn FnMut(Item),
+    projection: &Projection,
+    sink: &mut Sink,
 ) -> io::Result<()> {
     let format = match format {
         Format::Auto => match sniff(&mut input) {
@@ -133,8 +182,10 @@ fn read_plain<R: BufRead>(
             let result = scanner.documents(&mut |bytes, line, index| {
                 count += 1;
                 let position = Position { line, index };
-                match serde_json::from_slice::<Value>(bytes) {
-                    Ok(value) => expand(value, position, sink),
+                match parse_record(bytes, projection) {
+                    Ok((value, projected)) => {
+                        expand(value, position, projected.then_some(bytes), sink)
+                    }
                     Err(e) => sink(Item::Bad {
                         position,
                         reason: format!("not valid JSON: {e}"),
@@ -144,7 +195,7 @@ fn read_plain<R: BufRead>(
             let line = scanner.line;
             structural(result, line, count, sink)
         }
-        Format::JsonLines | Format::AwsLogs | Format::Auto => lines(input, sink),
+        Format::JsonLines | Format::AwsLogs | Format::Auto => lines(input, projection, sink),
     }
 }
 
@@ -210,7 +261,7 @@ fn sniff(input: &mut impl BufRead) -> io::Result<Format> {
 
 /// JSON Lines. A line that does not parse on its own may begin a pretty-printed document:
 /// if the whole remaining input parses as JSON values, those are read instead.
-fn lines<R: BufRead>(mut input: R, sink: &mut dyn FnMut(Item)) -> io::Result<()> {
+fn lines<R: BufRead>(mut input: R, projection: &Projection, sink: &mut Sink) -> io::Result<()> {
     let mut buf = Vec::with_capacity(16 * 1024);
     let mut line = 0u64;
     loop {
@@ -236,8 +287,8 @@ fn lines<R: BufRead>(mut input: R, sink: &mut dyn FnMut(Item)) -> io::Result<()>
             continue;
         }
         let position = Position { line, index: None };
-        match serde_json::from_slice::<Value>(text) {
-            Ok(value) => expand(value, position, sink),
+        match parse_record(text, projection) {
+            Ok((value, projected)) => expand(value, position, projected.then_some(text), sink),
             Err(e) if e.is_eof() && matches!(text.first(), Some(b'{' | b'[')) => {
                 // A document spread over several lines: read the rest and parse it whole.
                 let mut doc = buf.clone();
@@ -259,7 +310,7 @@ fn lines<R: BufRead>(mut input: R, sink: &mut dyn FnMut(Item)) -> io::Result<()>
                                 line,
                                 index: Some(n),
                             };
-                            expand(value, position, sink);
+                            expand(value, position, None, sink);
                         }
                         Some(Err(e)) => {
                             sink(Item::Bad {
@@ -295,8 +346,10 @@ fn trim_ascii(b: &[u8]) -> &[u8] {
 }
 
 /// Unwraps containers found inside a value: a `Records` file on one line, an array, a
-/// subscription payload (encoded or decoded), an EventBridge envelope.
-fn expand(value: Value, position: Position, sink: &mut dyn FnMut(Item)) {
+/// subscription payload (encoded or decoded), an EventBridge envelope. `raw` is the value's
+/// bytes when it was projected: a record found directly gets them; what comes out of a
+/// container was parsed whole.
+fn expand(value: Value, position: Position, raw: Option<&[u8]>, sink: &mut Sink) {
     match value {
         Value::Array(items) => {
             for (i, v) in items.into_iter().enumerate() {
@@ -304,7 +357,7 @@ fn expand(value: Value, position: Position, sink: &mut dyn FnMut(Item)) {
                     index: Some(i as u64 + 1),
                     ..position
                 };
-                expand_one(v, p, sink);
+                expand_one(v, p, None, sink);
             }
         }
         Value::Object(ref m) if m.get("Records").is_some_and(Value::is_array) => {
@@ -319,15 +372,15 @@ fn expand(value: Value, position: Position, sink: &mut dyn FnMut(Item)) {
                     index: Some(i as u64 + 1),
                     ..position
                 };
-                expand_one(v, p, sink);
+                expand_one(v, p, None, sink);
             }
         }
-        other => expand_one(other, position, sink),
+        other => expand_one(other, position, raw, sink),
     }
 }
 
-fn expand_one(value: Value, position: Position, sink: &mut dyn FnMut(Item)) {
-    let bad = |sink: &mut dyn FnMut(Item), reason: String| sink(Item::Bad { position, reason });
+fn expand_one(value: Value, position: Position, raw: Option<&[u8]>, sink: &mut Sink) {
+    let bad = |sink: &mut Sink, reason: String| sink(Item::Bad { position, reason });
     if let Some(data) = value.pointer("/awslogs/data") {
         match data.as_str().map(awslogs::decode_data) {
             Some(Ok(decoded)) => subscription(&decoded, position, sink),
@@ -346,6 +399,7 @@ fn expand_one(value: Value, position: Position, sink: &mut dyn FnMut(Item)) {
                 Some(detail @ Value::Object(_)) => sink(Item::Record {
                     value: detail,
                     position,
+                    raw: None,
                 }),
                 _ => bad(sink, "EventBridge event without a detail object".into()),
             },
@@ -353,10 +407,14 @@ fn expand_one(value: Value, position: Position, sink: &mut dyn FnMut(Item)) {
         }
         return;
     }
-    sink(Item::Record { value, position });
+    sink(Item::Record {
+        value,
+        position,
+        raw,
+    });
 }
 
-fn subscription(payload: &Value, position: Position, sink: &mut dyn FnMut(Item)) {
+fn subscription(payload: &Value, position: Position, sink: &mut Sink) {
     match awslogs::log_events(payload) {
         Ok(awslogs::Payload::Control) => {}
         Ok(awslogs::Payload::Data(events)) => {
@@ -370,7 +428,7 @@ fn subscription(payload: &Value, position: Position, sink: &mut dyn FnMut(Item))
                     serde_json::from_str::<Value>(m)
                         .map_err(|e| format!("log event message is not JSON: {e}"))
                 }) {
-                    Ok(v) => expand_one(v, p, sink),
+                    Ok(v) => expand_one(v, p, None, sink),
                     Err(reason) => sink(Item::Bad {
                         position: p,
                         reason: format!("{reason}{id}"),

@@ -87,60 +87,71 @@ impl<R: BufRead> Scanner<R> {
     /// one whole value has been read).
     fn copy(&mut self, mut out: Option<&mut Vec<u8>>, mut depth: usize) -> Result<()> {
         let mut in_string = false;
+        // A backslash was the last byte of the previous buffer: skip the byte it escapes.
         let mut escaped = false;
         loop {
-            // Copy whole runs of ordinary bytes at once: the common case in long strings.
             let buf = self.r.fill_buf()?;
             if buf.is_empty() {
                 return Err(ScanError::Syntax(
                     "the input ends inside a JSON value".to_string(),
                 ));
             }
-            let mut n = 0;
+            let mut i = 0;
             let mut done = false;
-            for &b in buf {
-                n += 1;
-                if b == b'\n' {
-                    self.line += 1;
-                }
+            if escaped {
+                i = 1;
+                escaped = false;
+            }
+            while i < buf.len() {
                 if in_string {
-                    if escaped {
-                        escaped = false;
-                    } else if b == b'\\' {
-                        escaped = true;
-                    } else if b == b'"' {
-                        in_string = false;
-                        if depth == 0 {
-                            done = true;
-                            break;
+                    // Strings are most of a record: jump to the next quote or backslash.
+                    match memchr::memchr2(b'"', b'\\', &buf[i..]) {
+                        None => i = buf.len(),
+                        Some(k) if buf[i + k] == b'\\' => {
+                            if i + k + 1 < buf.len() {
+                                i += k + 2;
+                            } else {
+                                escaped = true;
+                                i = buf.len();
+                            }
+                        }
+                        Some(k) => {
+                            i += k + 1;
+                            in_string = false;
+                            if depth == 0 {
+                                done = true;
+                                break;
+                            }
                         }
                     }
                     continue;
                 }
-                match b {
+                match buf[i] {
                     b'"' => in_string = true,
                     b'{' | b'[' => depth += 1,
                     b'}' | b']' => {
                         if depth == 0 {
                             // The end of the enclosing container: not part of this value.
-                            n -= 1;
                             done = true;
                             break;
                         }
                         depth -= 1;
                         if depth == 0 {
+                            i += 1;
                             done = true;
                             break;
                         }
                     }
                     b',' if depth == 0 => {
-                        n -= 1;
                         done = true;
                         break;
                     }
                     _ => {}
                 }
+                i += 1;
             }
+            let n = i.min(buf.len());
+            self.line += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
             if let Some(o) = out.as_deref_mut() {
                 o.extend_from_slice(&buf[..n]);
             }

@@ -91,6 +91,19 @@ impl JsonMatcher {
         })
     }
 
+    /// Every selector path the pattern reads.
+    pub(crate) fn paths(&self) -> Vec<&[super::ast::Step]> {
+        fn walk<'a>(n: &'a Node<Check>, out: &mut Vec<&'a [super::ast::Step]>) {
+            match n {
+                Node::Or(xs) | Node::And(xs) => xs.iter().for_each(|x| walk(x, out)),
+                Node::Leaf(c) => out.push(&c.path.steps),
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.root, &mut out);
+        out
+    }
+
     #[inline]
     pub(crate) fn is_match<'v>(&self, record: &'v Value, memo: Option<&PathMemo<'v>>) -> bool {
         self.root.eval(&mut |c| c.holds(record, memo))

@@ -109,6 +109,17 @@ impl FilterPattern {
         }
     }
 
+    /// The selector paths a JSON pattern reads (none for a match-all pattern), or `None` when
+    /// the pattern reads the message text (term and space-delimited patterns). A record that
+    /// keeps every value on these paths matches exactly as the whole record does.
+    pub fn selector_paths(&self) -> Option<Vec<&[ast::Step]>> {
+        match &self.matcher {
+            Matcher::All => Some(Vec::new()),
+            Matcher::Json(j) => Some(j.paths()),
+            Matcher::Terms(_) | Matcher::Delimited(_) => None,
+        }
+    }
+
     /// Whether the pattern matches a log event message.
     pub fn matches(&self, message: &Message<'_>) -> bool {
         match &self.matcher {
