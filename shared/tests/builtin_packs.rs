@@ -720,3 +720,20 @@ fn titles_say_who_did_what() {
     let titles: Vec<String> = d.evaluate(&e).into_iter().map(|f| f.title).collect();
     assert_eq!(titles, ["IAM change: CreateUser by alice from 203.0.113.7"]);
 }
+
+#[test]
+fn projected_records_match_exactly_as_whole_ones() {
+    let packs = all_packs();
+    let d = Detector::with_filter(&packs, |_, _| true);
+    let projection = d.projection();
+    assert!(!projection.is_everything());
+    for (_, record, _) in cases() {
+        let whole = Event::new(serde_json::from_str(&record).unwrap()).unwrap();
+        let projected = Event::new(projection.parse(record.as_bytes()).unwrap()).unwrap();
+        let ids = |e: &Event| -> Vec<String> {
+            d.matching(e).iter().map(|m| m.rule().id.clone()).collect()
+        };
+        assert_eq!(ids(&projected), ids(&whole), "{record}");
+        assert!(projected.record().to_string().len() < record.len());
+    }
+}

@@ -16,7 +16,9 @@ fn run(input: &[u8], format: Format) -> Vec<Got> {
     let mut out = Vec::new();
     read(input, format, &mut |item| {
         out.push(match item {
-            Item::Record { value, position } => Got::Ok(
+            Item::Record {
+                value, position, ..
+            } => Got::Ok(
                 value["eventName"].as_str().unwrap_or("?").to_string(),
                 position,
             ),
@@ -223,7 +225,10 @@ fn cadf_lines_and_cloud_pak_audit_log() {
     );
     let mut actions = Vec::new();
     read(input.as_bytes(), Format::Auto, &mut |item| {
-        if let Item::Record { value, position } = item {
+        if let Item::Record {
+            value, position, ..
+        } = item
+        {
             actions.push((value["action"].as_str().unwrap().to_string(), position));
         }
     })
@@ -267,4 +272,27 @@ fn several_documents_one_after_another() {
     // Arrays too.
     let input = format!("[{}]\n[{}, {}]", ev("A"), ev("B"), ev("C"));
     assert_eq!(names(&run(input.as_bytes(), Format::Auto)), ["A", "B", "C"]);
+}
+
+#[test]
+fn projected_reading_keeps_raw_bytes_for_records_only() {
+    use iamwatch::pattern::ast::Step;
+    use iamwatch::projection::Projection;
+    let mut p = Projection::new();
+    p.keep(&[Step::Key("eventName".into())]);
+    let env = json!({"detail-type": "AWS API Call via CloudTrail", "detail": ev("FromEnvelope")});
+    let input = format!("{}\n{}\n", ev("Direct"), env);
+    let mut got = Vec::new();
+    iamwatch::ingest::read_projected(input.as_bytes(), Format::Auto, &p, &mut |item| {
+        if let Item::Record { value, raw, .. } = item {
+            got.push((value, raw.map(|r| String::from_utf8_lossy(r).into_owned())));
+        }
+    })
+    .unwrap();
+    // A record read directly is projected and carries its bytes...
+    assert_eq!(got[0].0, json!({"eventName": "Direct"}));
+    assert_eq!(got[0].1.as_deref(), Some(ev("Direct").to_string().as_str()));
+    // ... what comes out of an envelope is whole.
+    assert_eq!(got[1].0, ev("FromEnvelope"));
+    assert_eq!(got[1].1, None);
 }
