@@ -35,10 +35,11 @@ impl Node {
     }
 
     fn get(&self, key: &str) -> Option<&Node> {
+        // Most keys of a record are not kept: compare lengths first, bytes only on a tie.
         self.keys
-            .binary_search_by(|(k, _)| (**k).cmp(key))
-            .ok()
-            .map(|i| &self.keys[i].1)
+            .iter()
+            .find(|(k, _)| k.len() == key.len() && **k == *key)
+            .map(|(_, n)| n)
     }
 }
 

@@ -72,23 +72,43 @@ fn main() -> std::io::Result<()> {
             (s, e, "")
         } else if roll < 990 {
             let (s, e) = CHANGES[rng.below(CHANGES.len() as u64) as usize];
-            (s, e, r#","errorCode":"AccessDenied","errorMessage":"User is not authorized to perform this operation""#)
+            (
+                s,
+                e,
+                r#","errorCode":"AccessDenied","errorMessage":"User is not authorized to perform this operation""#,
+            )
         } else {
             ("signin.amazonaws.com", "ConsoleLogin", "")
         };
         let user = rng.below(50);
-        let ip = format!("{}.{}.{}.{}", 1 + rng.below(223), rng.below(256), rng.below(256), 1 + rng.below(254));
+        let ip = format!(
+            "{}.{}.{}.{}",
+            1 + rng.below(223),
+            rng.below(256),
+            rng.below(256),
+            1 + rng.below(254)
+        );
         let (sec, min, hour) = (n % 60, (n / 60) % 60, (n / 3600) % 24);
         let identity = if name == "ConsoleLogin" {
-            format!(r#"{{"type":"IAMUser","principalId":"AIDAEXAMPLE{user:04}","arn":"arn:aws:iam::111122223333:user/user{user}","accountId":"111122223333","userName":"user{user}"}}"#)
+            format!(
+                r#"{{"type":"IAMUser","principalId":"AIDAEXAMPLE{user:04}","arn":"arn:aws:iam::111122223333:user/user{user}","accountId":"111122223333","userName":"user{user}"}}"#
+            )
         } else {
-            format!(r#"{{"type":"AssumedRole","principalId":"AROAEXAMPLE{user:04}:session{user}","arn":"arn:aws:sts::111122223333:assumed-role/app-role-{user}/session{user}","accountId":"111122223333","accessKeyId":"ASIAEXAMPLE{user:08}","sessionContext":{{"sessionIssuer":{{"type":"Role","principalId":"AROAEXAMPLE{user:04}","arn":"arn:aws:iam::111122223333:role/app-role-{user}","accountId":"111122223333","userName":"app-role-{user}"}},"webIdFederationData":{{}},"attributes":{{"creationDate":"2026-11-20T00:00:00Z","mfaAuthenticated":"false"}}}}}}"#)
+            format!(
+                r#"{{"type":"AssumedRole","principalId":"AROAEXAMPLE{user:04}:session{user}","arn":"arn:aws:sts::111122223333:assumed-role/app-role-{user}/session{user}","accountId":"111122223333","accessKeyId":"ASIAEXAMPLE{user:08}","sessionContext":{{"sessionIssuer":{{"type":"Role","principalId":"AROAEXAMPLE{user:04}","arn":"arn:aws:iam::111122223333:role/app-role-{user}","accountId":"111122223333","userName":"app-role-{user}"}},"webIdFederationData":{{}},"attributes":{{"creationDate":"2026-11-20T00:00:00Z","mfaAuthenticated":"false"}}}}}}"#
+            )
         };
         let extra = if name == "ConsoleLogin" {
             let mfa = if rng.below(4) == 0 { "No" } else { "Yes" };
-            format!(r#","additionalEventData":{{"LoginTo":"https://console.aws.amazon.com/console/home","MobileVersion":"No","MFAUsed":"{mfa}"}},"responseElements":{{"ConsoleLogin":"Success"}}"#)
+            format!(
+                r#","additionalEventData":{{"LoginTo":"https://console.aws.amazon.com/console/home","MobileVersion":"No","MFAUsed":"{mfa}"}},"responseElements":{{"ConsoleLogin":"Success"}}"#
+            )
         } else {
-            format!(r#","requestParameters":{{"resourceName":"resource-{}","tags":[{{"key":"team","value":"t{}"}}]}},"responseElements":null"#, rng.below(100_000), rng.below(20))
+            format!(
+                r#","requestParameters":{{"resourceName":"resource-{}","tags":[{{"key":"team","value":"t{}"}}]}},"responseElements":null"#,
+                rng.below(100_000),
+                rng.below(20)
+            )
         };
         let record = format!(
             r#"{sep}{{"eventVersion":"1.09","userIdentity":{identity},"eventTime":"2026-11-20T{hour:02}:{min:02}:{sec:02}Z","eventSource":"{src}","eventName":"{name}","awsRegion":"us-east-1","sourceIPAddress":"{ip}","userAgent":"aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64 api/{name}"{extra}{err},"requestID":"{:016x}","eventID":"{:016x}-{:016x}","readOnly":{},"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333","eventCategory":"Management","tlsDetails":{{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"{src}"}}}}"#,
