@@ -381,3 +381,28 @@ fn packs_list_show_and_rules_validate() {
     );
     assert!(Path::new(&typo).exists());
 }
+
+#[test]
+fn the_readme_example_pack_loads_and_fires() {
+    let readme: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "README.md"]
+        .iter()
+        .collect();
+    let text = std::fs::read_to_string(readme).expect("README");
+    let section = &text[text.find("## Rule packs").expect("rule packs section")..];
+    let start = section.find("```json\n").expect("example pack") + "```json\n".len();
+    let pack = &section[start..start + section[start..].find("```").expect("end of example")];
+    let s = Scratch::new("readme");
+    let file = s.file("readme-pack.json", pack.as_bytes());
+    let o = iamwatch(&["rules", "validate", &file], b"");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut ev = record("AttachRolePolicy", "rp1");
+    ev["requestParameters"] =
+        json!({"roleName": "ops", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"});
+    let o = iamwatch(
+        &["replay", "--pack", &file, "--format", "jsonl", "-"],
+        format!("{ev}\n").as_bytes(),
+    );
+    let f = jsonl(&o);
+    assert_eq!(f.len(), 1, "{}", stderr(&o));
+    assert_eq!(f[0]["title"], "Admin policy attached to ops by alice");
+}
