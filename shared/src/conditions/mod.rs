@@ -1,0 +1,391 @@
+//! json-rules-engine conditions, evaluated with json-rules-engine 7.x's exact semantics.
+//!
+//! IBM Security Advisor Activity Insights rules are json-rules-engine rules, so users bring
+//! conditions written for that engine: `all` / `any` / `not` trees of `{fact, operator, value,
+//! path}` leaves. This module loads them strictly (what would make json-rules-engine throw is
+//! refused when the rule loads, naming the JSON path) and evaluates them as it does: JavaScript
+//! strict equality, `indexOf` for `in`, `parseFloat` validators, string comparison by UTF-16
+//! code units, operator decorators. Facts come from a [`Facts`] source; a missing fact is
+//! JavaScript's `undefined` (json-rules-engine's `allowUndefinedFacts`).
+
+pub mod js;
+pub mod operators;
+pub mod path;
+
+use operators::{EvalError, Operator};
+use path::Path;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+/// Where condition facts come from.
+pub trait Facts {
+    /// The fact `name`, or `None` (undefined). `params` are the condition's `params`, for facts
+    /// computed from them (IBM's `timeOfDay`).
+    fn fact(&self, name: &str, params: Option<&Value>) -> Option<Cow<'_, Value>>;
+}
+
+/// A JSON object's members as facts.
+impl Facts for Map<String, Value> {
+    fn fact(&self, name: &str, _params: Option<&Value>) -> Option<Cow<'_, Value>> {
+        self.get(name).map(Cow::Borrowed)
+    }
+}
+
+/// A condition tree.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+    Leaf(Box<Leaf>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Leaf {
+    pub fact: String,
+    pub params: Option<Value>,
+    pub path: Path,
+    pub operator: Operator,
+    pub operator_name: String,
+    pub value: Operand,
+}
+
+/// The right-hand side: a literal, or another fact (`{"fact": "b", "path": "$.x"}`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    Literal(Value),
+    Fact {
+        fact: String,
+        params: Option<Value>,
+        path: Path,
+    },
+}
+
+/// A condition that cannot be loaded: the JSON path and what is wrong there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConditionError {
+    pub path: String,
+    pub message: String,
+}
+
+fn err<T>(path: &str, message: impl Into<String>) -> Result<T, ConditionError> {
+    Err(ConditionError {
+        path: path.to_string(),
+        message: message.into(),
+    })
+}
+
+const LEAF_KEYS: &[&str] = &[
+    "fact", "operator", "value", "path", "params", "priority", "name", "comment",
+];
+const NODE_KEYS: &[&str] = &["all", "any", "not", "priority", "name", "comment"];
+
+impl Condition {
+    /// Loads a condition tree; `at` is its JSON path, for errors.
+    pub fn parse(v: &Value, at: &str) -> Result<Self, ConditionError> {
+        let Value::Object(obj) = v else {
+            return err(at, "expected a condition object");
+        };
+        // json-rules-engine decides the kind by own property, in this order.
+        for (key, build) in [("any", 0), ("all", 1), ("not", 2)] {
+            let Some(child) = obj.get(key) else { continue };
+            check_keys(obj, NODE_KEYS, at)?;
+            let here = format!("{at}.{key}");
+            return match (build, child) {
+                (0 | 1, Value::Array(items)) => {
+                    let kids = items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| Condition::parse(c, &format!("{here}[{i}]")))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(if build == 0 {
+                        Condition::Any(kids)
+                    } else {
+                        Condition::All(kids)
+                    })
+                }
+                (0 | 1, _) => err(&here, format!("\"{key}\" must be an array of conditions")),
+                (_, Value::Array(_)) => err(&here, "\"not\" takes one condition, not an array"),
+                (_, c) => Ok(Condition::Not(Box::new(Condition::parse(c, &here)?))),
+            };
+        }
+        if obj.contains_key("condition") {
+            return err(
+                &format!("{at}.condition"),
+                "condition references need an engine's shared conditions, which rule packs do not have: write the condition inline",
+            );
+        }
+        check_keys(obj, LEAF_KEYS, at)?;
+        let fact = match obj.get("fact") {
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => return err(&format!("{at}.fact"), "expected a fact name"),
+            None => {
+                return err(
+                    at,
+                    "a condition needs \"all\", \"any\" or \"not\", or \"fact\", \"operator\" and \"value\"",
+                )
+            }
+        };
+        let operator_name = match obj.get("operator") {
+            Some(Value::String(s)) => s.clone(),
+            _ => return err(&format!("{at}.operator"), "expected an operator name"),
+        };
+        let operator = Operator::parse(&operator_name).map_err(|m| ConditionError {
+            path: format!("{at}.operator"),
+            message: m,
+        })?;
+        let Some(value) = obj.get("value") else {
+            return err(
+                &format!("{at}.value"),
+                "a condition needs a value (null is allowed)",
+            );
+        };
+        let value = match value {
+            Value::Object(v) if v.contains_key("fact") => {
+                let here = format!("{at}.value");
+                let fact = match v.get("fact") {
+                    Some(Value::String(s)) => s.clone(),
+                    _ => return err(&format!("{here}.fact"), "expected a fact name"),
+                };
+                Operand::Fact {
+                    fact,
+                    params: v.get("params").cloned(),
+                    path: parse_path(v.get("path"), &format!("{here}.path"))?,
+                }
+            }
+            literal => {
+                operator.check_value(literal).map_err(|m| ConditionError {
+                    path: format!("{at}.value"),
+                    message: m,
+                })?;
+                Operand::Literal(literal.clone())
+            }
+        };
+        Ok(Condition::Leaf(Box::new(Leaf {
+            fact,
+            params: obj.get("params").cloned(),
+            path: parse_path(obj.get("path"), &format!("{at}.path"))?,
+            operator,
+            operator_name,
+            value,
+        })))
+    }
+
+    /// Evaluates the tree. An error is what would make json-rules-engine reject the run.
+    pub fn evaluate(&self, facts: &dyn Facts) -> Result<bool, EvalError> {
+        match self {
+            // Empty `all` and empty `any` are both true in json-rules-engine.
+            Condition::All(kids) => {
+                for k in kids {
+                    if !k.evaluate(facts)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Condition::Any(kids) => {
+                if kids.is_empty() {
+                    return Ok(true);
+                }
+                for k in kids {
+                    if k.evaluate(facts)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Condition::Not(k) => Ok(!k.evaluate(facts)?),
+            Condition::Leaf(l) => l.evaluate(facts),
+        }
+    }
+
+    /// Every leaf, in order.
+    pub fn leaves(&self) -> Vec<&Leaf> {
+        let mut out = Vec::new();
+        self.collect(&mut out);
+        out
+    }
+
+    fn collect<'a>(&'a self, out: &mut Vec<&'a Leaf>) {
+        match self {
+            Condition::All(k) | Condition::Any(k) => k.iter().for_each(|c| c.collect(out)),
+            Condition::Not(k) => k.collect(out),
+            Condition::Leaf(l) => out.push(l),
+        }
+    }
+}
+
+impl Leaf {
+    pub fn evaluate(&self, facts: &dyn Facts) -> Result<bool, EvalError> {
+        let fact = self
+            .path
+            .apply(facts.fact(&self.fact, self.params.as_ref()));
+        let value = match &self.value {
+            Operand::Literal(v) => Some(Cow::Borrowed(v)),
+            Operand::Fact { fact, params, path } => path.apply(facts.fact(fact, params.as_ref())),
+        };
+        self.operator.evaluate(fact.as_deref(), value.as_deref())
+    }
+}
+
+fn parse_path(v: Option<&Value>, at: &str) -> Result<Path, ConditionError> {
+    match v {
+        None | Some(Value::Null) => Ok(Path::None),
+        Some(Value::String(s)) => Path::parse(s).map_err(|m| ConditionError {
+            path: at.to_string(),
+            message: m,
+        }),
+        Some(_) => err(at, "expected a path string"),
+    }
+}
+
+fn check_keys(obj: &Map<String, Value>, known: &[&str], at: &str) -> Result<(), ConditionError> {
+    match obj.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => err(
+            &format!("{at}.{k}"),
+            format!("unknown key; known keys here: {}", known.join(", ")),
+        ),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn eval(cond: Value, facts: Value) -> Result<bool, EvalError> {
+        let c = Condition::parse(&cond, "$.conditions").unwrap();
+        let Value::Object(f) = facts else { panic!() };
+        c.evaluate(&f)
+    }
+
+    #[test]
+    fn tree_semantics() {
+        assert_eq!(eval(json!({"all": []}), json!({})), Ok(true));
+        assert_eq!(eval(json!({"any": []}), json!({})), Ok(true));
+        assert_eq!(eval(json!({"not": {"any": []}}), json!({})), Ok(false));
+        // A node with both any and all is an any node.
+        let both = json!({"any": [{"fact": "a", "operator": "equal", "value": 1}], "all": [{"fact": "a", "operator": "equal", "value": 2}]});
+        assert_eq!(eval(both, json!({"a": 1})), Ok(true));
+    }
+
+    #[test]
+    fn ibm_documented_boolean_rule() {
+        let rule = json!({"all": [
+            {"any": [
+                {"fact": "action", "operator": "equal", "value": "iam-groups.group.delete"},
+                {"fact": "action", "operator": "equal", "value": "iam-groups.member.delete"}]},
+            {"any": [
+                {"fact": "event_time", "operator": "lessThan", "value": "0800"},
+                {"fact": "event_time", "operator": "greaterThan", "value": "1700"}]},
+            {"fact": "initiator", "path": ".name", "operator": "notIn", "value": ["example@ibm.com", "example2@ibm.com"]}]});
+        let ev = |action: &str, t: &str, who: Value| {
+            eval(
+                rule.clone(),
+                json!({"action": action, "event_time": t, "initiator": who}),
+            )
+        };
+        assert_eq!(
+            ev(
+                "iam-groups.group.delete",
+                "0230",
+                json!({"name": "mallory@example.com"})
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            ev(
+                "iam-groups.group.delete",
+                "0230",
+                json!({"name": "example@ibm.com"})
+            ),
+            Ok(false)
+        );
+        assert_eq!(
+            ev(
+                "iam-groups.group.delete",
+                "1200",
+                json!({"name": "mallory@example.com"})
+            ),
+            Ok(false)
+        );
+        assert_eq!(
+            ev(
+                "iam-groups.group.read",
+                "0230",
+                json!({"name": "mallory@example.com"})
+            ),
+            Ok(false)
+        );
+        // A missing name is undefined, and undefined is not in the list: the rule fires.
+        assert_eq!(
+            ev(
+                "iam-groups.member.delete",
+                "2300",
+                json!({"id": "iam-ServiceId-1"})
+            ),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn fact_comparisons() {
+        let c = json!({"fact": "a", "operator": "equal", "value": {"fact": "b", "path": "$.x"}});
+        assert_eq!(eval(c.clone(), json!({"a": 1, "b": {"x": 1}})), Ok(true));
+        assert_eq!(eval(c.clone(), json!({"a": 1, "b": {"x": 2}})), Ok(false));
+        assert_eq!(
+            eval(
+                json!({"fact": "a", "operator": "equal", "value": {"fact": "b"}}),
+                json!({})
+            ),
+            Ok(true)
+        );
+        // An object value without "fact" is a literal, never equal to anything.
+        assert_eq!(
+            eval(
+                json!({"fact": "a", "operator": "equal", "value": {"x": 1}}),
+                json!({"a": {"x": 1}})
+            ),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn load_errors_name_the_path() {
+        let e = |v: Value| Condition::parse(&v, "$.rules[0].conditions").unwrap_err();
+        assert_eq!(e(json!({"all": {}})).path, "$.rules[0].conditions.all");
+        assert_eq!(e(json!({"not": []})).path, "$.rules[0].conditions.not");
+        assert_eq!(
+            e(json!({"all": [{"fact": "a", "operator": "equal"}]})).path,
+            "$.rules[0].conditions.all[0].value"
+        );
+        assert_eq!(
+            e(json!({"all": [{"fact": "a", "operator": "like", "value": 1}]})).path,
+            "$.rules[0].conditions.all[0].operator"
+        );
+        assert_eq!(
+            e(json!({"any": [{"fact": "a", "operator": "in", "value": 5}]})).path,
+            "$.rules[0].conditions.any[0].value"
+        );
+        assert_eq!(
+            e(json!({"fact": "a", "operator": "equal", "value": 1, "oops": 2})).path,
+            "$.rules[0].conditions.oops"
+        );
+        assert_eq!(
+            e(json!({"condition": "shared"})).path,
+            "$.rules[0].conditions.condition"
+        );
+        assert_eq!(
+            e(json!({"fact": "a", "operator": "equal", "value": 1, "path": "$.x[?(@.y)]"})).path,
+            "$.rules[0].conditions.path"
+        );
+        assert_eq!(e(json!({})).path, "$.rules[0].conditions");
+    }
+
+    #[test]
+    fn runtime_errors_are_reported() {
+        let c = json!({"fact": "a", "operator": "in", "value": {"fact": "b"}});
+        assert!(eval(c, json!({"a": 1, "b": 5})).is_err());
+    }
+}
