@@ -1,5 +1,6 @@
 //! `iamwatch`: the iamwatch engine on local files.
 
+mod eval;
 mod packs;
 mod replay;
 mod test_pattern;

@@ -1,6 +1,7 @@
 //! `iamwatch packs` and `iamwatch rules`: inspect built-in packs, validate pack files.
 
 use crate::exit;
+use iamwatch::conditions::Operand;
 use iamwatch::packs;
 use iamwatch::rules::{load_pack, Matcher};
 use std::path::PathBuf;
@@ -30,6 +31,7 @@ pub enum RulesCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    Eval(crate::eval::Args),
 }
 
 pub fn packs(cmd: PacksCommand) -> ExitCode {
@@ -95,6 +97,15 @@ pub fn packs(cmd: PacksCommand) -> ExitCode {
                 println!("  applies  {}", r.applies_to.as_str());
                 match &r.matcher {
                     Matcher::FilterPattern(fp) => println!("  pattern  {fp}"),
+                    Matcher::Conditions(c) => {
+                        for leaf in c.leaves() {
+                            let value = match &leaf.value {
+                                Operand::Literal(v) => v.to_string(),
+                                Operand::Fact { fact, .. } => format!("fact {fact}"),
+                            };
+                            println!("  when     {} {} {value}", leaf.fact, leaf.operator_name);
+                        }
+                    }
                 }
                 if let Some(d) = &r.description {
                     println!("  about    {d}");
@@ -140,5 +151,6 @@ pub fn rules(cmd: RulesCommand) -> ExitCode {
             }
             status
         }
+        RulesCommand::Eval(args) => crate::eval::run(args),
     }
 }

@@ -1,10 +1,12 @@
 //! A set of compiled rules that tests each record once against all of them.
 
+use crate::conditions::Operand;
 use crate::event::{Event, Provider, DETECTION_PRESENCE, DETECTION_VALUES};
 use crate::finding::Finding;
 use crate::pattern::ast::Step;
 use crate::pattern::Message;
 use crate::projection::Projection;
+use crate::rules::facts::{RecordFacts, DERIVED_FROM};
 use crate::rules::{AppliesTo, Matcher, Pack, Rule};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -83,10 +85,14 @@ impl Detector {
         };
         // One message for all rules: selector lookups are shared between patterns.
         let message = Message::from_json(event.record());
+        let facts = RecordFacts::new(event.record());
         entries
             .iter()
             .filter(|e| match &e.rule.matcher {
                 Matcher::FilterPattern(p) => p.matches(&message),
+                // A condition json-rules-engine would throw on does not fire; `rules eval`
+                // reports such errors.
+                Matcher::Conditions(c) => c.evaluate(&facts).unwrap_or(false),
             })
             .map(|entry| Match { entry })
             .collect()
@@ -103,6 +109,18 @@ impl Detector {
                     Some(paths) => paths.into_iter().for_each(|path| p.keep(path)),
                     None => return Projection::everything(),
                 },
+                // Conditions read whole top-level facts, and derived facts read eventTime.
+                Matcher::Conditions(c) => {
+                    for leaf in c.leaves() {
+                        p.keep(&[Step::Key(leaf.fact.clone())]);
+                        if let Operand::Fact { fact, .. } = &leaf.value {
+                            p.keep(&[Step::Key(fact.clone())]);
+                        }
+                    }
+                    for key in DERIVED_FROM {
+                        p.keep(&[Step::Key((*key).to_string())]);
+                    }
+                }
             }
         }
         for key in DETECTION_VALUES {

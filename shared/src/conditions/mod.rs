@@ -34,14 +34,15 @@ impl Facts for Map<String, Value> {
 /// A condition tree.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
-    All(Vec<Condition>),
-    Any(Vec<Condition>),
-    Not(Box<Condition>),
+    All(Vec<Condition>, u32),
+    Any(Vec<Condition>, u32),
+    Not(Box<Condition>, u32),
     Leaf(Box<Leaf>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Leaf {
+    pub priority: u32,
     pub fact: String,
     pub params: Option<Value>,
     pub path: Path,
@@ -91,6 +92,7 @@ impl Condition {
             let Some(child) = obj.get(key) else { continue };
             check_keys(obj, NODE_KEYS, at)?;
             let here = format!("{at}.{key}");
+            let priority = priority(obj, at)?;
             return match (build, child) {
                 (0 | 1, Value::Array(items)) => {
                     let kids = items
@@ -99,14 +101,17 @@ impl Condition {
                         .map(|(i, c)| Condition::parse(c, &format!("{here}[{i}]")))
                         .collect::<Result<Vec<_>, _>>()?;
                     Ok(if build == 0 {
-                        Condition::Any(kids)
+                        Condition::Any(kids, priority)
                     } else {
-                        Condition::All(kids)
+                        Condition::All(kids, priority)
                     })
                 }
                 (0 | 1, _) => err(&here, format!("\"{key}\" must be an array of conditions")),
                 (_, Value::Array(_)) => err(&here, "\"not\" takes one condition, not an array"),
-                (_, c) => Ok(Condition::Not(Box::new(Condition::parse(c, &here)?))),
+                (_, c) => Ok(Condition::Not(
+                    Box::new(Condition::parse(c, &here)?),
+                    priority,
+                )),
             };
         }
         if obj.contains_key("condition") {
@@ -162,6 +167,7 @@ impl Condition {
             }
         };
         Ok(Condition::Leaf(Box::new(Leaf {
+            priority: priority(obj, at)?,
             fact,
             params: obj.get("params").cloned(),
             path: parse_path(obj.get("path"), &format!("{at}.path"))?,
@@ -172,30 +178,24 @@ impl Condition {
     }
 
     /// Evaluates the tree. An error is what would make json-rules-engine reject the run.
+    ///
+    /// As json-rules-engine does, the children of `all` and `any` run in groups of equal
+    /// priority, highest first: every child of a group is evaluated (so an error anywhere in
+    /// the group is an error), and later groups are skipped once the result is decided.
     pub fn evaluate(&self, facts: &dyn Facts) -> Result<bool, EvalError> {
         match self {
             // Empty `all` and empty `any` are both true in json-rules-engine.
-            Condition::All(kids) => {
-                for k in kids {
-                    if !k.evaluate(facts)? {
-                        return Ok(false);
-                    }
-                }
-                Ok(true)
-            }
-            Condition::Any(kids) => {
-                if kids.is_empty() {
-                    return Ok(true);
-                }
-                for k in kids {
-                    if k.evaluate(facts)? {
-                        return Ok(true);
-                    }
-                }
-                Ok(false)
-            }
-            Condition::Not(k) => Ok(!k.evaluate(facts)?),
+            Condition::All(kids, _) => groups(kids, facts, false),
+            Condition::Any(kids, _) => groups(kids, facts, true),
+            Condition::Not(k, _) => Ok(!k.evaluate(facts)?),
             Condition::Leaf(l) => l.evaluate(facts),
+        }
+    }
+
+    fn priority(&self) -> u32 {
+        match self {
+            Condition::All(_, p) | Condition::Any(_, p) | Condition::Not(_, p) => *p,
+            Condition::Leaf(l) => l.priority,
         }
     }
 
@@ -208,8 +208,8 @@ impl Condition {
 
     fn collect<'a>(&'a self, out: &mut Vec<&'a Leaf>) {
         match self {
-            Condition::All(k) | Condition::Any(k) => k.iter().for_each(|c| c.collect(out)),
-            Condition::Not(k) => k.collect(out),
+            Condition::All(k, _) | Condition::Any(k, _) => k.iter().for_each(|c| c.collect(out)),
+            Condition::Not(k, _) => k.collect(out),
             Condition::Leaf(l) => out.push(l),
         }
     }
@@ -225,6 +225,41 @@ impl Leaf {
             Operand::Fact { fact, params, path } => path.apply(facts.fact(fact, params.as_ref())),
         };
         self.operator.evaluate(fact.as_deref(), value.as_deref())
+    }
+}
+
+/// `all` (`stop_on = false`) or `any` (`stop_on = true`) over priority groups.
+fn groups(kids: &[Condition], facts: &dyn Facts, stop_on: bool) -> Result<bool, EvalError> {
+    if kids.is_empty() {
+        return Ok(true);
+    }
+    let mut order: Vec<&Condition> = kids.iter().collect();
+    order.sort_by_key(|c| std::cmp::Reverse(c.priority()));
+    for group in order.chunk_by(|a, b| a.priority() == b.priority()) {
+        let mut decided = false;
+        for c in group {
+            decided |= c.evaluate(facts)? == stop_on;
+        }
+        if decided {
+            return Ok(stop_on);
+        }
+    }
+    Ok(!stop_on)
+}
+
+/// `priority` of a node: `parseInt(priority) || 1`; negative is an error.
+fn priority(obj: &Map<String, Value>, at: &str) -> Result<u32, ConditionError> {
+    let Some(p) = obj.get("priority") else {
+        return Ok(1);
+    };
+    let n = match p {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match n {
+        Some(n) if n >= 0.0 => Ok((n.trunc() as u32).max(1)),
+        _ => err(&format!("{at}.priority"), "expected a positive number"),
     }
 }
 
@@ -387,5 +422,23 @@ mod tests {
     fn runtime_errors_are_reported() {
         let c = json!({"fact": "a", "operator": "in", "value": {"fact": "b"}});
         assert!(eval(c, json!({"a": 1, "b": 5})).is_err());
+    }
+
+    #[test]
+    fn same_priority_siblings_all_run_so_their_errors_surface() {
+        let throwing = json!({"fact": "a", "operator": "in", "value": {"fact": "missing"}});
+        let falsy = json!({"fact": "a", "operator": "equal", "value": 2});
+        assert!(eval(
+            json!({"all": [falsy.clone(), throwing.clone()]}),
+            json!({"a": 1})
+        )
+        .is_err());
+        // A higher-priority false decides `all` before the throwing group runs.
+        let mut first = falsy.clone();
+        first["priority"] = json!(10);
+        assert_eq!(
+            eval(json!({"all": [throwing.clone(), first]}), json!({"a": 1})),
+            Ok(false)
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 use super::template::Template;
 use super::{AppliesTo, Matcher, Pack, Rule, Severity};
+use crate::conditions::Condition;
 use crate::pattern::FilterPattern;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -35,6 +36,11 @@ impl std::error::Error for LoadError {}
 const PACK_KEYS: &[&str] = &["pack", "description", "rules", "comment"];
 const RULE_KEYS: &[&str] = &[
     "id",
+    "conditions",
+    "event",
+    "type",
+    "priority",
+    "name",
     "title",
     "description",
     "severity",
@@ -48,13 +54,7 @@ const RULE_KEYS: &[&str] = &[
 ];
 /// Keys of the rule format that this build does not evaluate yet: refusing them is better than
 /// loading a rule that silently never fires.
-const NOT_YET: &[(&str, &str)] = &[
-    ("conditions", "json-rules-engine conditions"),
-    ("type", "rule types (aggregate, coincident)"),
-    ("event", "Activity Insights events"),
-    ("threshold", "thresholds"),
-    ("suppress", "suppression"),
-];
+const NOT_YET: &[(&str, &str)] = &[("threshold", "thresholds"), ("suppress", "suppression")];
 
 struct Ctx<'a> {
     source: &'a str,
@@ -139,16 +139,55 @@ fn load_rule(source: &str, path: &str, index: usize, value: &Value) -> Result<Ru
     let Value::Object(obj) = value else {
         return Err(ctx.err(path, "expected a rule object"));
     };
-    let id = match obj.get("id") {
-        Some(Value::String(s)) if valid_name(s) => s.clone(),
-        Some(Value::String(s)) => {
+    // Activity Insights rules name themselves by their event type.
+    let (event_type, finding_type) = match obj.get("event") {
+        None => (None, None),
+        Some(Value::Object(e)) => {
+            let t = match e.get("type") {
+                Some(Value::String(t)) if !t.is_empty() => t.clone(),
+                _ => {
+                    return Err(ctx.err(
+                        format!("{path}.event.type"),
+                        "an event needs a type (a string)",
+                    ))
+                }
+            };
+            let finding = match e.get("params") {
+                None | Some(Value::Null) => None,
+                Some(Value::Object(p)) => match p.get("findingType") {
+                    None => None,
+                    Some(Value::String(f)) => Some(f.clone()),
+                    Some(_) => {
+                        return Err(ctx.err(
+                            format!("{path}.event.params.findingType"),
+                            "expected a string",
+                        ))
+                    }
+                },
+                Some(_) => {
+                    return Err(ctx.err(format!("{path}.event.params"), "expected an object"))
+                }
+            };
+            (Some(t), finding)
+        }
+        Some(_) => return Err(ctx.err(format!("{path}.event"), "expected an object with a type")),
+    };
+    let id = match (obj.get("id"), &event_type) {
+        (Some(Value::String(s)), _) if valid_name(s) => s.clone(),
+        (Some(Value::String(s)), _) => {
             return Err(ctx.err(
                 format!("{path}.id"),
                 format!("{s:?} is not a rule id: use letters, digits, '.', '-' and '_'"),
             ))
         }
-        Some(_) => return Err(ctx.err(format!("{path}.id"), "expected a string")),
-        None => return Err(ctx.err(format!("{path}.id"), "every rule needs an id")),
+        (Some(_), _) => return Err(ctx.err(format!("{path}.id"), "expected a string")),
+        (None, Some(t)) => t.clone(),
+        (None, None) => {
+            return Err(ctx.err(
+                format!("{path}.id"),
+                "every rule needs an id (or, for json-rules-engine rules, an event type)",
+            ))
+        }
     };
     ctx.rule = Some(id.clone());
     for (key, what) in NOT_YET {
@@ -167,7 +206,42 @@ fn load_rule(source: &str, path: &str, index: usize, value: &Value) -> Result<Ru
             .map_err(|e: String| ctx.err(format!("{path}.severity"), e))?,
         Some(_) => return Err(ctx.err(format!("{path}.severity"), "expected a string")),
     };
+    match obj.get("type") {
+        None => {}
+        Some(Value::String(t)) if t == "boolean" => {}
+        Some(Value::String(t)) if t == "aggregate" || t == "coincident" => {
+            return Err(ctx.err(
+                format!("{path}.type"),
+                format!(
+                    "{t} rules (windows of events) are not supported by this version of iamwatch"
+                ),
+            ))
+        }
+        Some(_) => {
+            return Err(ctx.err(
+                format!("{path}.type"),
+                "expected \"boolean\", \"aggregate\" or \"coincident\"",
+            ))
+        }
+    }
+    let priority = match obj.get("priority") {
+        None => 1,
+        Some(p) => {
+            // json-rules-engine: parseInt(priority), where 0 means 1 and below 0 is an error.
+            let n = match p {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            };
+            match n {
+                Some(n) if n >= 0.0 => (n.trunc() as u32).max(1),
+                _ => return Err(ctx.err(format!("{path}.priority"), "expected a positive number")),
+            }
+        }
+    };
     let applies_to = match obj.get("appliesTo").map(Value::as_str) {
+        // Conditions name CADF facts (action, initiator, reason); patterns are for any record.
+        None if obj.contains_key("conditions") => AppliesTo::Cadf,
         None => AppliesTo::Any,
         Some(Some("cloudtrail")) => AppliesTo::CloudTrail,
         Some(Some("cadf")) => AppliesTo::Cadf,
@@ -179,18 +253,36 @@ fn load_rule(source: &str, path: &str, index: usize, value: &Value) -> Result<Ru
             ))
         }
     };
-    let matcher = match obj.get("filterPattern") {
-        Some(Value::String(p)) => Matcher::FilterPattern(FilterPattern::new(p).map_err(|e| {
+    let matcher = match (obj.get("filterPattern"), obj.get("conditions")) {
+        (Some(_), Some(_)) => {
+            return Err(ctx.err(
+                path,
+                "a rule has one matcher: \"filterPattern\" or \"conditions\", not both",
+            ))
+        }
+        (Some(Value::String(p)), None) => Matcher::FilterPattern(FilterPattern::new(p).map_err(|e| {
             ctx.err(
                 format!("{path}.filterPattern"),
                 format!("{e}\n{}", e.caret(p)),
             )
         })?),
-        Some(_) => return Err(ctx.err(format!("{path}.filterPattern"), "expected a string")),
-        None => {
+        (Some(_), None) => return Err(ctx.err(format!("{path}.filterPattern"), "expected a string")),
+        (None, Some(c)) => {
+            let at = format!("{path}.conditions");
+            let root_ok = c
+                .as_object()
+                .is_some_and(|o| ["all", "any", "not"].iter().any(|k| o.contains_key(*k)));
+            if !root_ok {
+                return Err(ctx.err(at, "the root of \"conditions\" must be \"all\", \"any\" or \"not\""));
+            }
+            Matcher::Conditions(
+                Condition::parse(c, &at).map_err(|e| ctx.err(e.path, e.message))?,
+            )
+        }
+        (None, None) => {
             return Err(ctx.err(
                 path,
-                "a rule needs a matcher: \"filterPattern\" (CloudWatch Logs syntax)",
+                "a rule needs a matcher: \"filterPattern\" (CloudWatch Logs syntax) or \"conditions\" (json-rules-engine)",
             ))
         }
     };
@@ -230,6 +322,8 @@ fn load_rule(source: &str, path: &str, index: usize, value: &Value) -> Result<Ru
     }
     Ok(Rule {
         id,
+        event_type,
+        finding_type,
         title,
         title_text,
         description: opt_string(&ctx, obj, "description", path)?,
@@ -240,6 +334,7 @@ fn load_rule(source: &str, path: &str, index: usize, value: &Value) -> Result<Ru
         references,
         dormant,
         supersedes,
+        priority,
     })
 }
 
@@ -372,8 +467,18 @@ mod tests {
         let e = err(r#"{"rules": [{"id": "r", "filterPattern": "x", "title": "{x"}]}"#);
         assert_eq!(e.path, "$.rules[0].title");
 
-        let e = err(r#"{"rules": [{"id": "r", "conditions": {"all": []}}]}"#);
+        let e = err(r#"{"rules": [{"id": "r", "conditions": {"all": []}, "type": "aggregate"}]}"#);
         assert!(e.message.contains("not supported"), "{e}");
+        let e = err(
+            r#"{"rules": [{"id": "r", "conditions": {"fact": "a", "operator": "equal", "value": 1}}]}"#,
+        );
+        assert_eq!(e.path, "$.rules[0].conditions");
+        let e = err(
+            r#"{"rules": [{"id": "r", "conditions": {"all": [{"fact": "a", "operator": "nope", "value": 1}]}}]}"#,
+        );
+        assert_eq!(e.path, "$.rules[0].conditions.all[0].operator");
+        let e = err(r#"[{"conditions": {"all": []}}]"#);
+        assert!(e.message.contains("event type"), "{e}");
 
         let e = err(r#"{"rules": [{"id": "r", "filterPattern": "x",}]}"#);
         assert!(e.message.contains("delete it"), "{e}");

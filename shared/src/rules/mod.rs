@@ -1,11 +1,13 @@
 //! Rules and rule packs: the JSON format of `docs`/README "Rule packs", strict loading, and the
 //! compiled [`Detector`](crate::detector::Detector) they become.
 
+pub mod facts;
 mod load;
 pub mod template;
 
 pub use load::{load_pack, LoadError};
 
+use crate::conditions::Condition;
 use crate::pattern::FilterPattern;
 use std::fmt;
 use std::str::FromStr;
@@ -84,12 +86,18 @@ impl AppliesTo {
 pub enum Matcher {
     /// A CloudWatch Logs filter pattern, verbatim.
     FilterPattern(FilterPattern),
+    /// json-rules-engine conditions over the record's facts.
+    Conditions(Condition),
 }
 
 /// One detection.
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub id: String,
+    /// json-rules-engine `event.type` (Activity Insights' rule identifier), when given.
+    pub event_type: Option<String>,
+    /// Activity Insights `event.params.findingType`, when given.
+    pub finding_type: Option<String>,
     pub title: Option<Template>,
     pub title_text: Option<String>,
     pub description: Option<String>,
@@ -103,6 +111,8 @@ pub struct Rule {
     pub dormant: bool,
     /// `pack/rule` ids this rule replaces: when both are loaded, only this one runs.
     pub supersedes: Vec<String>,
+    /// json-rules-engine priority (default 1): higher-priority rules report first.
+    pub priority: u32,
 }
 
 /// A named set of rules.

@@ -1,0 +1,164 @@
+//! `iamwatch rules eval`: rules against events, one result per event.
+
+use crate::exit;
+use clap::ValueEnum;
+use iamwatch::ingest::{self, Format, Item};
+use iamwatch::rules::facts::RecordFacts;
+use iamwatch::rules::{Matcher, Rule};
+use serde_json::{json, Value};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Evaluate rules against events and print which rules fire for each.
+///
+/// Every JSON object read is taken as the facts of one event (its top-level members, plus
+/// `event_time` and `timeOfDay`), whatever its provider: `appliesTo` does not apply here. A rule
+/// is named by its json-rules-engine `event.type`, or its id when it has none. A condition that
+/// json-rules-engine would throw on (say `in` against a fact that is not a list) is reported in
+/// `errors` and does not fire.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Rule pack file (or built-in pack name); repeat for several.
+    #[arg(long = "rules", value_name = "FILE", required = true)]
+    rules: Vec<String>,
+    /// Events: JSON lines or any layout `replay` reads; '-' or none reads standard input.
+    events: Option<PathBuf>,
+    /// Also evaluate dormant rules.
+    #[arg(long)]
+    all_rules: bool,
+    /// Input layout: auto, cloudtrail, json-array, json-lines, awslogs.
+    #[arg(long = "input", value_name = "FORMAT", default_value = "auto", value_parser = crate::replay::parse_format)]
+    input: Format,
+    /// 'jsonl': exactly one line per input event, in order:
+    /// {"line": N, "fired": [...]} (plus "errors" when a condition could not be evaluated);
+    /// 'text': the events that fired something.
+    #[arg(long, value_enum, default_value_t = EvalFormat::Text)]
+    format: EvalFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EvalFormat {
+    Text,
+    Jsonl,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let packs = match crate::replay::load_packs(&args.rules) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("iamwatch: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let mut rules: Vec<&Rule> = packs
+        .iter()
+        .flat_map(|p| &p.rules)
+        .filter(|r| args.all_rules || !r.dormant)
+        .collect();
+    // json-rules-engine reports higher-priority rules first; equal priorities keep file order.
+    rules.sort_by_key(|r| std::cmp::Reverse(r.priority));
+    let input: Box<dyn Read> = match args.events.as_deref() {
+        None => Box::new(io::stdin().lock()),
+        Some(p) if p.as_os_str() == "-" => Box::new(io::stdin().lock()),
+        Some(p) => match File::open(p) {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                eprintln!("iamwatch: cannot read {}: {e}", p.display());
+                return ExitCode::from(exit::IO);
+            }
+        },
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut write_error = None;
+    let (mut events, mut fired_total) = (0u64, 0u64);
+    let result = ingest::read(input, args.input, &mut |item| {
+        if write_error.is_some() {
+            return;
+        }
+        let line = match item {
+            Item::Record {
+                value, position, ..
+            } => {
+                events += 1;
+                let (fired, errors) = evaluate(&rules, &value);
+                fired_total += fired.len() as u64;
+                match args.format {
+                    EvalFormat::Jsonl => Some(jsonl(position.line, &json!(fired), &errors)),
+                    EvalFormat::Text if !fired.is_empty() || !errors.is_empty() => {
+                        let mut t = format!("{}: {}", position, fired.join(", "));
+                        for e in &errors {
+                            t.push_str(&format!("\n  error in {}: {}", e["rule"], e["error"]));
+                        }
+                        Some(t)
+                    }
+                    EvalFormat::Text => None,
+                }
+            }
+            Item::Bad { position, reason } => {
+                eprintln!("iamwatch: {position}: {reason} (skipped)");
+                (args.format == EvalFormat::Jsonl)
+                    .then(|| jsonl(position.line, &json!([]), &[json!({"error": reason})]))
+            }
+        };
+        if let Some(l) = line {
+            if let Err(e) = writeln!(out, "{l}") {
+                write_error = Some(e);
+            }
+        }
+    });
+    if let Some(e) = write_error.or_else(|| out.flush().err()) {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            return ExitCode::SUCCESS;
+        }
+        eprintln!("iamwatch: cannot write output: {e}");
+        return ExitCode::from(exit::IO);
+    }
+    if let Err(e) = result {
+        eprintln!("iamwatch: cannot read events: {e}");
+        return ExitCode::from(exit::IO);
+    }
+    eprintln!(
+        "{events} events, {} rules, {fired_total} fired",
+        rules.len()
+    );
+    ExitCode::SUCCESS
+}
+
+/// `{"line": N, "fired": [...]}` with `"errors"` when there are any, keys in that order.
+fn jsonl(line: u64, fired: &Value, errors: &[Value]) -> String {
+    if errors.is_empty() {
+        format!("{{\"line\":{line},\"fired\":{fired}}}")
+    } else {
+        format!(
+            "{{\"line\":{line},\"fired\":{fired},\"errors\":{}}}",
+            json!(errors)
+        )
+    }
+}
+
+/// Names of the rules that fire on `record`, and the evaluation errors.
+fn evaluate(rules: &[&Rule], record: &Value) -> (Vec<String>, Vec<Value>) {
+    let facts = RecordFacts::new(record);
+    let mut fired = Vec::new();
+    let mut errors = Vec::new();
+    for r in rules {
+        let name = r.event_type.clone().unwrap_or_else(|| r.id.clone());
+        let hit = match &r.matcher {
+            Matcher::Conditions(c) => match c.evaluate(&facts) {
+                Ok(hit) => hit,
+                Err(e) => {
+                    errors.push(json!({"rule": name, "error": e.0}));
+                    false
+                }
+            },
+            Matcher::FilterPattern(p) => p.matches_json(record),
+        };
+        if hit {
+            fired.push(name);
+        }
+    }
+    (fired, errors)
+}

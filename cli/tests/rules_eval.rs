@@ -1,0 +1,163 @@
+//! `iamwatch rules eval` and json-rules-engine rules in packs, through the real binary.
+
+use serde_json::{json, Value};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn iamwatch(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iamwatch"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start iamwatch");
+    let mut pipe = child.stdin.take().expect("stdin");
+    pipe.write_all(stdin.as_bytes()).expect("write");
+    drop(pipe);
+    child.wait_with_output().expect("wait")
+}
+
+fn pack_file(name: &str, rules: &Value) -> String {
+    let p = std::env::temp_dir().join(format!("iamwatch-eval-{name}-{}.json", std::process::id()));
+    std::fs::write(&p, rules.to_string()).expect("write pack");
+    p.to_string_lossy().into_owned()
+}
+
+fn ibm_rules() -> Value {
+    json!([
+        {"comment": "account delete outside change control window", "type": "boolean",
+         "conditions": {"all": [
+             {"any": [{"fact": "action", "operator": "equal", "value": "iam-groups.group.delete"},
+                      {"fact": "action", "operator": "equal", "value": "iam-groups.member.delete"}]},
+             {"fact": "timeOfDay", "params": {"dayStartTime": "1700", "dayEndTime": "0800"}, "operator": "equal", "value": true}]},
+         "event": {"type": "iam-delete-ccw", "params": {"findingType": "iam-delete-ccw"}}},
+        {"comment": "account delete by user not whitelisted", "type": "boolean", "dormant": true,
+         "conditions": {"all": [
+             {"fact": "action", "operator": "equal", "value": "iam-groups.group.delete"},
+             {"fact": "initiator", "path": ".name", "operator": "notIn", "value": ["example@ibm.com", "example2@ibm.com"]}]},
+         "event": {"type": "iam-delete-whitelist", "params": {"findingType": "iam-delete-whitelist"}}},
+        {"conditions": {"any": [{"fact": "reason", "path": ".reasonCode", "operator": "equal", "value": 400}]},
+         "event": {"type": "bad-request"}, "priority": 5},
+        {"conditions": {"all": [{"fact": "tags", "operator": "equal", "value": "a", "priority": 2},
+                                {"fact": "tags", "operator": "in", "value": {"fact": "count"}}]},
+         "event": {"type": "throws"}}
+    ])
+}
+
+const EVENTS: &str = concat!(
+    r#"{"action":"iam-groups.group.delete","eventTime":"2026-11-20T23:10:00Z","initiator":{"name":"x@example.com"},"reason":{"reasonCode":400}}"#,
+    "\n",
+    r#"{"action":"iam-groups.group.delete","eventTime":"2026-11-20T12:10:00Z","initiator":{"name":"example@ibm.com"}}"#,
+    "\n",
+    "not json\n",
+    r#"{"tags":"a","count":3}"#,
+    "\n",
+);
+
+#[test]
+fn one_line_per_event_in_order() {
+    let rules = pack_file("ibm", &ibm_rules());
+    let o = iamwatch(
+        &["rules", "eval", "--rules", &rules, "--format", "jsonl", "-"],
+        EVENTS,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    // Priority 5 reports before priority 1; the dormant rule stays out.
+    assert_eq!(
+        lines[0],
+        r#"{"line":1,"fired":["bad-request","iam-delete-ccw"]}"#
+    );
+    assert_eq!(lines[1], r#"{"line":2,"fired":[]}"#);
+    let bad: Value = serde_json::from_str(lines[2]).unwrap();
+    assert_eq!(
+        (bad["line"].as_u64(), bad["fired"].as_array().map(Vec::len)),
+        (Some(3), Some(0))
+    );
+    let throws: Value = serde_json::from_str(lines[3]).unwrap();
+    assert_eq!(throws["errors"][0]["rule"], "throws");
+    assert!(throws["errors"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("TypeError"));
+
+    let o = iamwatch(
+        &[
+            "rules",
+            "eval",
+            "--all-rules",
+            "--rules",
+            &rules,
+            "--format",
+            "jsonl",
+            "-",
+        ],
+        EVENTS,
+    );
+    let first = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        first,
+        r#"{"line":1,"fired":["bad-request","iam-delete-ccw","iam-delete-whitelist"]}"#
+    );
+}
+
+#[test]
+fn ibm_trailing_commas_are_refused_with_a_fix() {
+    let file = std::env::temp_dir().join(format!(
+        "iamwatch-eval-trailing-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(
+        &file,
+        "[{\"conditions\": {\"all\": [{\"fact\": \"withInLast\", \"operator\": \"equal\", \"value\": \"30 minutes\",}]},\n \"event\": {\"type\": \"x\"}}]",
+    )
+    .unwrap();
+    let o = iamwatch(&["rules", "validate", &file.to_string_lossy()], "");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("line 1, column") && err.contains("delete it"),
+        "{err}"
+    );
+}
+
+#[test]
+fn conditions_rules_fire_in_replay_on_cadf_events() {
+    let rules = pack_file("replay", &json!({"pack": "ibm-test", "rules": ibm_rules()}));
+    let cadf = r#"{"action":"iam-groups.member.delete","eventTime":"2026-11-20T03:00:00.12+0000","outcome":"success","initiator":{"id":"IBMid-1","name":"x@example.com","host":{"address":"203.0.113.9"}},"logSourceCRN":"crn:v1:bluemix:public:iam-groups:global:a/abc123:::","id":"e1"}"#;
+    let trail = r#"{"eventVersion":"1.08","eventSource":"iam.amazonaws.com","eventName":"DeleteGroup","eventTime":"2026-11-20T03:00:00Z"}"#;
+    let input = format!("{cadf}\n{trail}\n");
+    let o = iamwatch(
+        &["replay", "--pack", &rules, "--format", "jsonl", "-"],
+        &input,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let f: Vec<Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Conditions rules apply to CADF events by default, not to CloudTrail records.
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["rule"], "iam-delete-ccw");
+    assert_eq!(f[0]["account"], "abc123");
+    assert_eq!(f[0]["source_ip"], "203.0.113.9");
+}

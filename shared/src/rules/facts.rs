@@ -1,0 +1,119 @@
+//! The facts that json-rules-engine conditions see for one record.
+//!
+//! Every top-level member of the record is a fact under its own name (objects stay objects, so
+//! `path` works). Two derived facts are added for change-window rules, unless the record has a
+//! member of the same name (the record wins):
+//! - `event_time`: the event's UTC time as a zero-padded `HHMM` string (`"0745"`), compared as
+//!   strings as json-rules-engine does (`lessThan "0800"`);
+//! - `timeOfDay` with params `{"dayStartTime": "1700", "dayEndTime": "0800"}`: `true` when the
+//!   event's UTC `HHMM` lies in [start, end), wrapping past midnight when start > end (so
+//!   1700→0800 is 17:00–07:59); `false` outside; undefined when the params or the time are
+//!   missing or malformed.
+
+use crate::conditions::Facts;
+use crate::time::Timestamp;
+use serde_json::Value;
+use std::borrow::Cow;
+
+pub struct RecordFacts<'a> {
+    record: &'a Value,
+}
+
+impl<'a> RecordFacts<'a> {
+    pub fn new(record: &'a Value) -> Self {
+        Self { record }
+    }
+
+    fn hhmm(&self) -> Option<u32> {
+        self.record
+            .get("eventTime")
+            .and_then(Value::as_str)
+            .and_then(Timestamp::parse)
+            .map(Timestamp::hhmm)
+    }
+}
+
+/// Top-level members the derived facts read.
+pub const DERIVED_FROM: &[&str] = &["eventTime"];
+
+fn hhmm_param(params: Option<&Value>, key: &str) -> Option<u32> {
+    let s = params?.get(key)?.as_str()?;
+    let n: u32 = (s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()?;
+    (n / 100 < 24 && n % 100 < 60).then_some(n)
+}
+
+impl Facts for RecordFacts<'_> {
+    fn fact(&self, name: &str, params: Option<&Value>) -> Option<Cow<'_, Value>> {
+        if let Some(v) = self.record.get(name) {
+            return Some(Cow::Borrowed(v));
+        }
+        match name {
+            "event_time" => self
+                .hhmm()
+                .map(|t| Cow::Owned(Value::String(format!("{t:04}")))),
+            "timeOfDay" => {
+                let start = hhmm_param(params, "dayStartTime")?;
+                let end = hhmm_param(params, "dayEndTime")?;
+                let t = self.hhmm()?;
+                let inside = if start <= end {
+                    start <= t && t < end
+                } else {
+                    t >= start || t < end
+                };
+                Some(Cow::Owned(Value::Bool(inside)))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn derived_facts() {
+        let r = json!({"eventTime": "2026-11-20T17:05:00.12+0000", "action": "x"});
+        let f = RecordFacts::new(&r);
+        assert_eq!(f.fact("event_time", None).as_deref(), Some(&json!("1705")));
+        assert_eq!(f.fact("action", None).as_deref(), Some(&json!("x")));
+        let night = json!({"dayStartTime": "1700", "dayEndTime": "0800"});
+        assert_eq!(
+            f.fact("timeOfDay", Some(&night)).as_deref(),
+            Some(&json!(true))
+        );
+        let day = json!({"dayStartTime": "0800", "dayEndTime": "1700"});
+        assert_eq!(
+            f.fact("timeOfDay", Some(&day)).as_deref(),
+            Some(&json!(false))
+        );
+        assert_eq!(f.fact("timeOfDay", None), None);
+        assert_eq!(
+            f.fact("timeOfDay", Some(&json!({"dayStartTime": "25:00"}))),
+            None
+        );
+        let early = json!({"eventTime": "2026-11-20T07:59:59Z"});
+        assert_eq!(
+            RecordFacts::new(&early)
+                .fact("timeOfDay", Some(&night))
+                .as_deref(),
+            Some(&json!(true))
+        );
+        let eight = json!({"eventTime": "2026-11-20T08:00:00Z"});
+        assert_eq!(
+            RecordFacts::new(&eight)
+                .fact("timeOfDay", Some(&night))
+                .as_deref(),
+            Some(&json!(false))
+        );
+        // The record wins over a derived fact.
+        let own = json!({"event_time": "custom"});
+        assert_eq!(
+            RecordFacts::new(&own).fact("event_time", None).as_deref(),
+            Some(&json!("custom"))
+        );
+    }
+}
