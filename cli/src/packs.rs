@@ -102,6 +102,9 @@ pub fn packs(cmd: PacksCommand) -> ExitCode {
                             let value = match &leaf.value {
                                 Operand::Literal(v) => v.to_string(),
                                 Operand::Fact { fact, .. } => format!("fact {fact}"),
+                                Operand::Networks(list) => {
+                                    format!("allowlist {} ({} networks)", list.name, list.len())
+                                }
                             };
                             println!("  when     {} {} {value}", leaf.fact, leaf.operator_name);
                         }

@@ -161,3 +161,73 @@ fn conditions_rules_fire_in_replay_on_cadf_events() {
     assert_eq!(f[0]["account"], "abc123");
     assert_eq!(f[0]["source_ip"], "203.0.113.9");
 }
+
+#[test]
+fn service_id_login_outside_the_allowlist() {
+    let pack = json!({"pack": "allow", "allowlists": {"iam": ["10.0.0.0/8", "2001:db8::/32"]},
+        "rules": [{"id": "serviceid-login-outside-allowlist", "severity": "critical",
+            "title": "Service ID {initiator.name} logged in from {source_ip}",
+            "conditions": {"all": [
+                {"fact": "action", "operator": "equal", "value": "iam-identity.serviceid-apikey.login"},
+                {"fact": "initiator", "path": "$.host.address", "operator": "ipNotIn", "value": "@allowlist:iam"}]}}]});
+    let file = pack_file("allow", &pack);
+    let login = |ip: &str| {
+        format!(
+            r#"{{"action":"iam-identity.serviceid-apikey.login","eventTime":"2026-11-20T03:00:00Z","outcome":"success","initiator":{{"id":"iam-ServiceId-42","name":"ServiceId-42","host":{{"address":"{ip}"}}}},"logSourceCRN":"crn:v1:bluemix:public:iam-identity:global:a/abc123:::"}}"#
+        )
+    };
+    let input = format!(
+        "{}\n{}\n{}\n",
+        login(" 10.45.116.217"),
+        login("203.0.113.9"),
+        login("")
+    );
+    let run = |env: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamwatch"));
+        cmd.args(["replay", "--pack", &file, "--format", "jsonl", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .env_remove("IAMWATCH_ALLOWLIST_IAM");
+        if let Some(v) = env {
+            cmd.env("IAMWATCH_ALLOWLIST_IAM", v);
+        }
+        let mut child = cmd.spawn().expect("start");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let f = run(None);
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert_eq!(
+        f[0]["title"],
+        "Service ID ServiceId-42 logged in from 203.0.113.9"
+    );
+    assert_eq!(
+        f[0]["notes"][0],
+        "initiator.host.address \"203.0.113.9\" is not on allowlist iam"
+    );
+    assert!(f[1]["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("is blank, so not on allowlist iam"));
+    // The environment's list replaces the pack's: now the 10.x login is the outsider.
+    let f = run(Some("203.0.113.0/24"));
+    let ips: Vec<&str> = f.iter().map(|x| x["source_ip"].as_str().unwrap()).collect();
+    assert_eq!(ips, [" 10.45.116.217", ""]);
+}

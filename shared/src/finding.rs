@@ -1,7 +1,8 @@
 //! What a matched rule produces: who did what, from where, and what to do next.
 
 use crate::event::{Event, Outcome};
-use crate::rules::{Rule, Severity};
+use crate::rules::facts::RecordFacts;
+use crate::rules::{Matcher, Rule, Severity};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
@@ -11,6 +12,8 @@ pub struct Finding {
     pub rule: Arc<Rule>,
     pub title: String,
     pub event: Event,
+    /// Why the rule fired, where a condition can say more than true (allowlist verdicts).
+    pub notes: Vec<String>,
 }
 
 impl Finding {
@@ -23,11 +26,22 @@ impl Finding {
                 event.actor().as_deref().unwrap_or("?")
             ),
         };
+        let notes = match &rule.matcher {
+            Matcher::Conditions(c) => {
+                let facts = RecordFacts::new(event.record());
+                c.leaves()
+                    .iter()
+                    .filter_map(|l| l.explain(&facts))
+                    .collect()
+            }
+            Matcher::FilterPattern(_) => Vec::new(),
+        };
         Self {
             pack,
             rule,
             title,
             event: event.clone(),
+            notes,
         }
     }
 
@@ -61,6 +75,9 @@ impl Finding {
         m.insert("region".into(), json!(e.region()));
         m.insert("provider".into(), json!(e.provider().as_str()));
         m.insert("outcome".into(), outcome_json(&e.outcome()));
+        if !self.notes.is_empty() {
+            m.insert("notes".into(), json!(self.notes));
+        }
         m.insert("runbook".into(), json!(self.rule.runbook));
         m.insert("references".into(), json!(self.rule.references));
         m.insert("record".into(), e.record().clone());

@@ -6,6 +6,7 @@
 //! `ingest` reads records, `event` gives them a normalised view, `rules` loads packs,
 //! `detector` runs them (through `pattern`), and `finding` is what a match produces.
 
+pub mod allowlist;
 pub mod conditions;
 pub mod detector;
 pub mod event;

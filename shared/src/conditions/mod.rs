@@ -12,10 +12,12 @@ pub mod js;
 pub mod operators;
 pub mod path;
 
-use operators::{EvalError, Operator};
+use crate::allowlist::{Allowlist, Verdict};
+use operators::{Base, EvalError, Operator};
 use path::Path;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// Where condition facts come from.
 pub trait Facts {
@@ -46,6 +48,8 @@ pub struct Leaf {
     pub fact: String,
     pub params: Option<Value>,
     pub path: Path,
+    /// The path as written, for messages.
+    pub path_text: Option<String>,
     pub operator: Operator,
     pub operator_name: String,
     pub value: Operand,
@@ -55,11 +59,28 @@ pub struct Leaf {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
     Literal(Value),
+    /// The networks of `ipIn` / `ipNotIn`.
+    Networks(Arc<Allowlist>),
     Fact {
         fact: String,
         params: Option<Value>,
         path: Path,
     },
+}
+
+/// Named allowlists that `"@allowlist:NAME"` values refer to.
+pub trait Allowlists {
+    /// The allowlist `name`; `None` when it is not defined, an error when its definition is bad.
+    fn allowlist(&self, name: &str) -> Option<Result<Arc<Allowlist>, String>>;
+}
+
+/// No named allowlists.
+pub struct NoAllowlists;
+
+impl Allowlists for NoAllowlists {
+    fn allowlist(&self, _name: &str) -> Option<Result<Arc<Allowlist>, String>> {
+        None
+    }
 }
 
 /// A condition that cannot be loaded: the JSON path and what is wrong there.
@@ -84,6 +105,11 @@ const NODE_KEYS: &[&str] = &["all", "any", "not", "priority", "name", "comment"]
 impl Condition {
     /// Loads a condition tree; `at` is its JSON path, for errors.
     pub fn parse(v: &Value, at: &str) -> Result<Self, ConditionError> {
+        Self::parse_with(v, at, &NoAllowlists)
+    }
+
+    /// Like [`Condition::parse`], resolving `"@allowlist:NAME"` values in `lists`.
+    pub fn parse_with(v: &Value, at: &str, lists: &dyn Allowlists) -> Result<Self, ConditionError> {
         let Value::Object(obj) = v else {
             return err(at, "expected a condition object");
         };
@@ -98,7 +124,7 @@ impl Condition {
                     let kids = items
                         .iter()
                         .enumerate()
-                        .map(|(i, c)| Condition::parse(c, &format!("{here}[{i}]")))
+                        .map(|(i, c)| Condition::parse_with(c, &format!("{here}[{i}]"), lists))
                         .collect::<Result<Vec<_>, _>>()?;
                     Ok(if build == 0 {
                         Condition::Any(kids, priority)
@@ -109,7 +135,7 @@ impl Condition {
                 (0 | 1, _) => err(&here, format!("\"{key}\" must be an array of conditions")),
                 (_, Value::Array(_)) => err(&here, "\"not\" takes one condition, not an array"),
                 (_, c) => Ok(Condition::Not(
-                    Box::new(Condition::parse(c, &here)?),
+                    Box::new(Condition::parse_with(c, &here, lists)?),
                     priority,
                 )),
             };
@@ -146,6 +172,9 @@ impl Condition {
             );
         };
         let value = match value {
+            _ if matches!(operator.base, Base::IpIn | Base::IpNotIn) => {
+                Operand::Networks(networks(value, &format!("{at}.value"), lists)?)
+            }
             Value::Object(v) if v.contains_key("fact") => {
                 let here = format!("{at}.value");
                 let fact = match v.get("fact") {
@@ -171,6 +200,7 @@ impl Condition {
             fact,
             params: obj.get("params").cloned(),
             path: parse_path(obj.get("path"), &format!("{at}.path"))?,
+            path_text: obj.get("path").and_then(Value::as_str).map(str::to_string),
             operator,
             operator_name,
             value,
@@ -223,8 +253,101 @@ impl Leaf {
         let value = match &self.value {
             Operand::Literal(v) => Some(Cow::Borrowed(v)),
             Operand::Fact { fact, params, path } => path.apply(facts.fact(fact, params.as_ref())),
+            Operand::Networks(list) => {
+                let allowed = verdict(list, fact.as_deref()) == Verdict::Allowed;
+                return Ok(allowed == (self.operator.base == Base::IpIn));
+            }
         };
         self.operator.evaluate(fact.as_deref(), value.as_deref())
+    }
+
+    /// For an `ipIn` / `ipNotIn` leaf, what the allowlist says about the fact, in words:
+    /// `initiator.host.address " " is blank, so not on allowlist iam`.
+    pub fn explain(&self, facts: &dyn Facts) -> Option<String> {
+        let Operand::Networks(list) = &self.value else {
+            return None;
+        };
+        let fact = self
+            .path
+            .apply(facts.fact(&self.fact, self.params.as_ref()));
+        let shown = match fact.as_deref() {
+            None => "(missing)".to_string(),
+            Some(v) => v.to_string(),
+        };
+        let v = verdict(list, fact.as_deref());
+        let why = match v {
+            Verdict::Blank if fact.is_none() => "missing, so not on".to_string(),
+            Verdict::Unparseable(_) => "not an IP address, so not on".to_string(),
+            other => other.to_string().replace("the allowlist", ""),
+        };
+        Some(format!(
+            "{} {shown} is {} allowlist {}",
+            self.describe(),
+            why.trim_end(),
+            list.name
+        ))
+    }
+
+    /// `initiator.host.address` for fact `initiator` with path `$.host.address` or `.host.address`.
+    fn describe(&self) -> String {
+        match self.path_text.as_deref().map(|p| p.trim_start_matches('$')) {
+            None | Some("") => self.fact.clone(),
+            Some(p) if p.starts_with('.') || p.starts_with('[') => format!("{}{p}", self.fact),
+            Some(p) => format!("{}.{p}", self.fact),
+        }
+    }
+}
+
+/// What `list` says about a fact: only a string can be an address.
+fn verdict(list: &Allowlist, fact: Option<&Value>) -> Verdict {
+    match fact {
+        None => Verdict::Blank,
+        Some(Value::String(s)) => list.check(s),
+        Some(other) => Verdict::Unparseable(other.to_string()),
+    }
+}
+
+/// The networks of an `ipIn` / `ipNotIn` value: a list, a comma-separated string, or
+/// `"@allowlist:NAME"`.
+fn networks(
+    value: &Value,
+    at: &str,
+    lists: &dyn Allowlists,
+) -> Result<Arc<Allowlist>, ConditionError> {
+    let fail = |m: String| ConditionError {
+        path: at.to_string(),
+        message: m,
+    };
+    match value {
+        Value::String(s) if s.starts_with("@allowlist:") => {
+            let name = &s["@allowlist:".len()..];
+            match lists.allowlist(name) {
+                Some(Ok(l)) => Ok(l),
+                Some(Err(e)) => Err(fail(e)),
+                None => Err(fail(format!(
+                    "allowlist {name:?} is not defined: add it to the pack's \"allowlists\" or set {}",
+                    crate::allowlist::env_var(name)
+                ))),
+            }
+        }
+        Value::String(s) => Allowlist::new("(inline)", [s.as_str()])
+            .map(Arc::new)
+            .map_err(fail),
+        Value::Array(items) => {
+            let entries = items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .ok_or_else(|| fail("expected addresses or CIDR blocks as strings".into()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Allowlist::new("(inline)", entries)
+                .map(Arc::new)
+                .map_err(fail)
+        }
+        _ => Err(fail(
+            "expected a list of addresses or CIDR blocks, or \"@allowlist:NAME\"".into(),
+        )),
     }
 }
 
@@ -416,6 +539,59 @@ mod tests {
             "$.rules[0].conditions.path"
         );
         assert_eq!(e(json!({})).path, "$.rules[0].conditions");
+    }
+
+    #[test]
+    fn ip_allowlists() {
+        struct Lists;
+        impl Allowlists for Lists {
+            fn allowlist(&self, name: &str) -> Option<Result<Arc<Allowlist>, String>> {
+                (name == "iam")
+                    .then(|| Allowlist::new("iam", ["10.0.0.0/8", "2001:db8::/32"]).map(Arc::new))
+            }
+        }
+        let c = |op: &str, value: Value| {
+            Condition::parse_with(
+                &json!({"all": [{"fact": "initiator", "path": ".host.address", "operator": op, "value": value}]}),
+                "$",
+                &Lists,
+            )
+        };
+        let facts = |addr: Value| json!({"initiator": {"host": {"address": addr}}});
+        let not_in = c("ipNotIn", json!("@allowlist:iam")).unwrap();
+        let run = |cond: &Condition, f: Value| {
+            let Value::Object(m) = f else { panic!() };
+            cond.evaluate(&m).unwrap()
+        };
+        assert!(!run(&not_in, facts(json!(" 10.45.116.217"))));
+        assert!(run(&not_in, facts(json!("203.0.113.9"))));
+        assert!(!run(&not_in, facts(json!("::ffff:10.1.1.1"))));
+        assert!(run(&not_in, facts(json!(""))));
+        assert!(run(&not_in, json!({"initiator": {}})));
+        let in_list = c("ipIn", json!(["192.0.2.0/24"])).unwrap();
+        assert!(run(&in_list, facts(json!("192.0.2.55"))));
+        assert!(!run(&in_list, facts(json!("garbage"))));
+        assert!(c("ipIn", json!("192.0.2.0/24, 198.51.100.1")).is_ok());
+        assert!(c("ipNotIn", json!("@allowlist:office"))
+            .unwrap_err()
+            .message
+            .contains("IAMWATCH_ALLOWLIST_OFFICE"));
+        assert!(c("ipIn", json!(["nope"])).is_err());
+        assert!(c("not:ipIn", json!(["10.0.0.0/8"])).is_err());
+        // The explanation says why.
+        let Condition::All(kids, _) = &not_in else {
+            panic!()
+        };
+        let Condition::Leaf(leaf) = &kids[0] else {
+            panic!()
+        };
+        let Value::Object(m) = facts(json!("")) else {
+            panic!()
+        };
+        assert_eq!(
+            leaf.explain(&m).unwrap(),
+            r#"initiator.host.address "" is blank, so not on allowlist iam"#
+        );
     }
 
     #[test]

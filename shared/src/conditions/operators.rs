@@ -16,6 +16,11 @@ pub enum Base {
     LessThanInclusive,
     GreaterThan,
     GreaterThanInclusive,
+    /// iamwatch's own: the fact is an address inside one of the value's networks.
+    IpIn,
+    /// iamwatch's own: the fact is not an address inside any of the value's networks (a blank
+    /// or unparseable address is not inside).
+    IpNotIn,
 }
 
 /// A decorator in front of an operator: `not:`, `swap:`, `someFact:`, `everyFact:`,
@@ -58,8 +63,13 @@ impl Operator {
             "lessThanInclusive" => Base::LessThanInclusive,
             "greaterThan" => Base::GreaterThan,
             "greaterThanInclusive" => Base::GreaterThanInclusive,
+            "ipIn" => Base::IpIn,
+            "ipNotIn" => Base::IpNotIn,
             _ => return Err(format!("unknown operator {name:?}")),
         };
+        if matches!(base, Base::IpIn | Base::IpNotIn) && !parts.is_empty() {
+            return Err(format!("{name:?}: ipIn and ipNotIn take no decorators"));
+        }
         let decorators = parts
             .into_iter()
             .map(|d| match d {
@@ -165,6 +175,10 @@ fn eval(
 
 fn eval_base(base: Base, fact: Option<&Value>, value: Option<&Value>) -> Result<bool> {
     Ok(match base {
+        // Loaded as an allowlist operand and evaluated by the leaf, never here.
+        Base::IpIn | Base::IpNotIn => {
+            return Err(EvalError("ipIn/ipNotIn need a list of networks".into()))
+        }
         Base::Equal => strict_eq(fact, value),
         Base::NotEqual => !strict_eq(fact, value),
         Base::In => index_of(value, fact)?,

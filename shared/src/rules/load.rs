@@ -3,11 +3,13 @@
 
 use super::template::Template;
 use super::{AppliesTo, Matcher, Pack, Rule, Severity};
-use crate::conditions::Condition;
+use crate::allowlist::{env_var, Allowlist};
+use crate::conditions::{Allowlists, Condition};
 use crate::pattern::FilterPattern;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::fmt;
+use std::sync::Arc;
 
 /// A pack that cannot be loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +35,7 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-const PACK_KEYS: &[&str] = &["pack", "description", "rules", "comment"];
+const PACK_KEYS: &[&str] = &["pack", "description", "allowlists", "rules", "comment"];
 const RULE_KEYS: &[&str] = &[
     "id",
     "conditions",
@@ -87,6 +89,7 @@ pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, L
         }
         top.err("$", msg)
     })?;
+    let mut lists = PackAllowlists::default();
     let (name, description, rules) = match &doc {
         Value::Array(rules) => (default_name.to_string(), None, rules),
         Value::Object(obj) => {
@@ -103,6 +106,27 @@ pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, L
                 None => default_name.to_string(),
             };
             let description = opt_string(&top, obj, "description", "$")?;
+            match obj.get("allowlists") {
+                None => {}
+                Some(Value::Object(m)) => {
+                    for (list, v) in m {
+                        let at = format!("$.allowlists.{list}");
+                        let entries = match v {
+                            Value::String(s) => vec![s.clone()],
+                            other => strings(&top, other, &at)?,
+                        };
+                        let parsed = Allowlist::new(list, entries.iter().map(String::as_str))
+                            .map_err(|e| top.err(at, e))?;
+                        lists.pack.push(Arc::new(parsed));
+                    }
+                }
+                Some(_) => {
+                    return Err(top.err(
+                        "$.allowlists",
+                        "expected an object of named lists of addresses and CIDR blocks",
+                    ))
+                }
+            }
             let Some(Value::Array(rules)) = obj.get("rules") else {
                 return Err(top.err("$.rules", "expected an array of rules"));
             };
@@ -114,7 +138,7 @@ pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, L
     let mut out = Vec::with_capacity(rules.len());
     for (i, r) in rules.iter().enumerate() {
         let path = format!("$.rules[{i}]");
-        let rule = load_rule(source, &path, i, r)?;
+        let rule = load_rule(source, &path, i, r, &lists)?;
         if !seen.insert(rule.id.clone()) {
             return Err(Ctx {
                 source,
@@ -131,7 +155,34 @@ pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, L
     })
 }
 
-fn load_rule(source: &str, path: &str, index: usize, value: &Value) -> Result<Rule, LoadError> {
+/// Allowlists for `"@allowlist:NAME"`: `IAMWATCH_ALLOWLIST_<NAME>` when set (deployments set
+/// their own networks), else the pack's `allowlists`.
+#[derive(Default)]
+struct PackAllowlists {
+    pack: Vec<Arc<Allowlist>>,
+}
+
+impl Allowlists for PackAllowlists {
+    fn allowlist(&self, name: &str) -> Option<Result<Arc<Allowlist>, String>> {
+        let var = env_var(name);
+        if let Ok(v) = std::env::var(&var) {
+            return Some(
+                Allowlist::new(name, [v.as_str()])
+                    .map(Arc::new)
+                    .map_err(|e| format!("{var}: {e}")),
+            );
+        }
+        self.pack.iter().find(|l| l.name == name).cloned().map(Ok)
+    }
+}
+
+fn load_rule(
+    source: &str,
+    path: &str,
+    index: usize,
+    value: &Value,
+    lists: &PackAllowlists,
+) -> Result<Rule, LoadError> {
     let mut ctx = Ctx {
         source,
         rule: Some(format!("#{index}")),
@@ -276,7 +327,7 @@ fn load_rule(source: &str, path: &str, index: usize, value: &Value) -> Result<Ru
                 return Err(ctx.err(at, "the root of \"conditions\" must be \"all\", \"any\" or \"not\""));
             }
             Matcher::Conditions(
-                Condition::parse(c, &at).map_err(|e| ctx.err(e.path, e.message))?,
+                Condition::parse_with(c, &at, lists).map_err(|e| ctx.err(e.path, e.message))?,
             )
         }
         (None, None) => {
