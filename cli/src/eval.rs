@@ -2,9 +2,12 @@
 
 use crate::exit;
 use clap::ValueEnum;
+use iamwatch::detector::settle;
+use iamwatch::event::Event;
 use iamwatch::ingest::{self, Format, Item};
 use iamwatch::rules::facts::RecordFacts;
 use iamwatch::rules::{Matcher, Rule};
+use iamwatch::window::MemoryStore;
 use serde_json::{json, Value};
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -52,13 +55,15 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    let mut rules: Vec<&Rule> = packs
+    let mut rules: Vec<(&str, &Rule)> = packs
         .iter()
-        .flat_map(|p| &p.rules)
-        .filter(|r| args.all_rules || !r.dormant)
+        .flat_map(|p| p.rules.iter().map(move |r| (p.name.as_str(), r)))
+        .filter(|(_, r)| args.all_rules || !r.dormant)
         .collect();
     // json-rules-engine reports higher-priority rules first; equal priorities keep file order.
-    rules.sort_by_key(|r| std::cmp::Reverse(r.priority));
+    rules.sort_by_key(|(_, r)| std::cmp::Reverse(r.priority));
+    // Aggregate and coincident rules count events across the whole input.
+    let mut windows = MemoryStore::default();
     let input: Box<dyn Read> = match args.events.as_deref() {
         None => Box::new(io::stdin().lock()),
         Some(p) if p.as_os_str() == "-" => Box::new(io::stdin().lock()),
@@ -83,7 +88,7 @@ pub fn run(args: Args) -> ExitCode {
                 value, position, ..
             } => {
                 events += 1;
-                let (fired, errors) = evaluate(&rules, &value);
+                let (fired, errors) = evaluate(&rules, &value, &mut windows);
                 fired_total += fired.len() as u64;
                 match args.format {
                     EvalFormat::Jsonl => Some(jsonl(position.line, &json!(fired), &errors)),
@@ -140,11 +145,17 @@ fn jsonl(line: u64, fired: &Value, errors: &[Value]) -> String {
 }
 
 /// Names of the rules that fire on `record`, and the evaluation errors.
-fn evaluate(rules: &[&Rule], record: &Value) -> (Vec<String>, Vec<Value>) {
+fn evaluate(
+    rules: &[(&str, &Rule)],
+    record: &Value,
+    windows: &mut MemoryStore,
+) -> (Vec<String>, Vec<Value>) {
     let facts = RecordFacts::new(record);
     let mut fired = Vec::new();
     let mut errors = Vec::new();
-    for r in rules {
+    // Windows need the event's time, id and account: only audit events can be counted.
+    let event = Event::new(record.clone()).ok();
+    for (pack, r) in rules {
         let name = r.event_type.clone().unwrap_or_else(|| r.id.clone());
         let hit = match &r.matcher {
             Matcher::Conditions(c) => match c.evaluate(&facts) {
@@ -155,6 +166,11 @@ fn evaluate(rules: &[&Rule], record: &Value) -> (Vec<String>, Vec<Value>) {
                 }
             },
             Matcher::FilterPattern(p) => p.matches_json(record),
+        };
+        let hit = match (&r.window, &event) {
+            (None, _) => hit,
+            (Some(_), Some(ev)) if hit => settle(pack, r, ev, windows).is_some(),
+            (Some(_), _) => false,
         };
         if hit {
             fired.push(name);

@@ -8,6 +8,7 @@ use iamwatch::finding::Finding;
 use iamwatch::ingest::{self, Format, Item, Position};
 use iamwatch::packs;
 use iamwatch::rules::{Pack, Severity};
+use iamwatch::window::MemoryStore;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -110,6 +111,8 @@ pub fn run(args: Args) -> ExitCode {
     };
     // Parse each record only as far as the rules look.
     let projection = detector.projection();
+    // Windows span files: a burst split across two log files still counts as one.
+    let mut windows = MemoryStore::default();
     let files = if args.files.is_empty() {
         vec![PathBuf::from("-")]
     } else {
@@ -172,8 +175,16 @@ pub fn run(args: Args) -> ExitCode {
                 }
             };
             tally.events += 1;
-            let matches = detector.matching(&event);
-            if matches.is_empty() {
+            // Windowed rules count the event first; only the rules that fire make findings.
+            let fired: Vec<_> = detector
+                .matching(&event)
+                .into_iter()
+                .filter_map(|m| match m.rule().window {
+                    None => Some((m, None)),
+                    Some(_) => m.settle(&event, &mut windows).map(|w| (m, Some(w))),
+                })
+                .collect();
+            if fired.is_empty() {
                 return;
             }
             // The record was parsed only as far as the rules look; findings show all of it.
@@ -185,14 +196,17 @@ pub fn run(args: Args) -> ExitCode {
                         return;
                     }
                 },
-                Ok(None) => event,
+                Ok(None) => event.clone(),
                 Err(e) => {
                     report_bad(&mut tally, &name, position, &format!("not valid JSON: {e}"));
                     return;
                 }
             };
-            for m in matches {
-                let finding = m.finding(&whole);
+            for (m, window) in fired {
+                let finding = match window {
+                    None => m.finding(&whole),
+                    Some(w) => m.finding_in_window(&whole, w),
+                };
                 if finding.severity() < args.min_severity {
                     continue;
                 }

@@ -231,3 +231,176 @@ fn service_id_login_outside_the_allowlist() {
     let ips: Vec<&str> = f.iter().map(|x| x["source_ip"].as_str().unwrap()).collect();
     assert_eq!(ips, [" 10.45.116.217", ""]);
 }
+
+fn cadf(action: &str, id: &str, minute: u32, reason: u64, who: &str, account: &str) -> String {
+    json!({"action": action, "id": id, "eventTime": format!("2026-11-20T10:{minute:02}:00.00+0000"),
+           "outcome": if reason == 200 { "success" } else { "failure" }, "reason": {"reasonCode": reason},
+           "initiator": {"id": who, "name": who, "host": {"address": "198.51.100.7"}},
+           "logSourceCRN": format!("crn:v1:bluemix:public:iam-identity:global:a/{account}:::")})
+    .to_string()
+}
+
+#[test]
+fn aggregate_and_coincident_windows() {
+    let rules = pack_file(
+        "windows",
+        &json!([
+            {"comment": "failed logins per account exceed threshold", "type": "aggregate",
+             "conditions": {"all": [
+                 {"fact": "action", "operator": "equal", "value": "iam-identity.user-apikey.login"},
+                 {"fact": "reason", "path": ".reasonCode", "operator": "equal", "value": 400},
+                 {"fact": "occurrences", "operator": "greaterThanInclusive", "value": 3},
+                 {"fact": "withInLast", "operator": "equal", "value": "30 minutes"}]},
+             "event": {"type": "failed-logins", "params": {"findingType": "account-failed-login-attempts"}}},
+            {"comment": "groups rule read and rule delete within 10 minutes", "type": "coincident",
+             "conditions": {"all": [
+                 {"all": [{"fact": "action", "operator": "equal", "value": "iam-groups.rule.read"},
+                          {"fact": "occurrences", "operator": "equal", "value": 1}]},
+                 {"all": [{"fact": "action", "operator": "equal", "value": "iam-groups.rule.delete"},
+                          {"fact": "occurrences", "operator": "equal", "value": 1}]},
+                 {"fact": "withInLast", "operator": "equal", "value": "10 minutes"}]},
+             "event": {"type": "read-then-delete"}}
+        ]),
+    );
+    let events = [
+        cadf(
+            "iam-identity.user-apikey.login",
+            "a1",
+            0,
+            400,
+            "u1",
+            "acct1",
+        ),
+        cadf(
+            "iam-identity.user-apikey.login",
+            "a2",
+            5,
+            400,
+            "u1",
+            "acct1",
+        ),
+        cadf(
+            "iam-identity.user-apikey.login",
+            "b1",
+            6,
+            400,
+            "u9",
+            "acct2",
+        ),
+        cadf(
+            "iam-identity.user-apikey.login",
+            "a2",
+            5,
+            400,
+            "u1",
+            "acct1",
+        ),
+        cadf(
+            "iam-identity.user-apikey.login",
+            "a3",
+            7,
+            200,
+            "u1",
+            "acct1",
+        ),
+        cadf(
+            "iam-identity.user-apikey.login",
+            "a4",
+            8,
+            400,
+            "u1",
+            "acct1",
+        ),
+        cadf(
+            "iam-identity.user-apikey.login",
+            "a5",
+            9,
+            400,
+            "u1",
+            "acct1",
+        ),
+        cadf("iam-groups.rule.delete", "c1", 20, 200, "u2", "acct1"),
+        cadf("iam-groups.rule.read", "c2", 25, 200, "u2", "acct1"),
+    ]
+    .join("\n");
+    let o = iamwatch(
+        &["rules", "eval", "--rules", &rules, "--format", "jsonl", "-"],
+        &events,
+    );
+    let fired: Vec<Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["fired"].clone())
+        .collect();
+    // The retried a2 (line 4) does not count twice, the successful login does not count, the
+    // other account counts apart; the third failure (line 6) crosses the threshold, once.
+    assert_eq!(
+        fired,
+        [
+            json!([]),
+            json!([]),
+            json!([]),
+            json!([]),
+            json!([]),
+            json!(["failed-logins"]),
+            json!([]),
+            json!([]),
+            json!(["read-then-delete"])
+        ]
+    );
+    let o = iamwatch(
+        &["replay", "--pack", &rules, "--format", "jsonl", "-"],
+        &events,
+    );
+    let f: Vec<Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert_eq!(
+        f[0]["window"],
+        json!({"count": 3, "within": "30 minutes", "group": "acct1",
+        "first_seen": "2026-11-20T10:00:00.000Z", "last_seen": "2026-11-20T10:08:00.000Z"})
+    );
+}
+
+#[test]
+fn thresholds_on_filter_patterns_group_by_selectors() {
+    let rules = pack_file(
+        "threshold",
+        &json!({"rules": [{"id": "denied-burst", "severity": "high", "appliesTo": "cloudtrail",
+        "title": "{count} denied calls in {within} by {actor}",
+        "filterPattern": "{ $.errorCode = \"AccessDenied*\" }",
+        "threshold": {"count": 3, "within": "10 minutes", "by": ["$.userIdentity.arn"]}}]}),
+    );
+    let denied = |who: &str, minute: u32, id: &str| {
+        json!({"eventVersion": "1.08", "eventSource": "iam.amazonaws.com", "eventName": "ListUsers", "eventID": id,
+               "eventTime": format!("2026-11-20T10:{minute:02}:00Z"), "errorCode": "AccessDenied", "recipientAccountId": "111122223333",
+               "userIdentity": {"type": "IAMUser", "userName": who, "arn": format!("arn:aws:iam::111122223333:user/{who}")}})
+        .to_string()
+    };
+    let events = [
+        denied("eve", 0, "1"),
+        denied("bob", 1, "2"),
+        denied("eve", 2, "3"),
+        denied("bob", 3, "4"),
+        denied("eve", 4, "5"),
+    ]
+    .join("\n");
+    let o = iamwatch(
+        &["replay", "--pack", &rules, "--format", "jsonl", "-"],
+        &events,
+    );
+    let f: Vec<Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["title"], "3 denied calls in 10 minutes by eve");
+    assert_eq!(
+        f[0]["window"]["group"],
+        "arn:aws:iam::111122223333:user/eve"
+    );
+}

@@ -7,7 +7,8 @@ use crate::pattern::ast::Step;
 use crate::pattern::Message;
 use crate::projection::Projection;
 use crate::rules::facts::{RecordFacts, DERIVED_FROM};
-use crate::rules::{AppliesTo, Matcher, Pack, Rule};
+use crate::rules::{AppliesTo, Matcher, Pack, Rule, WindowKind};
+use crate::window::{self, Seen, WindowFacts, WindowStore};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -68,11 +69,26 @@ impl Detector {
         (self.cloudtrail.len(), self.cadf.len())
     }
 
-    /// The rules that match `event`, in pack order, as findings.
+    /// The boolean rules that match `event`, in pack order, as findings. Windowed rules need
+    /// state: use [`Detector::evaluate_with`].
     pub fn evaluate(&self, event: &Event) -> Vec<Finding> {
         self.matching(event)
             .into_iter()
+            .filter(|m| m.rule().window.is_none())
             .map(|m| m.finding(event))
+            .collect()
+    }
+
+    /// Every rule that fires on `event`, windowed ones counted in `store`.
+    pub fn evaluate_with(&self, event: &Event, store: &mut dyn WindowStore) -> Vec<Finding> {
+        self.matching(event)
+            .into_iter()
+            .filter_map(|m| match m.rule().window {
+                None => Some(m.finding(event)),
+                Some(_) => m
+                    .settle(event, store)
+                    .map(|w| m.finding_in_window(event, w)),
+            })
             .collect()
     }
 
@@ -126,12 +142,45 @@ impl Detector {
         for key in DETECTION_VALUES {
             p.keep(&[Step::Key((*key).to_string())]);
         }
+        // Windows need the event's id, time and group key.
+        let windowed = self
+            .cloudtrail
+            .iter()
+            .chain(&self.cadf)
+            .filter_map(|e| e.rule.window.as_ref());
+        let mut any_window = false;
+        for w in windowed {
+            any_window = true;
+            for (_, path) in &w.by {
+                match path.first_key() {
+                    Some(k) => p.keep(&[Step::Key(k.to_string())]),
+                    None => return Projection::everything(),
+                }
+            }
+        }
+        if any_window {
+            for key in WINDOW_KEYS {
+                p.keep(&[Step::Key((*key).to_string())]);
+            }
+        }
         for key in DETECTION_PRESENCE {
             p.keep_presence(key);
         }
         p
     }
 }
+
+/// Top-level members that windows read: ids, time, account.
+const WINDOW_KEYS: &[&str] = &[
+    "eventID",
+    "id",
+    "correlationId",
+    "eventTime",
+    "recipientAccountId",
+    "userIdentity",
+    "logSourceCRN",
+    "target",
+];
 
 /// One rule that matched a record.
 #[derive(Debug, Clone, Copy)]
@@ -146,6 +195,87 @@ impl Match<'_> {
 
     /// The finding for this match; `event` should be the whole record.
     pub fn finding(&self, event: &Event) -> Finding {
-        Finding::new(self.entry.pack.clone(), self.entry.rule.clone(), event)
+        Finding::new(
+            self.entry.pack.clone(),
+            self.entry.rule.clone(),
+            event,
+            None,
+        )
     }
+
+    /// The finding of a windowed rule that fired, with what its window held.
+    pub fn finding_in_window(&self, event: &Event, window: WindowFacts) -> Finding {
+        Finding::new(
+            self.entry.pack.clone(),
+            self.entry.rule.clone(),
+            event,
+            Some(window),
+        )
+    }
+
+    /// For a windowed rule: counts this event in `store` and says whether the rule fires now.
+    /// `None` also when the event has no time, or (coincident rules) is not one of the actions.
+    pub fn settle(&self, event: &Event, store: &mut dyn WindowStore) -> Option<WindowFacts> {
+        settle(&self.entry.pack, &self.entry.rule, event, store)
+    }
+}
+
+/// Counts `event`, which matched windowed `rule` of `pack`, in `store`; the window's facts
+/// when the rule fires now.
+pub fn settle(
+    pack: &str,
+    rule: &Rule,
+    event: &Event,
+    store: &mut dyn WindowStore,
+) -> Option<WindowFacts> {
+    let w = rule.window.as_ref()?;
+    let at = event.time()?.millis();
+    let group = if w.by.is_empty() {
+        event.account().unwrap_or("-").to_string()
+    } else {
+        w.by.iter()
+            .map(|(_, p)| {
+                p.apply(Some(std::borrow::Cow::Borrowed(event.record())))
+                    .map_or_else(
+                        || "-".to_string(),
+                        |v| match &*v {
+                            serde_json::Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        },
+                    )
+            })
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    // Retries must not count twice: key occurrences by the event's own id when it has one.
+    let id = event.id().map_or_else(
+        || format!("h{:016x}", fnv(&event.record().to_string())),
+        str::to_string,
+    );
+    let rule_key = format!("{pack}/{}", rule.id);
+    let seen = Seen {
+        rule_key: &rule_key,
+        group: &group,
+        id: &id,
+        at,
+    };
+    match &w.kind {
+        WindowKind::Aggregate { op, count } => {
+            window::aggregate(store, seen, w.window, *op, *count)
+        }
+        WindowKind::Coincident { actions } => {
+            let action = event.event_name()?;
+            if !actions.iter().any(|a| a == action) {
+                return None;
+            }
+            window::coincident(store, seen, action, w.window, actions)
+        }
+    }
+}
+
+/// FNV-1a, a stable id for records that carry none.
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

@@ -3,6 +3,8 @@
 use crate::event::{Event, Outcome};
 use crate::rules::facts::RecordFacts;
 use crate::rules::{Matcher, Rule, Severity};
+use crate::time::Timestamp;
+use crate::window::WindowFacts;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
@@ -14,12 +16,19 @@ pub struct Finding {
     pub event: Event,
     /// Why the rule fired, where a condition can say more than true (allowlist verdicts).
     pub notes: Vec<String>,
+    /// For windowed rules: what the window held when the rule fired.
+    pub window: Option<WindowFacts>,
 }
 
 impl Finding {
-    pub fn new(pack: Arc<str>, rule: Arc<Rule>, event: &Event) -> Self {
+    pub fn new(
+        pack: Arc<str>,
+        rule: Arc<Rule>,
+        event: &Event,
+        window: Option<WindowFacts>,
+    ) -> Self {
         let title = match &rule.title {
-            Some(t) => t.render(event),
+            Some(t) => t.render(event, window.as_ref()),
             None => format!(
                 "{} by {}",
                 event.action(),
@@ -42,6 +51,7 @@ impl Finding {
             title,
             event: event.clone(),
             notes,
+            window,
         }
     }
 
@@ -75,6 +85,13 @@ impl Finding {
         m.insert("region".into(), json!(e.region()));
         m.insert("provider".into(), json!(e.provider().as_str()));
         m.insert("outcome".into(), outcome_json(&e.outcome()));
+        if let Some(w) = &self.window {
+            m.insert(
+                "window".into(),
+                json!({"count": w.count, "within": w.window.to_string(), "group": w.key,
+                       "first_seen": Timestamp(w.first).to_string(), "last_seen": Timestamp(w.last).to_string()}),
+            );
+        }
         if !self.notes.is_empty() {
             m.insert("notes".into(), json!(self.notes));
         }

@@ -18,3 +18,4 @@ pub mod pattern;
 pub mod projection;
 pub mod rules;
 pub mod time;
+pub mod window;

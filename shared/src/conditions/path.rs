@@ -50,6 +50,18 @@ impl Path {
         Ok(Path::Json { segs, multi })
     }
 
+    /// The first key of a JSONPath (`userIdentity` in `$.userIdentity.arn`), if it starts with one.
+    pub fn first_key(&self) -> Option<&str> {
+        match self {
+            Path::Json { segs, .. } => match segs.first() {
+                Some(Seg::Key(k)) => Some(k),
+                _ => None,
+            },
+            Path::Selectn(keys) => keys.first().map(String::as_str),
+            Path::None => None,
+        }
+    }
+
     /// Applies the path to a fact value.
     pub fn apply<'v>(&self, fact: Option<Cow<'v, Value>>) -> Option<Cow<'v, Value>> {
         let fact = fact?;

@@ -2,10 +2,11 @@
 //! typo never silently disables a rule.
 
 use super::template::Template;
-use super::{AppliesTo, Matcher, Pack, Rule, Severity};
+use super::{AppliesTo, CondPath, Matcher, Pack, Rule, Severity, WindowKind, WindowRule};
 use crate::allowlist::{env_var, Allowlist};
 use crate::conditions::{Allowlists, Condition};
 use crate::pattern::FilterPattern;
+use crate::window::{CountOp, Window};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::fmt;
@@ -52,11 +53,12 @@ const RULE_KEYS: &[&str] = &[
     "references",
     "dormant",
     "supersedes",
+    "threshold",
     "comment",
 ];
 /// Keys of the rule format that this build does not evaluate yet: refusing them is better than
 /// loading a rule that silently never fires.
-const NOT_YET: &[(&str, &str)] = &[("threshold", "thresholds"), ("suppress", "suppression")];
+const NOT_YET: &[(&str, &str)] = &[("suppress", "suppression")];
 
 struct Ctx<'a> {
     source: &'a str,
@@ -257,16 +259,10 @@ fn load_rule(
             .map_err(|e: String| ctx.err(format!("{path}.severity"), e))?,
         Some(_) => return Err(ctx.err(format!("{path}.severity"), "expected a string")),
     };
-    match obj.get("type") {
-        None => {}
-        Some(Value::String(t)) if t == "boolean" => {}
-        Some(Value::String(t)) if t == "aggregate" || t == "coincident" => {
-            return Err(ctx.err(
-                format!("{path}.type"),
-                format!(
-                    "{t} rules (windows of events) are not supported by this version of iamwatch"
-                ),
-            ))
+    let kind = match obj.get("type") {
+        None => "boolean",
+        Some(Value::String(t)) if matches!(t.as_str(), "boolean" | "aggregate" | "coincident") => {
+            t.as_str()
         }
         Some(_) => {
             return Err(ctx.err(
@@ -274,7 +270,7 @@ fn load_rule(
                 "expected \"boolean\", \"aggregate\" or \"coincident\"",
             ))
         }
-    }
+    };
     let priority = match obj.get("priority") {
         None => 1,
         Some(p) => {
@@ -304,6 +300,13 @@ fn load_rule(
             ))
         }
     };
+    let mut window: Option<WindowRule> = None;
+    if kind != "boolean" && obj.contains_key("filterPattern") {
+        return Err(ctx.err(
+            format!("{path}.type"),
+            "aggregate and coincident rules use \"conditions\"; give a filterPattern rule a \"threshold\"",
+        ));
+    }
     let matcher = match (obj.get("filterPattern"), obj.get("conditions")) {
         (Some(_), Some(_)) => {
             return Err(ctx.err(
@@ -326,8 +329,15 @@ fn load_rule(
             if !root_ok {
                 return Err(ctx.err(at, "the root of \"conditions\" must be \"all\", \"any\" or \"not\""));
             }
+            let filter = if kind == "boolean" {
+                c.clone()
+            } else {
+                let (f, w) = split_window(c, &at, kind).map_err(|(p, m)| ctx.err(p, m))?;
+                window = Some(w);
+                f
+            };
             Matcher::Conditions(
-                Condition::parse_with(c, &at, lists).map_err(|e| ctx.err(e.path, e.message))?,
+                Condition::parse_with(&filter, &at, lists).map_err(|e| ctx.err(e.path, e.message))?,
             )
         }
         (None, None) => {
@@ -337,6 +347,15 @@ fn load_rule(
             ))
         }
     };
+    if let Some(t) = obj.get("threshold") {
+        if window.is_some() {
+            return Err(ctx.err(
+                format!("{path}.threshold"),
+                "an aggregate or coincident rule already has its window in its conditions",
+            ));
+        }
+        window = Some(threshold(t, &format!("{path}.threshold")).map_err(|(p, m)| ctx.err(p, m))?);
+    }
     let title_text = opt_string(&ctx, obj, "title", path)?;
     let title = title_text
         .as_deref()
@@ -386,6 +405,193 @@ fn load_rule(
         dormant,
         supersedes,
         priority,
+        window,
+    })
+}
+
+type Fail = (String, String);
+
+/// Splits an Activity Insights aggregate or coincident rule's conditions into the per-event
+/// filter and the window. The window facts (`occurrences`, `withInLast`, and for coincident
+/// rules `actions contains` or IBM's `all[action equal A, occurrences equal 1]` groups) must sit
+/// directly under the root `all`, as IBM documents.
+fn split_window(c: &Value, at: &str, kind: &str) -> Result<(Value, WindowRule), Fail> {
+    let fail = |p: String, m: &str| Err((p, m.to_string()));
+    let Some(Value::Array(items)) = c.get("all") else {
+        return fail(
+            at.to_string(),
+            "an aggregate or coincident rule's conditions must be an \"all\"",
+        );
+    };
+    let leaf = |v: &Value, fact: &str| v.get("fact").and_then(Value::as_str) == Some(fact);
+    let mut within = None;
+    let mut occurrences = None;
+    let mut actions = Vec::new();
+    let mut rest = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let here = format!("{at}.all[{i}]");
+        if leaf(item, "withInLast") {
+            let (Some("equal"), Some(Value::String(w))) = (
+                item.get("operator").and_then(Value::as_str),
+                item.get("value"),
+            ) else {
+                return fail(
+                    here,
+                    "withInLast takes operator \"equal\" and a value such as \"30 minutes\"",
+                );
+            };
+            within = Some(Window::parse(w).map_err(|m| (format!("{here}.value"), m))?);
+        } else if leaf(item, "occurrences") && kind == "aggregate" {
+            let op = match item.get("operator").and_then(Value::as_str) {
+                Some("equal") => CountOp::Equal,
+                Some("greaterThan") => CountOp::GreaterThan,
+                Some("greaterThanInclusive") => CountOp::GreaterThanInclusive,
+                _ => {
+                    return fail(
+                        format!("{here}.operator"),
+                        "occurrences takes equal, greaterThan or greaterThanInclusive",
+                    )
+                }
+            };
+            let n = item
+                .get("value")
+                .and_then(Value::as_f64)
+                .filter(|n| *n >= 1.0 && n.fract() == 0.0)
+                .ok_or_else(|| {
+                    (
+                        format!("{here}.value"),
+                        "occurrences needs a positive whole number".to_string(),
+                    )
+                })?;
+            occurrences = Some((op, n as u64));
+        } else if leaf(item, "actions") && kind == "coincident" {
+            match (
+                item.get("operator").and_then(Value::as_str),
+                item.get("value"),
+            ) {
+                (Some("contains"), Some(Value::String(a))) => actions.push(a.clone()),
+                _ => {
+                    return fail(
+                        here,
+                        "actions takes operator \"contains\" and an action name",
+                    )
+                }
+            }
+        } else if kind == "coincident" && item.get("all").is_some_and(Value::is_array) {
+            // IBM's shipped dialect: all[action equal A, occurrences equal 1].
+            let group = item["all"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let action = group.iter().find(|g| leaf(g, "action")).and_then(|g| {
+                (g.get("operator").and_then(Value::as_str) == Some("equal"))
+                    .then(|| g.get("value").and_then(Value::as_str))
+                    .flatten()
+            });
+            let only_window = group
+                .iter()
+                .all(|g| leaf(g, "action") || leaf(g, "occurrences"));
+            match action {
+                Some(a) if only_window => actions.push(a.to_string()),
+                _ => rest.push(item.clone()),
+            }
+        } else {
+            rest.push(item.clone());
+        }
+    }
+    let Some(window) = within else {
+        return fail(
+            format!("{at}.all"),
+            "an aggregate or coincident rule needs {\"fact\": \"withInLast\", \"operator\": \"equal\", \"value\": \"30 minutes\"}",
+        );
+    };
+    let kind = if kind == "aggregate" {
+        let Some((op, count)) = occurrences else {
+            return fail(
+                format!("{at}.all"),
+                "an aggregate rule needs {\"fact\": \"occurrences\", ...} with a count",
+            );
+        };
+        WindowKind::Aggregate { op, count }
+    } else {
+        if actions.len() < 2 {
+            return fail(
+                format!("{at}.all"),
+                "a coincident rule needs at least two actions",
+            );
+        }
+        WindowKind::Coincident { actions }
+    };
+    Ok((
+        serde_json::json!({ "all": rest }),
+        WindowRule {
+            kind,
+            window,
+            by: Vec::new(),
+        },
+    ))
+}
+
+/// `"threshold": {"count": 5, "within": "30 minutes", "by": ["$.userIdentity.arn"]}`: fires
+/// when at least `count` matching events fall in the window, per group.
+fn threshold(v: &Value, at: &str) -> Result<WindowRule, Fail> {
+    let Value::Object(o) = v else {
+        return Err((
+            at.to_string(),
+            "expected {\"count\", \"within\", \"by\"}".into(),
+        ));
+    };
+    if let Some(k) = o
+        .keys()
+        .find(|k| !["count", "within", "by"].contains(&k.as_str()))
+    {
+        return Err((
+            format!("{at}.{k}"),
+            "unknown key; known keys: count, within, by".into(),
+        ));
+    }
+    let count = o
+        .get("count")
+        .and_then(Value::as_u64)
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| {
+            (
+                format!("{at}.count"),
+                "expected a whole number from 1".to_string(),
+            )
+        })?;
+    let window = match o.get("within") {
+        Some(Value::String(w)) => Window::parse(w).map_err(|m| (format!("{at}.within"), m))?,
+        _ => {
+            return Err((
+                format!("{at}.within"),
+                "expected a window such as \"30 minutes\"".into(),
+            ))
+        }
+    };
+    let mut by = Vec::new();
+    if let Some(b) = o.get("by") {
+        let Value::Array(items) = b else {
+            return Err((format!("{at}.by"), "expected a list of selectors".into()));
+        };
+        for (i, s) in items.iter().enumerate() {
+            let text = s.as_str().filter(|s| s.starts_with('$')).ok_or_else(|| {
+                (
+                    format!("{at}.by[{i}]"),
+                    "expected a selector such as \"$.userIdentity.arn\"".to_string(),
+                )
+            })?;
+            let p = CondPath::parse(text).map_err(|m| (format!("{at}.by[{i}]"), m))?;
+            by.push((text.to_string(), p));
+        }
+    }
+    Ok(WindowRule {
+        kind: WindowKind::Aggregate {
+            op: CountOp::GreaterThanInclusive,
+            count,
+        },
+        window,
+        by,
     })
 }
 
@@ -519,7 +725,7 @@ mod tests {
         assert_eq!(e.path, "$.rules[0].title");
 
         let e = err(r#"{"rules": [{"id": "r", "conditions": {"all": []}, "type": "aggregate"}]}"#);
-        assert!(e.message.contains("not supported"), "{e}");
+        assert!(e.message.contains("withInLast"), "{e}");
         let e = err(
             r#"{"rules": [{"id": "r", "conditions": {"fact": "a", "operator": "equal", "value": 1}}]}"#,
         );

@@ -7,8 +7,10 @@ pub mod template;
 
 pub use load::{load_pack, LoadError};
 
+use crate::conditions::path::Path as CondPath;
 use crate::conditions::Condition;
 use crate::pattern::FilterPattern;
+use crate::window::{CountOp, Window};
 use std::fmt;
 use std::str::FromStr;
 use template::Template;
@@ -113,6 +115,25 @@ pub struct Rule {
     pub supersedes: Vec<String>,
     /// json-rules-engine priority (default 1): higher-priority rules report first.
     pub priority: u32,
+    /// For aggregate and coincident rules (and `threshold`): the window the matches count in.
+    pub window: Option<WindowRule>,
+}
+
+/// How a rule's matching events are counted before it fires.
+#[derive(Debug, Clone)]
+pub struct WindowRule {
+    pub kind: WindowKind,
+    pub window: Window,
+    /// Group-by selectors (`$.userIdentity.arn`); none means per account.
+    pub by: Vec<(String, CondPath)>,
+}
+
+#[derive(Debug, Clone)]
+pub enum WindowKind {
+    /// `occurrences op count` within the window.
+    Aggregate { op: CountOp, count: u64 },
+    /// Every one of `actions` within the window, in any order.
+    Coincident { actions: Vec<String> },
 }
 
 /// A named set of rules.

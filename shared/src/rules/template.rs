@@ -1,6 +1,7 @@
 //! Title templates: `IAM change: {eventName} by {actor} from {source_ip}`.
 
 use crate::event::Event;
+use crate::window::WindowFacts;
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -74,12 +75,19 @@ impl Template {
         Ok(Self { parts })
     }
 
-    /// Fills the placeholders; a missing value shows as `?`.
-    pub fn render(&self, event: &Event) -> String {
+    /// Fills the placeholders; a missing value shows as `?`. `{count}` and `{within}` come
+    /// from the window of a windowed rule.
+    pub fn render(&self, event: &Event, window: Option<&WindowFacts>) -> String {
         let mut out = String::new();
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.push_str(t),
+                Part::Field(name) if name == "count" && window.is_some() => {
+                    out.push_str(&window.map_or(0, |w| w.count).to_string())
+                }
+                Part::Field(name) if name == "within" && window.is_some() => {
+                    out.push_str(&window.map(|w| w.window.to_string()).unwrap_or_default())
+                }
                 Part::Field(name) => match field(event, name) {
                     Some(v) => out.push_str(&v),
                     None => out.push('?'),
@@ -137,7 +145,7 @@ mod tests {
         )
         .unwrap();
         let t = Template::parse("{eventName} of {requestParameters.userName} by {actor} ({missing}) {{x}} n={requestParameters.n}").unwrap();
-        assert_eq!(t.render(&e), "CreateUser of bob by alice (?) {x} n=3");
+        assert_eq!(t.render(&e, None), "CreateUser of bob by alice (?) {x} n=3");
         assert!(Template::parse("{oops").is_err());
         assert!(Template::parse("a } b").is_err());
         assert!(Template::parse("{}").is_err());
