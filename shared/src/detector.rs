@@ -128,6 +128,10 @@ impl Detector {
                 // Conditions read whole top-level facts, and derived facts read eventTime.
                 Matcher::Conditions(c) => {
                     for leaf in c.leaves() {
+                        if leaf.fact == "tokens" {
+                            // Tokens are drawn from the whole record.
+                            return Projection::everything();
+                        }
                         p.keep(&[Step::Key(leaf.fact.clone())]);
                         if let Operand::Fact { fact, .. } = &leaf.value {
                             p.keep(&[Step::Key(fact.clone())]);

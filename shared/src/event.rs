@@ -190,6 +190,35 @@ impl Event {
         }
     }
 
+    /// Where the call came from, in words: `console`, `IBM Cloud CLI`, `AWS CLI`, or the user
+    /// agent as written. IBM marks console and CLI logins with `requestData.client_id`
+    /// (`HOP55v1CCT` and `bx`).
+    pub fn client(&self) -> Option<String> {
+        match self.provider {
+            Provider::Cadf => match self.str_at(&["requestData", "client_id"]) {
+                Some("HOP55v1CCT") => Some("console".into()),
+                Some("bx") => Some("IBM Cloud CLI".into()),
+                _ => match self.str_at(&["initiator", "host", "agent"]) {
+                    Some("Not Set") => Some("console".into()),
+                    other => other.map(str::to_string),
+                },
+            },
+            Provider::CloudTrail => {
+                let ua = self.user_agent()?;
+                Some(if ua.starts_with("aws-cli/") {
+                    "AWS CLI".into()
+                } else if ua.starts_with("Mozilla/")
+                    || ua.contains("console.amazonaws.com")
+                    || ua == "signin.amazonaws.com"
+                {
+                    "console".into()
+                } else {
+                    ua.to_string()
+                })
+            }
+        }
+    }
+
     pub fn outcome(&self) -> Outcome {
         match self.provider {
             Provider::CloudTrail => {

@@ -5,6 +5,10 @@
 //! member of the same name (the record wins):
 //! - `event_time`: the event's UTC time as a zero-padded `HHMM` string (`"0745"`), compared as
 //!   strings as json-rules-engine does (`lessThan "0800"`);
+//! - `tokens`: every key and every word of every string value in the record, stringified JSON
+//!   (such as older events' `requestData`) parsed too; words are runs of letters, digits, `_`
+//!   and `-`. `{"fact": "tokens", "operator": "contains", "value": "ip_address_restriction_violation"}`
+//!   finds a marker whose field is not published;
 //! - `timeOfDay` with params `{"dayStartTime": "1700", "dayEndTime": "0800"}`: `true` when the
 //!   event's UTC `HHMM` lies in [start, end), wrapping past midnight when start > end (so
 //!   1700→0800 is 17:00–07:59); `false` outside; undefined when the params or the time are
@@ -14,6 +18,7 @@ use crate::conditions::Facts;
 use crate::time::Timestamp;
 use serde_json::Value;
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 pub struct RecordFacts<'a> {
     record: &'a Value,
@@ -64,8 +69,48 @@ impl Facts for RecordFacts<'_> {
                 };
                 Some(Cow::Owned(Value::Bool(inside)))
             }
+            "tokens" => {
+                let mut out = Vec::new();
+                let mut seen = HashSet::new();
+                tokens(self.record, &mut out, &mut seen, 0);
+                Some(Cow::Owned(Value::Array(out)))
+            }
             _ => None,
         }
+    }
+}
+
+/// Stringified JSON nested deeper than this is left as text.
+const MAX_TOKEN_DEPTH: usize = 8;
+
+fn words(s: &str, out: &mut Vec<Value>, seen: &mut HashSet<String>) {
+    for w in s.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')) {
+        if !w.is_empty() && seen.insert(w.to_string()) {
+            out.push(Value::String(w.to_string()));
+        }
+    }
+}
+
+fn tokens(v: &Value, out: &mut Vec<Value>, seen: &mut HashSet<String>, depth: usize) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                words(k, out, seen);
+                tokens(v, out, seen, depth);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| tokens(x, out, seen, depth)),
+        Value::String(s) => {
+            let t = s.trim_start();
+            if depth < MAX_TOKEN_DEPTH && (t.starts_with('{') || t.starts_with('[')) {
+                if let Ok(inner) = serde_json::from_str::<Value>(t) {
+                    tokens(&inner, out, seen, depth + 1);
+                    return;
+                }
+            }
+            words(s, out, seen);
+        }
+        _ => {}
     }
 }
 
@@ -109,6 +154,26 @@ mod tests {
                 .as_deref(),
             Some(&json!(false))
         );
+        // Tokens: keys, words of values, and stringified JSON opened up.
+        let r = json!({"reason": {"reasonType": "forbidden: ip_address_restriction_violation"},
+                       "requestData": "{\"detail\":\"x\",\"ip_address_restriction_violation\":true}"});
+        let t = RecordFacts::new(&r)
+            .fact("tokens", None)
+            .unwrap()
+            .into_owned();
+        let t: Vec<&str> = t
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(
+            t.iter()
+                .filter(|w| **w == "ip_address_restriction_violation")
+                .count(),
+            1
+        );
+        assert!(t.contains(&"reasonType") && t.contains(&"forbidden") && t.contains(&"detail"));
         // The record wins over a derived fact.
         let own = json!({"event_time": "custom"});
         assert_eq!(

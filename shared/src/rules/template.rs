@@ -19,6 +19,9 @@ pub const NORMALISED: &[&str] = &[
     "time",
     "user_agent",
     "provider",
+    "client",
+    "count",
+    "within",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +116,7 @@ pub fn field(event: &Event, name: &str) -> Option<String> {
         "time" => s(event.time_text()),
         "user_agent" => s(event.user_agent()),
         "provider" => Some(event.provider().to_string()),
+        "client" => event.client(),
         path => {
             let v = path
                 .trim_start_matches("$.")
