@@ -76,7 +76,8 @@ pub fn run(args: Args) -> ExitCode {
         },
     };
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let started = std::time::Instant::now();
     let mut write_error = None;
     let (mut events, mut fired_total) = (0u64, 0u64);
     let result = ingest::read(input, args.input, &mut |item| {
