@@ -126,9 +126,11 @@ pub fn run(args: Args) -> ExitCode {
         eprintln!("iamwatch: cannot read events: {e}");
         return ExitCode::from(exit::IO);
     }
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
     eprintln!(
-        "{events} events, {} rules, {fired_total} fired",
-        rules.len()
+        "{events} events, {} rules, {fired_total} fired in {secs:.2} s ({:.0} events/s)",
+        rules.len(),
+        events as f64 / secs
     );
     ExitCode::SUCCESS
 }

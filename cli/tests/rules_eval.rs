@@ -4,18 +4,10 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+mod common;
+
 fn iamwatch(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_iamwatch"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start iamwatch");
-    let mut pipe = child.stdin.take().expect("stdin");
-    pipe.write_all(stdin.as_bytes()).expect("write");
-    drop(pipe);
-    child.wait_with_output().expect("wait")
+    common::run(args, stdin.as_bytes())
 }
 
 fn pack_file(name: &str, rules: &Value) -> String {
