@@ -73,6 +73,9 @@ pub enum Verdict {
 pub struct Allowlist {
     pub name: String,
     networks: Vec<Network>,
+    /// A named allowlist with no entries means "not restricted", as an empty IBM
+    /// `allowed_ip_addresses` setting does: every address is allowed.
+    unrestricted: bool,
 }
 
 impl Allowlist {
@@ -87,7 +90,24 @@ impl Allowlist {
         Ok(Self {
             name: name.to_string(),
             networks,
+            unrestricted: false,
         })
+    }
+
+    /// A named allowlist: empty means not restricted (every address allowed), as IBM's
+    /// account setting means it.
+    pub fn named<'a>(
+        name: &str,
+        entries: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, String> {
+        let mut l = Self::new(name, entries)?;
+        l.unrestricted = l.networks.is_empty();
+        Ok(l)
+    }
+
+    /// Whether this is a named allowlist with no entries (every address allowed).
+    pub fn is_unrestricted(&self) -> bool {
+        self.unrestricted
     }
 
     pub fn len(&self) -> usize {
@@ -100,6 +120,9 @@ impl Allowlist {
 
     /// Whether `address` (an address, or a CIDR block for subnet initiators) is allowed.
     pub fn check(&self, address: &str) -> Verdict {
+        if self.unrestricted {
+            return Verdict::Allowed;
+        }
         if address.trim().is_empty() {
             return Verdict::Blank;
         }
@@ -181,6 +204,19 @@ mod tests {
         assert!(Allowlist::new("x", ["nope"]).is_err());
         assert!(Allowlist::new("x", [""]).unwrap().is_empty());
         assert_eq!(env_var("iam"), "IAMWATCH_ALLOWLIST_IAM");
+        // A named list with no entries restricts nothing, as IBM's setting; an inline one allows nothing.
+        assert_eq!(
+            Allowlist::named("iam", [""]).unwrap().check("203.0.113.1"),
+            Verdict::Allowed
+        );
+        assert_eq!(
+            Allowlist::named("iam", [""]).unwrap().check(""),
+            Verdict::Allowed
+        );
+        assert_eq!(
+            Allowlist::new("x", [""]).unwrap().check("203.0.113.1"),
+            Verdict::NotListed
+        );
         assert_eq!(env_var("office-v6"), "IAMWATCH_ALLOWLIST_OFFICE_V6");
     }
 }

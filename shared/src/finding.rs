@@ -59,9 +59,33 @@ impl Finding {
         self.rule.severity
     }
 
+    /// [`Finding::to_json`] as text, written without copying the record.
+    pub fn to_json_string(&self) -> String {
+        let head = self.fields().to_string();
+        let record = self.event.record().to_string();
+        // `head` is a JSON object: put the record in as its last member.
+        let mut out = String::with_capacity(head.len() + record.len() + 12);
+        out.push_str(&head[..head.len() - 1]);
+        out.push_str(if head.len() > 2 {
+            ",\"record\":"
+        } else {
+            "\"record\":"
+        });
+        out.push_str(&record);
+        out.push('}');
+        out
+    }
+
     /// The finding as one JSON object: the rule, the normalised who/what/where/when, the
     /// runbook and references, and the raw record.
     pub fn to_json(&self) -> Value {
+        let mut v = self.fields();
+        v["record"] = self.event.record().clone();
+        v
+    }
+
+    /// Everything but the record.
+    fn fields(&self) -> Value {
         let e = &self.event;
         let mut m = Map::new();
         m.insert("rule".into(), json!(self.rule.id));
@@ -97,7 +121,6 @@ impl Finding {
         }
         m.insert("runbook".into(), json!(self.rule.runbook));
         m.insert("references".into(), json!(self.rule.references));
-        m.insert("record".into(), e.record().clone());
         Value::Object(m)
     }
 }

@@ -16,6 +16,7 @@ pub mod net;
 pub mod packs;
 pub mod pattern;
 pub mod projection;
+pub mod render;
 pub mod rules;
 pub mod time;
 pub mod window;

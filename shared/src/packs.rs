@@ -16,6 +16,22 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "aws-recommended",
         include_str!("../packs/aws-recommended.json"),
     ),
+    ("ibm-iam", include_str!("../packs/ibm-iam.json")),
+    (
+        "ibm-key-protect",
+        include_str!("../packs/ibm-key-protect.json"),
+    ),
+    ("ibm-cos", include_str!("../packs/ibm-cos.json")),
+    (
+        "ibm-kubernetes",
+        include_str!("../packs/ibm-kubernetes.json"),
+    ),
+    ("ibm-app-id", include_str!("../packs/ibm-app-id.json")),
+    (
+        "ibm-certificate-manager",
+        include_str!("../packs/ibm-certificate-manager.json"),
+    ),
+    ("ibm-cloud-pak", include_str!("../packs/ibm-cloud-pak.json")),
 ];
 
 /// Names of the built-in packs.

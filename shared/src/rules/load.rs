@@ -117,7 +117,7 @@ pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, L
                             Value::String(s) => vec![s.clone()],
                             other => strings(&top, other, &at)?,
                         };
-                        let parsed = Allowlist::new(list, entries.iter().map(String::as_str))
+                        let parsed = Allowlist::named(list, entries.iter().map(String::as_str))
                             .map_err(|e| top.err(at, e))?;
                         lists.pack.push(Arc::new(parsed));
                     }
@@ -169,7 +169,7 @@ impl Allowlists for PackAllowlists {
         let var = env_var(name);
         if let Ok(v) = std::env::var(&var) {
             return Some(
-                Allowlist::new(name, [v.as_str()])
+                Allowlist::named(name, [v.as_str()])
                     .map(Arc::new)
                     .map_err(|e| format!("{var}: {e}")),
             );

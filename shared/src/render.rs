@@ -1,0 +1,310 @@
+//! A finding in every channel of one SNS publish: the JSON for machines, a plain-text e-mail a
+//! person can act on, one SMS part, an e-mail subject, and message attributes for
+//! subscription filter policies.
+
+use crate::event::{Outcome, Provider};
+use crate::finding::Finding;
+use crate::time::Timestamp;
+use serde_json::{json, Value};
+use std::fmt::Write;
+
+/// SNS accepts subjects of fewer than 100 characters.
+pub const SUBJECT_MAX: usize = 99;
+/// One SMS part.
+pub const SMS_MAX: usize = 140;
+/// SNS messages (all channels of a `MessageStructure=json` publish together) are at most 256 KiB.
+pub const MESSAGE_MAX: usize = 256 * 1024;
+/// The e-mail's share of a message; its raw event is cut to fit.
+const EMAIL_BUDGET: usize = 100 * 1024;
+/// The JSON channel's share; a larger record is cut to fit (escaping can double its size
+/// inside the message, so both shares together stay well under the limit).
+const JSON_BUDGET: usize = 64 * 1024;
+
+/// Everything one publish needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub subject: String,
+    pub email: String,
+    pub sms: String,
+    pub json: String,
+    /// `severity`, `rule`, `provider`, `account`.
+    pub attributes: Vec<(&'static str, String)>,
+}
+
+impl Rendered {
+    /// The `Message` of a publish with `MessageStructure=json`.
+    pub fn message(&self) -> String {
+        let s = |t: &str| serde_json::to_string(t).unwrap_or_default();
+        format!(
+            "{{\"default\":{},\"email\":{},\"sms\":{}}}",
+            s(&self.json),
+            s(&self.email),
+            s(&self.sms)
+        )
+    }
+}
+
+pub fn render(f: &Finding) -> Rendered {
+    let email = email(f, f.event.record());
+    let mut text = f.to_json_string();
+    if text.len() > JSON_BUDGET {
+        // Keep every finding field; cut the raw record to its first bytes, and say so.
+        let mut cut = f.to_json();
+        let record = cut["record"].to_string();
+        cut["record"] = Value::String(clip_bytes(&record, JSON_BUDGET / 2).to_string());
+        cut["record_truncated"] = json!({"bytes": record.len()});
+        text = cut.to_string();
+    }
+    Rendered {
+        subject: subject(f),
+        email,
+        sms: sms(f),
+        json: text,
+        attributes: vec![
+            ("severity", f.severity().as_str().to_string()),
+            ("rule", f.rule.id.clone()),
+            ("provider", f.event.provider().as_str().to_string()),
+            (
+                "account",
+                f.event.account().unwrap_or("unknown").to_string(),
+            ),
+        ],
+    }
+}
+
+/// `[HIGH] IAM change: CreateUser by alice from 203.0.113.7`: ASCII, one line, under 100.
+pub fn subject(f: &Finding) -> String {
+    let s = format!(
+        "[{}] {}",
+        f.severity().as_str().to_ascii_uppercase(),
+        f.title
+    );
+    clip(&ascii(&s, false), SUBJECT_MAX)
+}
+
+/// One SMS part of GSM-7 characters: severity, rule, actor, source address, account.
+pub fn sms(f: &Finding) -> String {
+    let e = &f.event;
+    let mut parts = vec![
+        "iamwatch".to_string(),
+        f.severity().as_str().to_ascii_uppercase(),
+        format!("{}:", f.rule.id),
+        e.event_name().unwrap_or("?").to_string(),
+        format!("by {}", e.actor().as_deref().unwrap_or("?")),
+    ];
+    if let Some(ip) = e.source_ip_text().map(str::trim).filter(|s| !s.is_empty()) {
+        parts.push(ip.to_string());
+    }
+    if let Some(a) = e.account() {
+        parts.push(format!("acct {a}"));
+    }
+    if let Some(w) = &f.window {
+        parts.push(format!("x{} in {}", w.count, w.window));
+    }
+    clip(&ascii(&parts.join(" "), true), SMS_MAX)
+}
+
+/// The e-mail: what happened in words a tired on-call engineer can act on, the runbook, a
+/// console link and the raw event.
+pub fn email(f: &Finding, record: &Value) -> String {
+    let e = &f.event;
+    let dash = |s: Option<&str>| s.unwrap_or("-").to_string();
+    let mut m = String::new();
+    let _ = writeln!(m, "{}", f.title);
+    let _ = writeln!(
+        m,
+        "Severity {} - rule {}/{}",
+        f.severity().as_str().to_ascii_uppercase(),
+        f.pack,
+        f.rule.id
+    );
+    let _ = writeln!(m);
+    let who = match (e.actor(), e.actor_id()) {
+        (Some(a), Some(id)) if a != id => format!("{a} ({id})"),
+        (Some(a), _) => a,
+        (None, id) => dash(id),
+    };
+    let _ = writeln!(m, "Who:      {who}");
+    let _ = writeln!(m, "What:     {}", e.action());
+    let when = e
+        .time()
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| dash(e.time_text()));
+    let _ = writeln!(m, "When:     {when}");
+    let client = e.client().map(|c| format!(" via {c}")).unwrap_or_default();
+    let _ = writeln!(
+        m,
+        "From:     {}{client}",
+        dash(e.source_ip_text().map(str::trim).filter(|s| !s.is_empty()))
+    );
+    let _ = writeln!(
+        m,
+        "Account:  {}   Region: {}",
+        dash(e.account()),
+        dash(e.region())
+    );
+    let outcome = match e.outcome() {
+        Outcome::Success => "succeeded".to_string(),
+        Outcome::Failure { code, message } => {
+            let mut s = format!("failed ({})", code.as_deref().unwrap_or("no code"));
+            if let Some(msg) = message {
+                s.push_str(&format!(": {msg}"));
+            }
+            s
+        }
+        Outcome::Other(o) => o,
+    };
+    let _ = writeln!(m, "Outcome:  {outcome}");
+    if let Some(w) = &f.window {
+        let _ = writeln!(
+            m,
+            "Window:   {} in {} ({} to {}), group {}",
+            ordinal(w.count),
+            w.window,
+            Timestamp(w.first),
+            Timestamp(w.last),
+            w.key
+        );
+    }
+    for note in &f.notes {
+        let _ = writeln!(m, "Note:     {note}");
+    }
+    if let Some(d) = &f.rule.description {
+        let _ = writeln!(m, "\nWhy this matters: {d}");
+    }
+    if !f.rule.runbook.is_empty() {
+        let _ = writeln!(m, "\nWhat to do:");
+        for (i, step) in f.rule.runbook.iter().enumerate() {
+            let _ = writeln!(m, "  {}. {step}", i + 1);
+        }
+    }
+    if let Some(link) = console_link(f) {
+        let _ = writeln!(m, "\nOpen the event: {link}");
+    }
+    if !f.rule.references.is_empty() {
+        let _ = writeln!(m, "References: {}", f.rule.references.join("; "));
+    }
+    let raw = serde_json::to_string_pretty(record).unwrap_or_default();
+    let room = EMAIL_BUDGET.saturating_sub(m.len() + 200);
+    let _ = writeln!(m, "\nThe event:");
+    if raw.len() <= room {
+        m.push_str(&raw);
+    } else {
+        m.push_str(clip_bytes(&raw, room));
+        let _ = write!(
+            m,
+            "\n... (event truncated: {} of {} bytes shown)",
+            room.min(raw.len()),
+            raw.len()
+        );
+    }
+    m.push('\n');
+    m
+}
+
+/// "6th", "21st", "112th".
+fn ordinal(n: u64) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix} matching event")
+}
+
+fn console_link(f: &Finding) -> Option<String> {
+    let e = &f.event;
+    match e.provider() {
+        Provider::CloudTrail => {
+            let region = e.region().unwrap_or("us-east-1");
+            let id = e.id()?;
+            Some(format!(
+                "https://{region}.console.aws.amazon.com/cloudtrailv2/home?region={region}#/events/{id}"
+            ))
+        }
+        Provider::Cadf => Some("https://cloud.ibm.com/observability/logging".to_string()),
+    }
+}
+
+/// Characters that GSM-7 and every mail client carry: ASCII letters, digits and the common
+/// punctuation. Accented letters lose their accents, a few letters are spelled out, anything
+/// else is dropped; line breaks become blanks. `sms` also drops the GSM-7 escape characters
+/// (`[]{}\^~|` and backtick), which cost two septets each.
+fn ascii(s: &str, sms: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            '[' | ']' | '{' | '}' | '\\' | '^' | '~' | '|' | '`' if sms => {}
+            ' '..='~' => out.push(c),
+            _ => {
+                if let Some(t) = fold(c) {
+                    out.push_str(t);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn fold(c: char) -> Option<&'static str> {
+    Some(match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' => "a",
+        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'Ā' => "A",
+        'æ' => "ae",
+        'Æ' => "AE",
+        'ç' | 'ć' | 'č' => "c",
+        'Ç' | 'Ć' | 'Č' => "C",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ę' | 'ě' => "e",
+        'È' | 'É' | 'Ê' | 'Ë' | 'Ē' | 'Ę' | 'Ě' => "E",
+        'ì' | 'í' | 'î' | 'ï' | 'ı' => "i",
+        'Ì' | 'Í' | 'Î' | 'Ï' | 'İ' => "I",
+        'ñ' | 'ń' | 'ň' => "n",
+        'Ñ' | 'Ń' | 'Ň' => "N",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => "o",
+        'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'Ō' | 'Ő' => "O",
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => "u",
+        'Ù' | 'Ú' | 'Û' | 'Ü' | 'Ū' | 'Ů' | 'Ű' => "U",
+        'ý' | 'ÿ' => "y",
+        'Ý' | 'Ÿ' => "Y",
+        'ß' => "ss",
+        'ł' => "l",
+        'Ł' => "L",
+        'ś' | 'š' | 'ş' => "s",
+        'Ś' | 'Š' | 'Ş' => "S",
+        'ź' | 'ż' | 'ž' => "z",
+        'Ź' | 'Ż' | 'Ž' => "Z",
+        'đ' | 'ď' => "d",
+        'Đ' | 'Ď' => "D",
+        'ř' => "r",
+        'Ř' => "R",
+        'ť' => "t",
+        'Ť' => "T",
+        '‘' | '’' | '′' => "'",
+        '“' | '”' | '″' => "\"",
+        '–' | '—' | '‐' | '−' => "-",
+        '…' => "...",
+        '\u{a0}' | '\u{2009}' | '\u{202f}' => " ",
+        _ => return None,
+    })
+}
+
+/// At most `max` characters (all ASCII here), ending in `...` when cut.
+fn clip(s: &str, max: usize) -> String {
+    let s = s.trim();
+    if s.len() <= max {
+        return s.to_string();
+    }
+    format!("{}...", s[..max - 3].trim_end())
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+fn clip_bytes(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
