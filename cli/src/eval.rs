@@ -157,7 +157,12 @@ fn evaluate(
     let mut fired = Vec::new();
     let mut errors = Vec::new();
     // Windows need the event's time, id and account: only audit events can be counted.
-    let event = Event::new(record.clone()).ok();
+    let windowed = rules.iter().any(|(_, r)| r.window.is_some());
+    let event = if windowed {
+        Event::new(record.clone()).ok()
+    } else {
+        None
+    };
     for (pack, r) in rules {
         let name = r.event_type.clone().unwrap_or_else(|| r.id.clone());
         let hit = match &r.matcher {

@@ -1,39 +1,50 @@
 //! The in-memory [`WindowStore`]: one process (the CLI, tests, one invocation).
 
 use super::WindowStore;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+#[derive(Debug, Default)]
+struct Occurrences {
+    /// (time, id), ordered by time for range queries.
+    by_time: BTreeSet<(i64, String)>,
+    ids: HashSet<String>,
+    /// The newest event time recorded.
+    newest: i64,
+}
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    /// Per key: (event id, time, expires), in arrival order.
-    occurrences: HashMap<String, Vec<(String, i64, i64)>>,
+    occurrences: HashMap<String, Occurrences>,
     holds: HashMap<String, i64>,
-}
-
-impl MemoryStore {
-    /// Drops what expired before `now` under `key`, so memory stays bounded by the windows.
-    fn prune(list: &mut Vec<(String, i64, i64)>, newest: i64) {
-        list.retain(|(_, _, expires)| *expires >= newest);
-    }
 }
 
 impl WindowStore for MemoryStore {
     fn record(&mut self, key: &str, id: &str, at: i64, expires: i64) -> bool {
-        let list = self.occurrences.entry(key.to_string()).or_default();
-        if list.iter().any(|(i, _, _)| i == id) {
+        let o = self.occurrences.entry(key.to_string()).or_default();
+        if !o.ids.insert(id.to_string()) {
             return false;
         }
-        list.push((id.to_string(), at, expires));
-        let newest = list.iter().map(|(_, t, _)| *t).max().unwrap_or(at);
-        Self::prune(list, newest);
+        o.by_time.insert((at, id.to_string()));
+        if o.by_time.len() == 1 || at > o.newest {
+            o.newest = at;
+        }
+        // Forget what is older than two windows before the newest event: a late event up to
+        // one window late still sees its whole window, and memory stays bounded.
+        let cutoff = o.newest - 2 * (expires - at).max(0);
+        while o.by_time.first().is_some_and(|(t, _)| *t <= cutoff) {
+            if let Some((_, old)) = o.by_time.pop_first() {
+                o.ids.remove(&old);
+            }
+        }
         true
     }
 
     fn occurrences(&self, key: &str, from: i64, to: i64) -> Vec<i64> {
-        self.occurrences.get(key).map_or_else(Vec::new, |list| {
-            list.iter()
-                .map(|(_, t, _)| *t)
-                .filter(|t| *t > from && *t <= to)
+        self.occurrences.get(key).map_or_else(Vec::new, |o| {
+            o.by_time
+                .range((from + 1, String::new())..)
+                .take_while(|(t, _)| *t <= to)
+                .map(|(t, _)| *t)
                 .collect()
         })
     }
