@@ -219,6 +219,30 @@ fn bracket(inner: &str, text: &str) -> Result<Seg, String> {
 }
 
 fn jsonpath<'v>(fact: Cow<'v, Value>, segs: &[Seg], multi: bool) -> Option<Cow<'v, Value>> {
+    // Plain keys and indices on a borrowed fact: walk references, copy nothing.
+    if let (Cow::Borrowed(root), false) = (&fact, multi) {
+        let mut cur: &'v Value = root;
+        let mut plain = true;
+        for seg in segs {
+            cur = match (seg, cur) {
+                (Seg::Key(k), Value::Object(m)) => match m.get(k) {
+                    Some(v) => v,
+                    None => return None,
+                },
+                (Seg::Index(i), Value::Array(a)) if *i >= 0 => match a.get(*i as usize) {
+                    Some(v) => v,
+                    None => return None,
+                },
+                _ => {
+                    plain = false;
+                    break;
+                }
+            };
+        }
+        if plain {
+            return Some(Cow::Borrowed(cur));
+        }
+    }
     let root: &Value = &fact;
     let mut nodes: Vec<Cow<'_, Value>> = vec![Cow::Borrowed(root)];
     for seg in segs {

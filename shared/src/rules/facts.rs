@@ -18,15 +18,21 @@ use crate::conditions::Facts;
 use crate::time::Timestamp;
 use serde_json::Value;
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::HashSet;
 
 pub struct RecordFacts<'a> {
     record: &'a Value,
+    /// `tokens`, built on first use and shared by every rule evaluated on this record.
+    tokens: OnceCell<Value>,
 }
 
 impl<'a> RecordFacts<'a> {
     pub fn new(record: &'a Value) -> Self {
-        Self { record }
+        Self {
+            record,
+            tokens: OnceCell::new(),
+        }
     }
 
     fn hhmm(&self) -> Option<u32> {
@@ -69,12 +75,12 @@ impl Facts for RecordFacts<'_> {
                 };
                 Some(Cow::Owned(Value::Bool(inside)))
             }
-            "tokens" => {
+            "tokens" => Some(Cow::Borrowed(self.tokens.get_or_init(|| {
                 let mut out = Vec::new();
                 let mut seen = HashSet::new();
                 tokens(self.record, &mut out, &mut seen, 0);
-                Some(Cow::Owned(Value::Array(out)))
-            }
+                Value::Array(out)
+            }))),
             _ => None,
         }
     }
