@@ -225,14 +225,8 @@ fn jsonpath<'v>(fact: Cow<'v, Value>, segs: &[Seg], multi: bool) -> Option<Cow<'
         let mut plain = true;
         for seg in segs {
             cur = match (seg, cur) {
-                (Seg::Key(k), Value::Object(m)) => match m.get(k) {
-                    Some(v) => v,
-                    None => return None,
-                },
-                (Seg::Index(i), Value::Array(a)) if *i >= 0 => match a.get(*i as usize) {
-                    Some(v) => v,
-                    None => return None,
-                },
+                (Seg::Key(k), Value::Object(m)) => m.get(k)?,
+                (Seg::Index(i), Value::Array(a)) if *i >= 0 => a.get(*i as usize)?,
                 _ => {
                     plain = false;
                     break;
