@@ -26,7 +26,7 @@ enum Command {
     /// Inspect the built-in rule packs.
     #[command(subcommand)]
     Packs(packs::PacksCommand),
-    /// Validate rule pack files.
+    /// Validate rule pack files; evaluate rules against events.
     #[command(subcommand)]
     Rules(packs::RulesCommand),
 }

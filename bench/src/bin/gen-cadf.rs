@@ -8,19 +8,7 @@
 
 use std::io::{BufWriter, Write};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use iamwatch_bench::Rng;
 
 const ACTIONS: &[&str] = &[
     "iam-identity.user-apikey.login",
@@ -41,7 +29,8 @@ const ACTIONS: &[&str] = &[
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(path), Some(n)) = (args.get(1), args.get(2).and_then(|m| m.parse::<u64>().ok())) else {
+    let (Some(path), Some(n)) = (args.get(1), args.get(2).and_then(|m| m.parse::<u64>().ok()))
+    else {
         eprintln!("usage: gen-cadf OUTPUT COUNT");
         std::process::exit(2);
     };
@@ -50,11 +39,20 @@ fn main() -> std::io::Result<()> {
     for i in 0..n {
         let action = ACTIONS[rng.below(ACTIONS.len() as u64) as usize];
         let failed = rng.below(10) == 0;
-        let (outcome, code) = if failed { ("failure", 400) } else { ("success", 200) };
+        let (outcome, code) = if failed {
+            ("failure", 400)
+        } else {
+            ("success", 200)
+        };
         let ip = if rng.below(5) == 0 {
             format!("203.0.113.{}", rng.below(250))
         } else {
-            format!("10.{}.{}.{}", rng.below(256), rng.below(256), 1 + rng.below(254))
+            format!(
+                "10.{}.{}.{}",
+                rng.below(256),
+                rng.below(256),
+                1 + rng.below(254)
+            )
         };
         let secs = i * 7200 / n.max(1);
         let (h, m, s) = (8 + secs / 3600, (secs / 60) % 60, secs % 60);
