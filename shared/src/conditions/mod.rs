@@ -121,11 +121,13 @@ impl Condition {
             let priority = priority(obj, at)?;
             return match (build, child) {
                 (0 | 1, Value::Array(items)) => {
-                    let kids = items
+                    let mut kids = items
                         .iter()
                         .enumerate()
                         .map(|(i, c)| Condition::parse_with(c, &format!("{here}[{i}]"), lists))
                         .collect::<Result<Vec<_>, _>>()?;
+                    // Priority groups, highest first, file order within a group (stable sort).
+                    kids.sort_by_key(|c| std::cmp::Reverse(c.priority()));
                     Ok(if build == 0 {
                         Condition::Any(kids, priority)
                     } else {
@@ -351,14 +353,13 @@ fn networks(
     }
 }
 
-/// `all` (`stop_on = false`) or `any` (`stop_on = true`) over priority groups.
+/// `all` (`stop_on = false`) or `any` (`stop_on = true`) over priority groups; `kids` are
+/// sorted by priority when the tree loads.
 fn groups(kids: &[Condition], facts: &dyn Facts, stop_on: bool) -> Result<bool, EvalError> {
     if kids.is_empty() {
         return Ok(true);
     }
-    let mut order: Vec<&Condition> = kids.iter().collect();
-    order.sort_by_key(|c| std::cmp::Reverse(c.priority()));
-    for group in order.chunk_by(|a, b| a.priority() == b.priority()) {
+    for group in kids.chunk_by(|a, b| a.priority() == b.priority()) {
         let mut decided = false;
         for c in group {
             decided |= c.evaluate(facts)? == stop_on;
