@@ -92,6 +92,7 @@ pub fn load_packs(specs: &[String]) -> Result<Vec<Pack>, String> {
 struct Tally {
     events: u64,
     bad: u64,
+    suppressed: u64,
     by_severity: [u64; 5],
     bytes: u64,
 }
@@ -203,10 +204,17 @@ pub fn run(args: Args) -> ExitCode {
                 }
             };
             for (m, window) in fired {
-                let finding = match window {
+                // `suppress`: one alert per key and period; the next one says how many it
+                // stands for.
+                let Some(held_back) = m.admit(&whole, &mut windows) else {
+                    tally.suppressed += 1;
+                    continue;
+                };
+                let mut finding = match window {
                     None => m.finding(&whole),
                     Some(w) => m.finding_in_window(&whole, w),
                 };
+                finding.suppressed = held_back;
                 if finding.severity() < args.min_severity {
                     continue;
                 }
@@ -233,6 +241,15 @@ pub fn run(args: Args) -> ExitCode {
     }
     if let Err(e) = out.flush() {
         return write_failed(e);
+    }
+    // Suppressed matches that no later alert reported.
+    for (key, n, since) in windows.open_counts() {
+        let key = key.trim_start_matches("suppressed|");
+        eprintln!(
+            "iamwatch: {key}: {n} more match{} suppressed since {} (no later alert)",
+            if n == 1 { "" } else { "es" },
+            iamwatch::time::Timestamp(since)
+        );
     }
     summary(&tally, started.elapsed());
     if status == ExitCode::SUCCESS && args.strict && tally.bad > 0 {
@@ -334,8 +351,13 @@ fn summary(t: &Tally, elapsed: Duration) {
     } else {
         format!(" ({})", by.join(", "))
     };
+    let held = if t.suppressed > 0 {
+        format!(", {} suppressed", t.suppressed)
+    } else {
+        String::new()
+    };
     eprintln!(
-        "{} events, {} bad records, {findings} findings{by} in {:.2} s ({:.0} events/s, {:.1} MB/s)",
+        "{} events, {} bad records, {findings} findings{by}{held} in {:.2} s ({:.0} events/s, {:.1} MB/s)",
         t.events,
         t.bad,
         secs,

@@ -396,3 +396,49 @@ fn thresholds_on_filter_patterns_group_by_selectors() {
         "arn:aws:iam::111122223333:user/eve"
     );
 }
+
+#[test]
+fn suppression_gives_one_alert_per_key_and_period() {
+    let rules = pack_file(
+        "suppress",
+        &json!({"rules": [{"id": "iam-change", "severity": "medium", "appliesTo": "cloudtrail",
+        "filterPattern": "{ $.eventSource = \"iam.amazonaws.com\" }",
+        "suppress": {"for": "60 minutes", "by": ["$.userIdentity.arn"]}}]}),
+    );
+    let call = |who: &str, minute: u32, id: &str| {
+        json!({"eventVersion": "1.08", "eventSource": "iam.amazonaws.com", "eventName": "CreateUser", "eventID": id,
+               "eventTime": format!("2026-11-20T{:02}:{:02}:00Z", 10 + minute / 60, minute % 60), "recipientAccountId": "111122223333",
+               "userIdentity": {"type": "IAMUser", "userName": who, "arn": format!("arn:aws:iam::111122223333:user/{who}")}})
+        .to_string()
+    };
+    let events = [
+        call("eve", 0, "1"),
+        call("eve", 5, "2"),
+        call("bob", 6, "3"),
+        call("eve", 30, "4"),
+        call("eve", 61, "5"),
+        call("eve", 70, "6"),
+    ]
+    .join("\n");
+    let o = iamwatch(
+        &["replay", "--pack", &rules, "--format", "jsonl", "-"],
+        &events,
+    );
+    let f: Vec<Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&str> = f.iter().map(|x| x["event_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["1", "3", "5"]);
+    assert_eq!(
+        f[2]["suppressed"],
+        json!({"count": 2, "since": "2026-11-20T10:05:00.000Z"})
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("1 more match suppressed since 2026-11-20T11:10:00.000Z (no later alert)"),
+        "{err}"
+    );
+    assert!(err.contains("3 findings (3 medium), 3 suppressed"), "{err}");
+}

@@ -8,7 +8,7 @@ use crate::pattern::Message;
 use crate::projection::Projection;
 use crate::rules::facts::{RecordFacts, DERIVED_FROM};
 use crate::rules::{AppliesTo, Matcher, Pack, Rule, WindowKind};
-use crate::window::{self, Seen, WindowFacts, WindowStore};
+use crate::window::{self, Seen, Suppressed, WindowFacts, WindowStore};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -217,11 +217,56 @@ impl Match<'_> {
         )
     }
 
+    /// `suppress`: `Some` when this match becomes an alert (with what was held back before
+    /// it), `None` when it is suppressed.
+    pub fn admit(&self, event: &Event, store: &mut dyn WindowStore) -> Option<Option<Suppressed>> {
+        admit(&self.entry.pack, &self.entry.rule, event, store)
+    }
+
     /// For a windowed rule: counts this event in `store` and says whether the rule fires now.
     /// `None` also when the event has no time, or (coincident rules) is not one of the actions.
     pub fn settle(&self, event: &Event, store: &mut dyn WindowStore) -> Option<WindowFacts> {
         settle(&self.entry.pack, &self.entry.rule, event, store)
     }
+}
+
+/// The value of group-by selectors on `event`, `|`-joined; the account without selectors.
+fn group_key(by: &[(String, crate::conditions::path::Path)], event: &Event) -> String {
+    if by.is_empty() {
+        return event.account().unwrap_or("-").to_string();
+    }
+    by.iter()
+        .map(|(_, p)| {
+            p.apply(Some(std::borrow::Cow::Borrowed(event.record())))
+                .map_or_else(
+                    || "-".to_string(),
+                    |v| match &*v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    },
+                )
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+/// `suppress` for a finding of `rule` on `event`: `Some` when it becomes an alert (with what
+/// was held back before it), `None` when it is suppressed. Rules without `suppress` always
+/// alert.
+pub fn admit(
+    pack: &str,
+    rule: &Rule,
+    event: &Event,
+    store: &mut dyn WindowStore,
+) -> Option<Option<Suppressed>> {
+    let Some(s) = &rule.suppress else {
+        return Some(None);
+    };
+    let Some(at) = event.time() else {
+        return Some(None);
+    };
+    let key = format!("{pack}/{}|{}", rule.id, group_key(&s.by, event));
+    window::admit(store, &key, at.millis(), s.period)
 }
 
 /// Counts `event`, which matched windowed `rule` of `pack`, in `store`; the window's facts
@@ -234,23 +279,7 @@ pub fn settle(
 ) -> Option<WindowFacts> {
     let w = rule.window.as_ref()?;
     let at = event.time()?.millis();
-    let group = if w.by.is_empty() {
-        event.account().unwrap_or("-").to_string()
-    } else {
-        w.by.iter()
-            .map(|(_, p)| {
-                p.apply(Some(std::borrow::Cow::Borrowed(event.record())))
-                    .map_or_else(
-                        || "-".to_string(),
-                        |v| match &*v {
-                            serde_json::Value::String(s) => s.clone(),
-                            other => other.to_string(),
-                        },
-                    )
-            })
-            .collect::<Vec<_>>()
-            .join("|")
-    };
+    let group = group_key(&w.by, event);
     // Retries must not count twice: key occurrences by the event's own id when it has one.
     let id = event.id().map_or_else(
         || format!("h{:016x}", fnv(&event.record().to_string())),

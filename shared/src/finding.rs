@@ -4,7 +4,7 @@ use crate::event::{Event, Outcome};
 use crate::rules::facts::RecordFacts;
 use crate::rules::{Matcher, Rule, Severity};
 use crate::time::Timestamp;
-use crate::window::WindowFacts;
+use crate::window::{Suppressed, WindowFacts};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
@@ -18,6 +18,8 @@ pub struct Finding {
     pub notes: Vec<String>,
     /// For windowed rules: what the window held when the rule fired.
     pub window: Option<WindowFacts>,
+    /// With `suppress`: the matches this alert stands for that were held back before it.
+    pub suppressed: Option<Suppressed>,
 }
 
 impl Finding {
@@ -52,6 +54,7 @@ impl Finding {
             event: event.clone(),
             notes,
             window,
+            suppressed: None,
         }
     }
 
@@ -114,6 +117,12 @@ impl Finding {
                 "window".into(),
                 json!({"count": w.count, "within": w.window.to_string(), "group": w.key,
                        "first_seen": Timestamp(w.first).to_string(), "last_seen": Timestamp(w.last).to_string()}),
+            );
+        }
+        if let Some(s) = &self.suppressed {
+            m.insert(
+                "suppressed".into(),
+                json!({"count": s.count, "since": Timestamp(s.since).to_string()}),
             );
         }
         if !self.notes.is_empty() {

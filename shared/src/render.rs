@@ -166,6 +166,15 @@ pub fn email(f: &Finding, record: &Value) -> String {
             w.key
         );
     }
+    if let Some(s) = &f.suppressed {
+        let _ = writeln!(
+            m,
+            "Also:     {} earlier match{} suppressed since {}",
+            s.count,
+            if s.count == 1 { "" } else { "es" },
+            Timestamp(s.since)
+        );
+    }
     for note in &f.notes {
         let _ = writeln!(m, "Note:     {note}");
     }

@@ -2,7 +2,7 @@
 //! typo never silently disables a rule.
 
 use super::template::Template;
-use super::{AppliesTo, CondPath, Matcher, Pack, Rule, Severity, WindowKind, WindowRule};
+use super::{AppliesTo, CondPath, Matcher, Pack, Rule, Severity, Suppress, WindowKind, WindowRule};
 use crate::allowlist::{env_var, Allowlist};
 use crate::conditions::{Allowlists, Condition};
 use crate::pattern::FilterPattern;
@@ -54,11 +54,11 @@ const RULE_KEYS: &[&str] = &[
     "dormant",
     "supersedes",
     "threshold",
+    "suppress",
     "comment",
 ];
 /// Keys of the rule format that this build does not evaluate yet: refusing them is better than
 /// loading a rule that silently never fires.
-const NOT_YET: &[(&str, &str)] = &[("suppress", "suppression")];
 
 struct Ctx<'a> {
     source: &'a str,
@@ -243,14 +243,6 @@ fn load_rule(
         }
     };
     ctx.rule = Some(id.clone());
-    for (key, what) in NOT_YET {
-        if obj.contains_key(*key) {
-            return Err(ctx.err(
-                format!("{path}.{key}"),
-                format!("{what} are not supported by this version of iamwatch"),
-            ));
-        }
-    }
     check_keys(&ctx, path, obj, RULE_KEYS)?;
     let severity = match obj.get("severity") {
         None => Severity::Medium,
@@ -356,6 +348,10 @@ fn load_rule(
         }
         window = Some(threshold(t, &format!("{path}.threshold")).map_err(|(p, m)| ctx.err(p, m))?);
     }
+    let suppress = match obj.get("suppress") {
+        None => None,
+        Some(v) => Some(suppress(v, &format!("{path}.suppress")).map_err(|(p, m)| ctx.err(p, m))?),
+    };
     let title_text = opt_string(&ctx, obj, "title", path)?;
     let title = title_text
         .as_deref()
@@ -406,6 +402,7 @@ fn load_rule(
         supersedes,
         priority,
         window,
+        suppress,
     })
 }
 
@@ -569,22 +566,7 @@ fn threshold(v: &Value, at: &str) -> Result<WindowRule, Fail> {
             ))
         }
     };
-    let mut by = Vec::new();
-    if let Some(b) = o.get("by") {
-        let Value::Array(items) = b else {
-            return Err((format!("{at}.by"), "expected a list of selectors".into()));
-        };
-        for (i, s) in items.iter().enumerate() {
-            let text = s.as_str().filter(|s| s.starts_with('$')).ok_or_else(|| {
-                (
-                    format!("{at}.by[{i}]"),
-                    "expected a selector such as \"$.userIdentity.arn\"".to_string(),
-                )
-            })?;
-            let p = CondPath::parse(text).map_err(|m| (format!("{at}.by[{i}]"), m))?;
-            by.push((text.to_string(), p));
-        }
-    }
+    let by = selectors(o.get("by"), &format!("{at}.by"))?;
     Ok(WindowRule {
         kind: WindowKind::Aggregate {
             op: CountOp::GreaterThanInclusive,
@@ -593,6 +575,54 @@ fn threshold(v: &Value, at: &str) -> Result<WindowRule, Fail> {
         window,
         by,
     })
+}
+
+/// `{"for": "60 minutes", "by": ["$.userIdentity.arn"]}`.
+fn suppress(v: &Value, at: &str) -> Result<Suppress, Fail> {
+    let Value::Object(o) = v else {
+        return Err((at.to_string(), "expected {\"for\", \"by\"}".into()));
+    };
+    if let Some(k) = o.keys().find(|k| !["for", "by"].contains(&k.as_str())) {
+        return Err((
+            format!("{at}.{k}"),
+            "unknown key; known keys: for, by".into(),
+        ));
+    }
+    let period = match o.get("for") {
+        Some(Value::String(w)) => Window::parse(w).map_err(|m| (format!("{at}.for"), m))?,
+        _ => {
+            return Err((
+                format!("{at}.for"),
+                "expected a period such as \"60 minutes\"".into(),
+            ))
+        }
+    };
+    Ok(Suppress {
+        period,
+        by: selectors(o.get("by"), &format!("{at}.by"))?,
+    })
+}
+
+/// A list of `$...` selectors (group-by keys).
+fn selectors(v: Option<&Value>, at: &str) -> Result<Vec<(String, CondPath)>, Fail> {
+    let Some(v) = v else { return Ok(Vec::new()) };
+    let Value::Array(items) = v else {
+        return Err((at.to_string(), "expected a list of selectors".into()));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let text = s.as_str().filter(|s| s.starts_with('$')).ok_or_else(|| {
+                (
+                    format!("{at}[{i}]"),
+                    "expected a selector such as \"$.userIdentity.arn\"".to_string(),
+                )
+            })?;
+            let p = CondPath::parse(text).map_err(|m| (format!("{at}[{i}]"), m))?;
+            Ok((text.to_string(), p))
+        })
+        .collect()
 }
 
 fn valid_name(s: &str) -> bool {

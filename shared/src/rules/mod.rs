@@ -117,6 +117,17 @@ pub struct Rule {
     pub priority: u32,
     /// For aggregate and coincident rules (and `threshold`): the window the matches count in.
     pub window: Option<WindowRule>,
+    /// `suppress`: one alert per key and period.
+    pub suppress: Option<Suppress>,
+}
+
+/// `"suppress": {"for": "60 minutes", "by": ["$.userIdentity.arn", "$.eventName"]}`: after an
+/// alert, the same rule with the same key stays quiet for the period; the next alert says how
+/// many it stands for.
+#[derive(Debug, Clone)]
+pub struct Suppress {
+    pub period: Window,
+    pub by: Vec<(String, CondPath)>,
 }
 
 /// How a rule's matching events are counted before it fires.

@@ -16,6 +16,15 @@ struct Occurrences {
 pub struct MemoryStore {
     occurrences: HashMap<String, Occurrences>,
     holds: HashMap<String, i64>,
+    counts: HashMap<String, (u64, i64)>,
+}
+
+impl MemoryStore {
+    /// Counters still open (`suppressed|KEY` → how many, since when): what the last period of
+    /// each key held back, for a summary when the input ends.
+    pub fn open_counts(&self) -> impl Iterator<Item = (&str, u64, i64)> {
+        self.counts.iter().map(|(k, (n, t))| (k.as_str(), *n, *t))
+    }
 }
 
 impl WindowStore for MemoryStore {
@@ -60,6 +69,26 @@ impl WindowStore for MemoryStore {
                 true
             }
         }
+    }
+
+    fn claim(&mut self, key: &str, until: i64, now: i64) -> bool {
+        match self.holds.get(key) {
+            Some(held) if *held > now => false,
+            _ => {
+                self.holds.insert(key.to_string(), until);
+                true
+            }
+        }
+    }
+
+    fn count(&mut self, key: &str, at: i64) {
+        let c = self.counts.entry(key.to_string()).or_insert((0, at));
+        c.0 += 1;
+        c.1 = c.1.min(at);
+    }
+
+    fn take_count(&mut self, key: &str) -> Option<(u64, i64)> {
+        self.counts.remove(key)
     }
 
     fn extend(&mut self, key: &str, until: i64, now: i64) {

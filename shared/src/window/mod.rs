@@ -29,6 +29,45 @@ pub trait WindowStore {
 
     /// Extends `key` to `until` if it is held at `now`; a free key stays free.
     fn extend(&mut self, key: &str, until: i64, now: i64);
+
+    /// Takes `key` until `until` if it is free at `now` (never extends); whether this call
+    /// took it.
+    fn claim(&mut self, key: &str, until: i64, now: i64) -> bool;
+
+    /// Adds one to the counter `key`, remembering when it started.
+    fn count(&mut self, key: &str, at: i64);
+
+    /// Takes the counter `key` away: how many, since when.
+    fn take_count(&mut self, key: &str) -> Option<(u64, i64)>;
+}
+
+/// Matches an alert stands for that were suppressed before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Suppressed {
+    pub count: u64,
+    pub since: i64,
+}
+
+/// `suppress`: whether a finding with `key` at `at` becomes an alert. `Some` when it does,
+/// with the matches suppressed since the previous alert for the key; `None` when it is
+/// suppressed (and counted).
+pub fn admit(
+    store: &mut dyn WindowStore,
+    key: &str,
+    at: i64,
+    period: Window,
+) -> Option<Option<Suppressed>> {
+    let count_key = format!("suppressed|{key}");
+    if store.claim(&format!("quiet|{key}"), at + period.millis, at) {
+        Some(
+            store
+                .take_count(&count_key)
+                .map(|(count, since)| Suppressed { count, since }),
+        )
+    } else {
+        store.count(&count_key, at);
+        None
+    }
 }
 
 /// `withInLast`: `"30 minutes"`, `"24 hours"` (minutes up to 1440, hours up to 24, as IBM
@@ -337,6 +376,29 @@ mod tests {
         }
         assert!(aggregate(&mut s, seen("acct-a", "a3", 3), w, CountOp::Equal, 4).is_some());
         assert!(aggregate(&mut s, seen("acct-b", "b3", 3), w, CountOp::Equal, 4).is_some());
+    }
+
+    #[test]
+    fn suppression_one_alert_per_period_then_the_count() {
+        let mut s = MemoryStore::default();
+        let p = Window::parse("60 minutes").unwrap();
+        assert_eq!(admit(&mut s, "r|alice", 0, p), Some(None));
+        assert_eq!(admit(&mut s, "r|alice", 10 * MIN, p), None);
+        assert_eq!(
+            admit(&mut s, "r|bob", 11 * MIN, p),
+            Some(None),
+            "another key alerts"
+        );
+        assert_eq!(admit(&mut s, "r|alice", 59 * MIN, p), None);
+        // The period runs from the alert, not from the last match.
+        assert_eq!(
+            admit(&mut s, "r|alice", 60 * MIN, p),
+            Some(Some(Suppressed {
+                count: 2,
+                since: 10 * MIN
+            }))
+        );
+        assert_eq!(admit(&mut s, "r|alice", 61 * MIN, p), None);
     }
 
     #[test]
