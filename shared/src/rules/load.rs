@@ -57,8 +57,6 @@ const RULE_KEYS: &[&str] = &[
     "suppress",
     "comment",
 ];
-/// Keys of the rule format that this build does not evaluate yet: refusing them is better than
-/// loading a rule that silently never fires.
 
 struct Ctx<'a> {
     source: &'a str,
