@@ -272,7 +272,11 @@ fn step<'a>(v: &Value, seg: &Seg, out: &mut Vec<Cow<'a, Value>>) {
         },
         Seg::Index(i) => {
             if let Value::Array(a) = v {
-                let idx = if *i < 0 { a.len() as i64 + i } else { *i };
+                let idx = if *i < 0 {
+                    (a.len() as i64).saturating_add(*i)
+                } else {
+                    *i
+                };
                 if let Some(x) = usize::try_from(idx).ok().and_then(|i| a.get(i)) {
                     out.push(Cow::Owned(x.clone()));
                 }
@@ -286,7 +290,13 @@ fn step<'a>(v: &Value, seg: &Seg, out: &mut Vec<Cow<'a, Value>>) {
         Seg::Slice(a, b) => {
             if let Value::Array(arr) = v {
                 let len = arr.len() as i64;
-                let norm = |x: i64| if x < 0 { (len + x).max(0) } else { x.min(len) };
+                let norm = |x: i64| {
+                    if x < 0 {
+                        len.saturating_add(x).max(0)
+                    } else {
+                        x.min(len)
+                    }
+                };
                 let start = a.map_or(0, norm);
                 let end = b.map_or(len, norm);
                 for i in start..end.max(start) {
