@@ -79,7 +79,8 @@ impl Detector {
             .collect()
     }
 
-    /// Every rule that fires on `event`, windowed ones counted in `store`.
+    /// Every rule that fires on `event`, windowed ones counted in `store`. Whether a firing
+    /// becomes an alert (`suppress`) is decided apart, by [`Match::admit`] / [`admit`].
     pub fn evaluate_with(&self, event: &Event, store: &mut dyn WindowStore) -> Vec<Finding> {
         self.matching(event)
             .into_iter()
