@@ -9,7 +9,7 @@ use crate::projection::Projection;
 use crate::rules::facts::{RecordFacts, DERIVED_FROM};
 use crate::rules::{AppliesTo, Matcher, Pack, Rule, WindowKind};
 use crate::window::{self, Seen, Suppressed, WindowFacts, WindowStore};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -23,6 +23,10 @@ struct Entry {
 pub struct Detector {
     cloudtrail: Vec<Entry>,
     cadf: Vec<Entry>,
+    /// CADF rules that can only fire for certain `action` values, by action: positions in
+    /// `cadf`. Rules not in it are in `cadf_any`.
+    cadf_by_action: HashMap<String, Vec<usize>>,
+    cadf_any: Vec<usize>,
 }
 
 impl Detector {
@@ -57,9 +61,26 @@ impl Detector {
                     d.cloudtrail.push(entry.clone());
                 }
                 if rule.applies_to != AppliesTo::CloudTrail {
+                    let at = d.cadf.len();
+                    let required = match &rule.matcher {
+                        Matcher::Conditions(c) => c.required_values("action"),
+                        Matcher::FilterPattern(_) => None,
+                    };
+                    match required {
+                        Some(actions) => {
+                            for a in actions {
+                                d.cadf_by_action.entry(a).or_default().push(at);
+                            }
+                        }
+                        None => d.cadf_any.push(at),
+                    }
                     d.cadf.push(entry);
                 }
             }
+        }
+        // A rule listed under one action twice must run once.
+        for list in d.cadf_by_action.values_mut() {
+            list.dedup();
         }
         d
     }
@@ -96,15 +117,27 @@ impl Detector {
     /// The rules that match `event`, in pack order. `event` may be projected (see
     /// [`Detector::projection`]); build the findings from the whole record.
     pub fn matching(&self, event: &Event) -> Vec<Match<'_>> {
-        let entries = match event.provider() {
-            Provider::CloudTrail => &self.cloudtrail,
-            Provider::Cadf => &self.cadf,
+        let candidates: Vec<&Entry> = match event.provider() {
+            Provider::CloudTrail => self.cloudtrail.iter().collect(),
+            Provider::Cadf => match event.record().get("action").and_then(|a| a.as_str()) {
+                // Only the rules that can fire for this action, in pack order.
+                Some(action) => {
+                    let mut at: Vec<usize> = self.cadf_any.clone();
+                    if let Some(list) = self.cadf_by_action.get(action) {
+                        at.extend(list);
+                    }
+                    at.sort_unstable();
+                    at.dedup();
+                    at.into_iter().map(|i| &self.cadf[i]).collect()
+                }
+                None => self.cadf.iter().collect(),
+            },
         };
         // One message for all rules: selector lookups are shared between patterns.
         let message = Message::from_json(event.record());
         let facts = RecordFacts::new(event.record());
-        entries
-            .iter()
+        candidates
+            .into_iter()
             .filter(|e| match &e.rule.matcher {
                 Matcher::FilterPattern(p) => p.matches(&message),
                 // A condition json-rules-engine would throw on does not fire; `rules eval`

@@ -231,6 +231,35 @@ impl Condition {
         }
     }
 
+    /// The string values fact `name` (no path) must have for this tree to be true, when the
+    /// tree says so plainly (`name equal "x"` or `name in [...]` under the root `all`, or an
+    /// `any` of such); `None` when it does not. A detector uses it as an index.
+    pub fn required_values(&self, name: &str) -> Option<Vec<String>> {
+        match self {
+            Condition::Leaf(l)
+                if l.fact == name && l.path == Path::None && l.operator.decorators.is_empty() =>
+            {
+                match (&l.operator.base, &l.value) {
+                    (Base::Equal, Operand::Literal(Value::String(v))) => Some(vec![v.clone()]),
+                    (Base::In, Operand::Literal(Value::Array(items))) => items
+                        .iter()
+                        .map(|i| i.as_str().map(str::to_string))
+                        .collect(),
+                    _ => None,
+                }
+            }
+            Condition::All(kids, _) => kids.iter().find_map(|k| k.required_values(name)),
+            Condition::Any(kids, _) if !kids.is_empty() => {
+                let mut all = Vec::new();
+                for k in kids {
+                    all.extend(k.required_values(name)?);
+                }
+                Some(all)
+            }
+            _ => None,
+        }
+    }
+
     /// Every leaf, in order.
     pub fn leaves(&self) -> Vec<&Leaf> {
         let mut out = Vec::new();
@@ -593,6 +622,43 @@ mod tests {
             leaf.explain(&m).unwrap(),
             r#"initiator.host.address "" is blank, so not on allowlist iam"#
         );
+    }
+
+    #[test]
+    fn required_values_for_an_index() {
+        let c = |v: Value| Condition::parse(&v, "$").unwrap();
+        let leaf = |a: &str| json!({"fact": "action", "operator": "equal", "value": a});
+        assert_eq!(
+            c(json!({"all": [leaf("x"), {"fact": "o", "operator": "equal", "value": 1}]}))
+                .required_values("action"),
+            Some(vec!["x".into()])
+        );
+        assert_eq!(
+            c(json!({"any": [leaf("x"), leaf("y")]})).required_values("action"),
+            Some(vec!["x".into(), "y".into()])
+        );
+        assert_eq!(
+            c(json!({"any": [leaf("x"), {"fact": "o", "operator": "equal", "value": 1}]}))
+                .required_values("action"),
+            None
+        );
+        assert_eq!(
+            c(json!({"all": [{"fact": "action", "operator": "in", "value": ["a", "b"]}]}))
+                .required_values("action"),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            c(json!({"all": [{"fact": "action", "operator": "in", "value": ["a", 5]}]}))
+                .required_values("action"),
+            None
+        );
+        assert_eq!(c(json!({"not": leaf("x")})).required_values("action"), None);
+        assert_eq!(
+            c(json!({"all": [{"fact": "action", "operator": "not:equal", "value": "x"}]}))
+                .required_values("action"),
+            None
+        );
+        assert_eq!(c(json!({"all": []})).required_values("action"), None);
     }
 
     #[test]
