@@ -9,6 +9,8 @@ use std::process::Output;
 
 mod common;
 
+use common::jsonl;
+
 fn iamwatch(args: &[&str], stdin: &[u8]) -> Output {
     common::run(args, stdin)
 }
@@ -18,14 +20,6 @@ fn example(name: &str) -> String {
         .iter()
         .collect();
     p.to_string_lossy().into_owned()
-}
-
-fn jsonl(o: &Output) -> Vec<Value> {
-    String::from_utf8(o.stdout.clone())
-        .expect("utf-8")
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect()
 }
 
 fn stderr(o: &Output) -> String {

@@ -142,11 +142,7 @@ fn conditions_rules_fire_in_replay_on_cadf_events() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let f: Vec<Value> = String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let f = common::jsonl(&o);
     // Conditions rules apply to CADF events by default, not to CloudTrail records.
     assert_eq!(f.len(), 1);
     assert_eq!(f[0]["rule"], "iam-delete-ccw");
@@ -344,11 +340,7 @@ fn aggregate_and_coincident_windows() {
         &["replay", "--pack", &rules, "--format", "jsonl", "-"],
         &events,
     );
-    let f: Vec<Value> = String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let f = common::jsonl(&o);
     assert_eq!(f.len(), 2, "{f:?}");
     assert_eq!(
         f[0]["window"],
@@ -384,11 +376,7 @@ fn thresholds_on_filter_patterns_group_by_selectors() {
         &["replay", "--pack", &rules, "--format", "jsonl", "-"],
         &events,
     );
-    let f: Vec<Value> = String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let f = common::jsonl(&o);
     assert_eq!(f.len(), 1);
     assert_eq!(f[0]["title"], "3 denied calls in 10 minutes by eve");
     assert_eq!(
@@ -424,11 +412,7 @@ fn suppression_gives_one_alert_per_key_and_period() {
         &["replay", "--pack", &rules, "--format", "jsonl", "-"],
         &events,
     );
-    let f: Vec<Value> = String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let f = common::jsonl(&o);
     let ids: Vec<&str> = f.iter().map(|x| x["event_id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["1", "3", "5"]);
     assert_eq!(

@@ -105,11 +105,6 @@ impl Allowlist {
         Ok(l)
     }
 
-    /// Whether this is a named allowlist with no entries (every address allowed).
-    pub fn is_unrestricted(&self) -> bool {
-        self.unrestricted
-    }
-
     pub fn len(&self) -> usize {
         self.networks.len()
     }

@@ -117,27 +117,32 @@ impl Detector {
     /// The rules that match `event`, in pack order. `event` may be projected (see
     /// [`Detector::projection`]); build the findings from the whole record.
     pub fn matching(&self, event: &Event) -> Vec<Match<'_>> {
-        let candidates: Vec<&Entry> = match event.provider() {
-            Provider::CloudTrail => self.cloudtrail.iter().collect(),
-            Provider::Cadf => match event.record().get("action").and_then(|a| a.as_str()) {
-                // Only the rules that can fire for this action, in pack order.
-                Some(action) => {
-                    let mut at: Vec<usize> = self.cadf_any.clone();
-                    if let Some(list) = self.cadf_by_action.get(action) {
-                        at.extend(list);
-                    }
-                    at.sort_unstable();
-                    at.dedup();
-                    at.into_iter().map(|i| &self.cadf[i]).collect()
+        // CADF rules indexed by action: only those that can fire for this action, in pack
+        // order. Everything else runs every rule of the provider.
+        let indexed: Option<Vec<usize>> = match (event.provider(), event.record().get("action")) {
+            (Provider::Cadf, Some(serde_json::Value::String(action))) => {
+                let mut at = self.cadf_any.clone();
+                if let Some(list) = self.cadf_by_action.get(action.as_str()) {
+                    at.extend(list);
                 }
-                None => self.cadf.iter().collect(),
-            },
+                at.sort_unstable();
+                at.dedup();
+                Some(at)
+            }
+            _ => None,
+        };
+        let all = match event.provider() {
+            Provider::CloudTrail => &self.cloudtrail,
+            Provider::Cadf => &self.cadf,
+        };
+        let candidates: Box<dyn Iterator<Item = &Entry>> = match indexed {
+            Some(at) => Box::new(at.into_iter().map(|i| &self.cadf[i])),
+            None => Box::new(all.iter()),
         };
         // One message for all rules: selector lookups are shared between patterns.
         let message = Message::from_json(event.record());
         let facts = RecordFacts::new(event.record());
         candidates
-            .into_iter()
             .filter(|e| match &e.rule.matcher {
                 Matcher::FilterPattern(p) => p.matches(&message),
                 // A condition json-rules-engine would throw on does not fire; `rules eval`

@@ -90,11 +90,6 @@ impl FilterPattern {
         })
     }
 
-    /// The syntax tree of a pattern, for tools that explain or rewrite patterns.
-    pub fn parse_ast(source: &str) -> Result<ast::Pattern, PatternError> {
-        parse::parse(source)
-    }
-
     /// The pattern as written.
     pub fn as_str(&self) -> &str {
         &self.source

@@ -5,25 +5,6 @@ use crate::window::WindowFacts;
 use serde_json::Value;
 use std::fmt::Write;
 
-/// Placeholders filled from the normalised view of the event; any other name is read from the
-/// record as a dotted path (`{eventName}`, `{requestParameters.userName}`).
-pub const NORMALISED: &[&str] = &[
-    "actor",
-    "actor_id",
-    "action",
-    "event_name",
-    "source_ip",
-    "account",
-    "region",
-    "event_id",
-    "time",
-    "user_agent",
-    "provider",
-    "client",
-    "count",
-    "within",
-];
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Text(String),
@@ -101,7 +82,10 @@ impl Template {
     }
 }
 
-/// The value of one placeholder name.
+/// The value of one placeholder name: a name of the normalised view (`actor`, `actor_id`,
+/// `action`, `event_name`, `source_ip`, `account`, `region`, `event_id`, `time`, `user_agent`,
+/// `provider`, `client`), else a dotted path into the record (`eventName`,
+/// `requestParameters.userName`).
 pub fn field(event: &Event, name: &str) -> Option<String> {
     let s = |v: Option<&str>| v.map(str::to_string);
     match name {
