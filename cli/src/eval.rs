@@ -177,7 +177,7 @@ fn evaluate(
         };
         let hit = match (&r.window, &event) {
             (None, _) => hit,
-            (Some(_), Some(ev)) if hit => settle(pack, r, ev, windows).is_some(),
+            (Some(_), Some(ev)) if hit => matches!(settle(pack, r, ev, windows), Ok(Some(_))),
             (Some(_), _) => false,
         };
         if hit {

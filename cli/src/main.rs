@@ -2,6 +2,7 @@
 
 mod eval;
 mod packs;
+mod publish;
 mod replay;
 mod test_pattern;
 
@@ -39,6 +40,9 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// `replay --strict`: some records were malformed and skipped.
     pub const MALFORMED: u8 = 3;
+    /// `replay --publish` / a state table: alerts were not delivered, or the window state
+    /// could not be reached.
+    pub const DELIVERY: u8 = 4;
 }
 
 fn main() -> ExitCode {

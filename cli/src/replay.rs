@@ -1,11 +1,13 @@
 //! `iamwatch replay`: run rule packs over audit logs on disk and print the findings.
 
 use crate::exit;
+use crate::publish::{Aws, Publisher, State};
 use clap::ValueEnum;
-use iamwatch::detector::Detector;
+use iamwatch::detector::{self, Detector};
 use iamwatch::event::{Event, Outcome};
 use iamwatch::finding::Finding;
 use iamwatch::ingest::{self, Format, Item, Position};
+use iamwatch::notify::DeliveryError;
 use iamwatch::packs;
 use iamwatch::rules::{Pack, Severity};
 use iamwatch::window::MemoryStore;
@@ -26,12 +28,22 @@ its file and line (and record number inside a container), counted, and skipped.
 
 Exit status: 0 every input was read (whatever was found), 1 a file could not be opened or
 read, or output could not be written, 2 invalid arguments or rule pack, 3 with --strict: some
-records were malformed and skipped.
+records were malformed and skipped, 4 with --publish or a state table: alerts were not delivered
+(each one is named) or the window state could not be reached.
+
+AWS: --publish sends every finding reported to the SNS topic IAMWATCH_TOPIC_ARN, ten to a
+PublishBatch, each with its e-mail text, SMS text, JSON and message attributes. With
+IAMWATCH_STATE_TABLE (or --state-table) windows, suppression and deliveries live in that DynamoDB
+table, shared with the Lambda handlers and other runs: a second replay of the same logs sends
+nothing twice. Credentials, region and endpoint come from the standard AWS configuration
+(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL ...). Retries: IAMWATCH_RETRY_ATTEMPTS (5),
+IAMWATCH_RETRY_BASE_MS (100), IAMWATCH_ATTEMPT_TIMEOUT_MS (5000).
 
 Examples:
   iamwatch replay examples/cloudtrail/*.json
   iamwatch replay --pack aws-recommended --format jsonl trail.json.gz > findings.jsonl
-  aws logs filter-log-events ... | jq -c '.events[].message | fromjson' | iamwatch replay -";
+  aws logs filter-log-events ... | jq -c '.events[].message | fromjson' | iamwatch replay -
+  IAMWATCH_TOPIC_ARN=arn:aws:sns:us-east-1:111122223333:iamwatch iamwatch replay --publish trail.json";
 
 /// Run rule packs over audit log files and print the findings.
 ///
@@ -61,6 +73,13 @@ pub struct Args {
     /// Exit with status 3 when any record was malformed and skipped.
     #[arg(long)]
     strict: bool,
+    /// Also publish the findings reported to the SNS topic IAMWATCH_TOPIC_ARN.
+    #[arg(long)]
+    publish: bool,
+    /// Keep windows, suppression and deliveries in this DynamoDB table [default:
+    /// $IAMWATCH_STATE_TABLE; in memory when neither is set].
+    #[arg(long, value_name = "TABLE")]
+    state_table: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -93,6 +112,7 @@ struct Tally {
     events: u64,
     bad: u64,
     suppressed: u64,
+    undelivered: u64,
     by_severity: [u64; 5],
     bytes: u64,
 }
@@ -112,8 +132,38 @@ pub fn run(args: Args) -> ExitCode {
     };
     // Parse each record only as far as the rules look.
     let projection = detector.projection();
+    let table = args.state_table.clone().or_else(|| {
+        std::env::var("IAMWATCH_STATE_TABLE")
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+    });
+    let aws = if args.publish || table.is_some() {
+        match Aws::new() {
+            Ok(a) => Some(a),
+            Err(e) => {
+                eprintln!("iamwatch: {e}");
+                return ExitCode::from(exit::USAGE);
+            }
+        }
+    } else {
+        None
+    };
     // Windows span files: a burst split across two log files still counts as one.
-    let mut windows = MemoryStore::default();
+    let mut state = match (&aws, &table) {
+        (Some(aws), Some(t)) => aws.state(t),
+        _ => State::Memory(MemoryStore::default()),
+    };
+    let mut publisher: Option<Publisher> = match (&aws, args.publish) {
+        (Some(aws), true) => match aws.publisher() {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("iamwatch: {e}");
+                return ExitCode::from(exit::USAGE);
+            }
+        },
+        _ => None,
+    };
+    let mut fatal: Option<String> = None;
     let files = if args.files.is_empty() {
         vec![PathBuf::from("-")]
     } else {
@@ -177,14 +227,13 @@ pub fn run(args: Args) -> ExitCode {
             };
             tally.events += 1;
             // Windowed rules count the event first; only the rules that fire make findings.
-            let fired: Vec<_> = detector
-                .matching(&event)
-                .into_iter()
-                .filter_map(|m| match m.rule().window {
-                    None => Some((m, None)),
-                    Some(_) => m.settle(&event, &mut windows).map(|w| (m, Some(w))),
-                })
-                .collect();
+            let fired = match detector.fire(&event, state.store()) {
+                Ok(f) => f,
+                Err(e) => {
+                    fatal = Some(crate::publish::store_failed(&e));
+                    return;
+                }
+            };
             if fired.is_empty() {
                 return;
             }
@@ -203,18 +252,19 @@ pub fn run(args: Args) -> ExitCode {
                     return;
                 }
             };
-            for (m, window) in fired {
-                // `suppress`: one alert per key and period; the next one says how many it
-                // stands for.
-                let Some(held_back) = m.admit(&whole, &mut windows) else {
-                    tally.suppressed += 1;
-                    continue;
-                };
-                let mut finding = match window {
-                    None => m.finding(&whole),
-                    Some(w) => m.finding_in_window(&whole, w),
-                };
-                finding.suppressed = held_back;
+            // `suppress`: one alert per key and period; the next one says how many it
+            // stands for.
+            let alerts = match detector::alerts(fired, &whole, state.store()) {
+                Ok((alerts, suppressed)) => {
+                    tally.suppressed += suppressed;
+                    alerts
+                }
+                Err(e) => {
+                    fatal = Some(crate::publish::store_failed(&e));
+                    return;
+                }
+            };
+            for finding in alerts {
                 if finding.severity() < args.min_severity {
                     continue;
                 }
@@ -227,6 +277,13 @@ pub fn run(args: Args) -> ExitCode {
                     write_error = Some(e);
                     return;
                 }
+                if let Some(p) = publisher.as_mut() {
+                    if let Err(e) = p.push(finding, state.store()) {
+                        if undelivered(&mut tally, e, &mut fatal) {
+                            return;
+                        }
+                    }
+                }
             }
         });
         tally.bytes += counting.read;
@@ -234,16 +291,38 @@ pub fn run(args: Args) -> ExitCode {
         if let Some(e) = write_error {
             return write_failed(e);
         }
+        if let Some(e) = fatal.take() {
+            let _ = out.flush();
+            eprintln!("iamwatch: {e}");
+            return ExitCode::from(exit::DELIVERY);
+        }
         if let Err(e) = result {
             eprintln!("iamwatch: cannot read {name}: {e}");
             status = ExitCode::from(exit::IO);
+        }
+    }
+    if let Some(p) = publisher.as_mut() {
+        if let Err(e) = p.flush(state.store()) {
+            if undelivered(&mut tally, e, &mut fatal) {
+                let _ = out.flush();
+                eprintln!("iamwatch: {}", fatal.unwrap_or_default());
+                return ExitCode::from(exit::DELIVERY);
+            }
         }
     }
     if let Err(e) = out.flush() {
         return write_failed(e);
     }
     // Suppressed matches that no later alert reported.
-    for (key, n, since) in windows.open_counts() {
+    let open: Vec<(String, u64, i64)> = match &state {
+        State::Memory(m) => m
+            .open_counts()
+            .map(|(k, n, t)| (k.to_string(), n, t))
+            .collect(),
+        // Shared state: a later run or invocation reports them with its next alert.
+        State::Dynamo(_) => Vec::new(),
+    };
+    for (key, n, since) in open {
         let key = key.trim_start_matches("suppressed|");
         eprintln!(
             "iamwatch: {key}: {n} more match{} suppressed since {} (no later alert)",
@@ -252,10 +331,56 @@ pub fn run(args: Args) -> ExitCode {
         );
     }
     summary(&tally, started.elapsed());
+    if let Some(p) = &publisher {
+        eprintln!(
+            "published {} alert{} to {} in {} SNS request{}{}",
+            p.sent,
+            if p.sent == 1 { "" } else { "s" },
+            p.topic(),
+            p.requests(),
+            if p.requests() == 1 { "" } else { "s" },
+            if p.already > 0 {
+                format!(
+                    " ({} delivered by an earlier run, not sent again)",
+                    p.already
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    if let State::Dynamo(d) = &state {
+        let r = d.requests();
+        eprintln!(
+            "window state in DynamoDB table {}: {} reads, {} writes",
+            d.table(),
+            r.reads,
+            r.writes
+        );
+    }
+    if tally.undelivered > 0 {
+        return ExitCode::from(exit::DELIVERY);
+    }
     if status == ExitCode::SUCCESS && args.strict && tally.bad > 0 {
         return ExitCode::from(exit::MALFORMED);
     }
     status
+}
+
+/// Reports alerts that were not delivered; `true` when the run cannot go on (the window
+/// state is unreachable), with the reason in `fatal`.
+fn undelivered(tally: &mut Tally, e: DeliveryError, fatal: &mut Option<String>) -> bool {
+    match e {
+        DeliveryError::Undelivered(u) => {
+            tally.undelivered += u.failures.len() as u64;
+            eprintln!("iamwatch: {u}");
+            false
+        }
+        DeliveryError::Store(e) => {
+            *fatal = Some(crate::publish::store_failed(&e));
+            true
+        }
+    }
 }
 
 fn write_failed(e: io::Error) -> ExitCode {

@@ -8,7 +8,7 @@ use crate::pattern::Message;
 use crate::projection::Projection;
 use crate::rules::facts::{RecordFacts, DERIVED_FROM};
 use crate::rules::{AppliesTo, Matcher, Pack, Rule, WindowKind};
-use crate::window::{self, Seen, Suppressed, WindowFacts, WindowStore};
+use crate::window::{self, Seen, StoreResult, Suppressed, WindowFacts, WindowStore};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -101,17 +101,35 @@ impl Detector {
     }
 
     /// Every rule that fires on `event`, windowed ones counted in `store`. Whether a firing
-    /// becomes an alert (`suppress`) is decided apart, by [`Match::admit`] / [`admit`].
-    pub fn evaluate_with(&self, event: &Event, store: &mut dyn WindowStore) -> Vec<Finding> {
-        self.matching(event)
+    /// becomes an alert (`suppress`) is decided apart, by [`alerts`].
+    pub fn evaluate_with(
+        &self,
+        event: &Event,
+        store: &mut dyn WindowStore,
+    ) -> StoreResult<Vec<Finding>> {
+        Ok(self
+            .fire(event, store)?
             .into_iter()
-            .filter_map(|m| match m.rule().window {
-                None => Some(m.finding(event)),
-                Some(_) => m
-                    .settle(event, store)
-                    .map(|w| m.finding_in_window(event, w)),
-            })
-            .collect()
+            .map(|f| f.finding(event))
+            .collect())
+    }
+
+    /// The rules that fire on `event`: the boolean ones that match, and the windowed ones
+    /// that match and whose window is complete now (counted in `store`). `event` may be
+    /// projected; make findings from the whole record.
+    pub fn fire(&self, event: &Event, store: &mut dyn WindowStore) -> StoreResult<Vec<Fired<'_>>> {
+        let mut fired = Vec::new();
+        for m in self.matching(event) {
+            let window = match m.rule().window {
+                None => None,
+                Some(_) => match m.settle(event, store)? {
+                    Some(w) => Some(w),
+                    None => continue,
+                },
+            };
+            fired.push(Fired { matched: m, window });
+        }
+        Ok(fired)
     }
 
     /// The rules that match `event`, in pack order. `event` may be projected (see
@@ -225,6 +243,45 @@ const WINDOW_KEYS: &[&str] = &[
     "target",
 ];
 
+/// A rule that fired on a record, with what its window held.
+#[derive(Debug, Clone)]
+pub struct Fired<'d> {
+    pub matched: Match<'d>,
+    pub window: Option<WindowFacts>,
+}
+
+impl Fired<'_> {
+    /// The finding; `event` should be the whole record.
+    pub fn finding(self, event: &Event) -> Finding {
+        match self.window {
+            None => self.matched.finding(event),
+            Some(w) => self.matched.finding_in_window(event, w),
+        }
+    }
+}
+
+/// The alerts among the rules that fired on `whole` (the whole record): `suppress` decided
+/// in `store`, each alert saying what it stands for. Also how many were suppressed.
+pub fn alerts(
+    fired: Vec<Fired<'_>>,
+    whole: &Event,
+    store: &mut dyn WindowStore,
+) -> StoreResult<(Vec<Finding>, u64)> {
+    let mut alerts = Vec::with_capacity(fired.len());
+    let mut suppressed = 0;
+    for f in fired {
+        match f.matched.admit(whole, store)? {
+            Some(held_back) => {
+                let mut finding = f.finding(whole);
+                finding.suppressed = held_back;
+                alerts.push(finding);
+            }
+            None => suppressed += 1,
+        }
+    }
+    Ok((alerts, suppressed))
+}
+
 /// One rule that matched a record.
 #[derive(Debug, Clone, Copy)]
 pub struct Match<'d> {
@@ -258,13 +315,21 @@ impl Match<'_> {
 
     /// `suppress`: `Some` when this match becomes an alert (with what was held back before
     /// it), `None` when it is suppressed.
-    pub fn admit(&self, event: &Event, store: &mut dyn WindowStore) -> Option<Option<Suppressed>> {
+    pub fn admit(
+        &self,
+        event: &Event,
+        store: &mut dyn WindowStore,
+    ) -> StoreResult<Option<Option<Suppressed>>> {
         admit(&self.entry.pack, &self.entry.rule, event, store)
     }
 
     /// For a windowed rule: counts this event in `store` and says whether the rule fires now.
     /// `None` also when the event has no time, or (coincident rules) is not one of the actions.
-    pub fn settle(&self, event: &Event, store: &mut dyn WindowStore) -> Option<WindowFacts> {
+    pub fn settle(
+        &self,
+        event: &Event,
+        store: &mut dyn WindowStore,
+    ) -> StoreResult<Option<WindowFacts>> {
         settle(&self.entry.pack, &self.entry.rule, event, store)
     }
 }
@@ -297,15 +362,24 @@ pub fn admit(
     rule: &Rule,
     event: &Event,
     store: &mut dyn WindowStore,
-) -> Option<Option<Suppressed>> {
+) -> StoreResult<Option<Option<Suppressed>>> {
     let Some(s) = &rule.suppress else {
-        return Some(None);
+        return Ok(Some(None));
     };
     let Some(at) = event.time() else {
-        return Some(None);
+        return Ok(Some(None));
     };
     let key = format!("{pack}/{}|{}", rule.id, group_key(&s.by, event));
-    window::admit(store, &key, at.millis(), s.period)
+    window::admit(store, &key, &event_key(event), at.millis(), s.period)
+}
+
+/// The event's own id, or a stable hash of the record for records without one: what makes a
+/// retried event recognisable.
+pub fn event_key(event: &Event) -> String {
+    event.id().map_or_else(
+        || format!("h{:016x}", fnv(&event.record().to_string())),
+        str::to_string,
+    )
 }
 
 /// Counts `event`, which matched windowed `rule` of `pack`, in `store`; the window's facts
@@ -315,15 +389,14 @@ pub fn settle(
     rule: &Rule,
     event: &Event,
     store: &mut dyn WindowStore,
-) -> Option<WindowFacts> {
-    let w = rule.window.as_ref()?;
-    let at = event.time()?.millis();
+) -> StoreResult<Option<WindowFacts>> {
+    let (Some(w), Some(at)) = (rule.window.as_ref(), event.time()) else {
+        return Ok(None);
+    };
+    let at = at.millis();
     let group = group_key(&w.by, event);
-    // Retries must not count twice: key occurrences by the event's own id when it has one.
-    let id = event.id().map_or_else(
-        || format!("h{:016x}", fnv(&event.record().to_string())),
-        str::to_string,
-    );
+    // Retries must not count twice: key occurrences by the event's own id.
+    let id = event_key(event);
     let rule_key = format!("{pack}/{}", rule.id);
     let seen = Seen {
         rule_key: &rule_key,
@@ -336,9 +409,11 @@ pub fn settle(
             window::aggregate(store, seen, w.window, *op, *count)
         }
         WindowKind::Coincident { actions } => {
-            let action = event.event_name()?;
+            let Some(action) = event.event_name() else {
+                return Ok(None);
+            };
             if !actions.iter().any(|a| a == action) {
-                return None;
+                return Ok(None);
             }
             window::coincident(store, seen, action, w.window, actions)
         }

@@ -58,6 +58,17 @@ impl Finding {
         }
     }
 
+    /// What identifies this finding across retries: pack, rule and event. Delivery records
+    /// it so that a retried batch does not alert twice; consumers can de-duplicate on it.
+    pub fn key(&self) -> String {
+        format!(
+            "{}/{}|{}",
+            self.pack,
+            self.rule.id,
+            crate::detector::event_key(&self.event)
+        )
+    }
+
     pub fn severity(&self) -> Severity {
         self.rule.severity
     }

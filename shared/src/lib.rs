@@ -7,12 +7,15 @@
 //! `detector` runs them (through `pattern`), and `finding` is what a match produces.
 
 pub mod allowlist;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod conditions;
 pub mod detector;
 pub mod event;
 pub mod finding;
 pub mod ingest;
 pub mod net;
+pub mod notify;
 pub mod packs;
 pub mod pattern;
 pub mod projection;

@@ -48,6 +48,7 @@ fn every_ibm_rule_against_its_cases() {
                 Event::new(e.clone()).unwrap_or_else(|err| panic!("{rule} event {i}: {err}"));
             let fired = d
                 .evaluate_with(&event, &mut store)
+                .expect("the memory store answers")
                 .iter()
                 .any(|f| f.rule.id == id);
             if Some(fired) != w.as_bool() {

@@ -169,10 +169,12 @@ fn windowed_findings_say_how_many() {
         let rec = trail(
             json!({"eventID": format!("e{i}"), "eventTime": format!("2026-11-20T10:0{i}:00Z"), "errorCode": "AccessDenied"}),
         );
-        last = d.evaluate_with(
-            &Event::new(serde_json::from_str(&rec).unwrap()).unwrap(),
-            &mut store,
-        );
+        last = d
+            .evaluate_with(
+                &Event::new(serde_json::from_str(&rec).unwrap()).unwrap(),
+                &mut store,
+            )
+            .unwrap();
     }
     let r = render(&last[0]);
     limits(&r);

@@ -3,42 +3,70 @@
 //!
 //! Windows slide on event time, not arrival time. Occurrences are kept per rule and group key
 //! (the account unless the rule says `by`), keyed by event id so that a retried batch never
-//! counts an event twice. A rule fires once when its window's condition becomes true and
-//! re-arms when its window empties: the firing holds a key that every later occurrence extends
-//! and that expires one window after the last one. A late event counts in the window it belongs
-//! to (the window ending at its own time).
+//! counts an event twice. A rule fires when some window of its length that holds the event
+//! meets its condition: for events in order that is the window ending at the event; a late
+//! event also completes the windows of the events after it, so the order in which events (or
+//! concurrent invocations) arrive does not decide whether a burst is seen. A rule fires once:
+//! the firing holds a key that every later occurrence extends and that expires one window after
+//! the last one, which re-arms the rule. The hold names the event that fired it, so a retry
+//! of that very event fires again (and delivery de-duplicates), while any other event does not.
 
+#[cfg(feature = "aws")]
+pub mod dynamodb;
 pub mod memory;
 
+#[cfg(feature = "aws")]
+pub use dynamodb::DynamoStore;
 pub use memory::MemoryStore;
 
 use std::fmt;
 
+/// A store that could not answer (DynamoDB unreachable or throttled past its retries). The
+/// caller fails the invocation so that the platform retries the batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "window state: {}", self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
 /// Shared window state: in memory for one process, DynamoDB for concurrent Lambda invocations.
+/// Times are ms since the epoch; "held at `now`" means held until a time after `now`.
 pub trait WindowStore {
-    /// Records occurrence `id` at `at` (ms since the epoch) under `key`, to be kept until
-    /// `expires`. Returns `false` when `id` was recorded already (a retry), which counts once.
-    fn record(&mut self, key: &str, id: &str, at: i64, expires: i64) -> bool;
+    /// Records occurrence `id` at `at` under `key`, to be kept until `expires`. Returns `false`
+    /// when `id` was recorded already (a retry), which counts once.
+    fn record(&mut self, key: &str, id: &str, at: i64, expires: i64) -> StoreResult<bool>;
 
-    /// The times of the occurrences under `key` that lie in `(from, to]`.
-    fn occurrences(&self, key: &str, from: i64, to: i64) -> Vec<i64>;
+    /// The times of the occurrences under `key` that lie in `(from, to]`, in any order.
+    fn occurrences(&mut self, key: &str, from: i64, to: i64) -> StoreResult<Vec<i64>>;
 
-    /// Takes `key` until `until` when it is free (never taken, or expired at `now`) and returns
-    /// `true`; when it is held, extends it to `until` if that is later and returns `false`.
-    fn hold(&mut self, key: &str, until: i64, now: i64) -> bool;
+    /// Takes `key` for `owner` until `until` when it is free at `now` (never taken, or
+    /// expired) or already `owner`'s, and returns `true`; when another owner holds it, extends
+    /// it to `until` if that is later and returns `false`.
+    fn hold(&mut self, key: &str, owner: &str, until: i64, now: i64) -> StoreResult<bool>;
 
-    /// Extends `key` to `until` if it is held at `now`; a free key stays free.
-    fn extend(&mut self, key: &str, until: i64, now: i64);
+    /// Extends `key` to `until` if it is held at `now` and `until` is later; a free key stays
+    /// free.
+    fn extend(&mut self, key: &str, until: i64, now: i64) -> StoreResult<()>;
 
-    /// Takes `key` until `until` if it is free at `now` (never extends); whether this call
-    /// took it.
-    fn claim(&mut self, key: &str, until: i64, now: i64) -> bool;
+    /// Takes `key` for `owner` until `until` if it is free at `now` or already `owner`'s (never
+    /// extends another's); whether `owner` has it now.
+    fn claim(&mut self, key: &str, owner: &str, until: i64, now: i64) -> StoreResult<bool>;
 
-    /// Adds one to the counter `key`, remembering when it started.
-    fn count(&mut self, key: &str, at: i64);
+    /// Whether `key` is held at `now`.
+    fn held(&mut self, key: &str, now: i64) -> StoreResult<bool>;
+
+    /// Adds one to the counter `key`, remembering the earliest `at`.
+    fn count(&mut self, key: &str, at: i64) -> StoreResult<()>;
 
     /// Takes the counter `key` away: how many, since when.
-    fn take_count(&mut self, key: &str) -> Option<(u64, i64)>;
+    fn take_count(&mut self, key: &str) -> StoreResult<Option<(u64, i64)>>;
 }
 
 /// Matches an alert stands for that were suppressed before it.
@@ -48,25 +76,26 @@ pub struct Suppressed {
     pub since: i64,
 }
 
-/// `suppress`: whether a finding with `key` at `at` becomes an alert. `Some` when it does,
-/// with the matches suppressed since the previous alert for the key; `None` when it is
-/// suppressed (and counted).
+/// `suppress`: whether a finding with `key` at `at`, raised by event `owner`, becomes an
+/// alert. `Some` when it does, with the matches suppressed since the previous alert for the
+/// key; `None` when it is suppressed (and counted).
 pub fn admit(
     store: &mut dyn WindowStore,
     key: &str,
+    owner: &str,
     at: i64,
     period: Window,
-) -> Option<Option<Suppressed>> {
+) -> StoreResult<Option<Option<Suppressed>>> {
     let count_key = format!("suppressed|{key}");
-    if store.claim(&format!("quiet|{key}"), at + period.millis, at) {
-        Some(
+    if store.claim(&format!("quiet|{key}"), owner, at + period.millis, at)? {
+        Ok(Some(
             store
-                .take_count(&count_key)
+                .take_count(&count_key)?
                 .map(|(count, since)| Suppressed { count, since }),
-        )
+        ))
     } else {
-        store.count(&count_key, at);
-        None
+        store.count(&count_key, at)?;
+        Ok(None)
     }
 }
 
@@ -168,6 +197,28 @@ pub struct Seen<'a> {
     pub at: i64,
 }
 
+/// The busiest window of length `w` that holds the event at `at`, over the sorted
+/// occurrence `times` (which include `at`): (count, first, last). Windows are `(r - w, r]`;
+/// the busiest one ends at an occurrence `r` in `[at, at + w)`, the earliest such on ties, so
+/// that for events in order it is the window ending at the event.
+fn busiest(times: &[i64], at: i64, w: i64) -> (u64, i64, i64) {
+    let mut best = (0u64, at, at);
+    let mut lo = 0;
+    for (hi, &r) in times.iter().enumerate() {
+        while times[lo] <= r - w {
+            lo += 1;
+        }
+        if r < at || r >= at + w {
+            continue;
+        }
+        let count = (hi + 1 - lo) as u64;
+        if count > best.0 {
+            best = (count, times[lo], r);
+        }
+    }
+    best
+}
+
 /// Records one matching event of an aggregate rule and says whether the rule fires now.
 pub fn aggregate(
     store: &mut dyn WindowStore,
@@ -175,77 +226,97 @@ pub fn aggregate(
     window: Window,
     op: CountOp,
     n: u64,
-) -> Option<WindowFacts> {
+) -> StoreResult<Option<WindowFacts>> {
     let Seen {
         rule_key,
         group,
         id,
         at,
     } = seen;
+    let w = window.millis;
     let key = format!("{rule_key}|{group}");
-    store.record(&key, id, at, at + window.millis);
-    let live = store.occurrences(&key, at - window.millis, at);
-    let count = live.len() as u64;
+    store.record(&key, id, at, at + w)?;
+    // Everything that can share a window with this event.
+    let mut times = store.occurrences(&key, at - w, at + w - 1)?;
+    times.sort_unstable();
+    let (count, first, last) = busiest(&times, at, w);
     let armed_key = format!("fired|{key}");
     if !op.holds(count, n) {
         // Keep an earlier firing held while occurrences keep coming.
-        store.extend(&armed_key, at + window.millis, at);
-        return None;
+        store.extend(&armed_key, at + w, at)?;
+        return Ok(None);
     }
-    store
-        .hold(&armed_key, at + window.millis, at)
-        .then(|| WindowFacts {
-            count,
-            window,
-            first: live.iter().copied().min().unwrap_or(at),
-            last: live.iter().copied().max().unwrap_or(at),
-            key: group.to_string(),
-        })
+    let fired = store.hold(&armed_key, id, last.max(at) + w, at)?;
+    Ok(fired.then(|| WindowFacts {
+        count,
+        window,
+        first,
+        last,
+        key: group.to_string(),
+    }))
 }
 
 /// Records one event of a coincident rule (its `action` among `actions`) and says whether
-/// every action has now been seen within the window.
+/// every action has now been seen within a window that holds it.
 pub fn coincident(
     store: &mut dyn WindowStore,
     seen: Seen<'_>,
     action: &str,
     window: Window,
     actions: &[String],
-) -> Option<WindowFacts> {
+) -> StoreResult<Option<WindowFacts>> {
     let Seen {
         rule_key,
         group,
         id,
         at,
     } = seen;
-    store.record(
-        &format!("{rule_key}|{group}|{action}"),
-        id,
-        at,
-        at + window.millis,
-    );
-    let mut first = at;
-    let mut last = at;
-    let mut count = 0u64;
+    let w = window.millis;
+    store.record(&format!("{rule_key}|{group}|{action}"), id, at, at + w)?;
+    let armed_key = format!("fired|{rule_key}|{group}");
+    let mut per_action = Vec::with_capacity(actions.len());
     for a in actions {
-        let seen = store.occurrences(&format!("{rule_key}|{group}|{a}"), at - window.millis, at);
-        if seen.is_empty() {
-            store.extend(&format!("fired|{rule_key}|{group}"), at + window.millis, at);
-            return None;
+        let mut times =
+            store.occurrences(&format!("{rule_key}|{group}|{a}"), at - w, at + w - 1)?;
+        if times.is_empty() {
+            store.extend(&armed_key, at + w, at)?;
+            return Ok(None);
         }
-        count += seen.len() as u64;
-        first = first.min(seen.iter().copied().min().unwrap_or(at));
-        last = last.max(seen.iter().copied().max().unwrap_or(at));
+        times.sort_unstable();
+        per_action.push(times);
     }
-    store
-        .hold(&format!("fired|{rule_key}|{group}"), at + window.millis, at)
-        .then(|| WindowFacts {
-            count,
-            window,
-            first,
-            last,
-            key: group.to_string(),
-        })
+    // The first window end `r` in [at, at + w) at which every action has an occurrence in
+    // (r - w, r]: candidate ends are the occurrence times themselves.
+    let mut ends: Vec<i64> = per_action
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|r| *r >= at && *r < at + w)
+        .collect();
+    ends.sort_unstable();
+    ends.dedup();
+    for r in ends {
+        let inside = |t: &i64| *t > r - w && *t <= r;
+        if per_action.iter().all(|times| times.iter().any(inside)) {
+            let held: Vec<i64> = per_action
+                .iter()
+                .flatten()
+                .copied()
+                .filter(inside)
+                .collect();
+            let first = held.iter().copied().min().unwrap_or(at);
+            let fired = store.hold(&armed_key, id, r + w, at)?;
+            return Ok(fired.then(|| WindowFacts {
+                count: held.len() as u64,
+                window,
+                first,
+                last: r,
+                key: group.to_string(),
+            }));
+        }
+    }
+    store.extend(&armed_key, at + w, at)?;
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -282,7 +353,9 @@ mod tests {
             id,
             at,
         };
-        aggregate(s, seen, Window::parse("30 minutes").unwrap(), op, n).map(|f| f.count)
+        aggregate(s, seen, Window::parse("30 minutes").unwrap(), op, n)
+            .unwrap()
+            .map(|f| f.count)
     }
 
     #[test]
@@ -312,11 +385,15 @@ mod tests {
             agg(&mut s, "c", 30 * MIN + 1, CountOp::GreaterThanInclusive, 2),
             Some(2)
         );
-        // A retry of the same event does not count again.
+        // A retry of the event that fired fires again (delivery de-duplicates it)...
         assert_eq!(
             agg(&mut s, "c", 30 * MIN + 1, CountOp::GreaterThanInclusive, 2),
-            None
+            Some(2)
         );
+        // ... and a retry of one that did not fire does not count twice.
+        let mut r = MemoryStore::default();
+        assert_eq!(agg(&mut r, "a", 0, CountOp::GreaterThanInclusive, 2), None);
+        assert_eq!(agg(&mut r, "a", 0, CountOp::GreaterThanInclusive, 2), None);
         // Still firing-held while occurrences continue...
         assert_eq!(
             agg(&mut s, "d", 40 * MIN, CountOp::GreaterThanInclusive, 2),
@@ -334,26 +411,51 @@ mod tests {
     }
 
     #[test]
-    fn late_and_out_of_order_events_count_where_they_belong() {
+    fn late_and_out_of_order_events_complete_the_windows_after_them() {
         let mut s = MemoryStore::default();
-        assert_eq!(
-            agg(&mut s, "a", 20 * MIN, CountOp::GreaterThanInclusive, 3),
-            None
-        );
-        assert_eq!(
-            agg(&mut s, "b", 25 * MIN, CountOp::GreaterThanInclusive, 3),
-            None
-        );
-        // Arrives last, happened first: its own window (-10, 10] holds only itself...
-        assert_eq!(
-            agg(&mut s, "c", 10 * MIN, CountOp::GreaterThanInclusive, 3),
-            None
-        );
-        // ... but it is in the window of the next event.
-        assert_eq!(
-            agg(&mut s, "d", 26 * MIN, CountOp::GreaterThanInclusive, 3),
-            Some(4)
-        );
+        let op = CountOp::GreaterThanInclusive;
+        assert_eq!(agg(&mut s, "a", 20 * MIN, op, 3), None);
+        assert_eq!(agg(&mut s, "b", 25 * MIN, op, 3), None);
+        // Arrives last, happened first: the window (-5, 25] holds all three.
+        assert_eq!(agg(&mut s, "c", 10 * MIN, op, 3), Some(3));
+        // Fired once: the next event is held back.
+        assert_eq!(agg(&mut s, "d", 26 * MIN, op, 3), None);
+        // Too late to share a window with the others: nothing.
+        let mut s = MemoryStore::default();
+        assert_eq!(agg(&mut s, "a", 40 * MIN, op, 3), None);
+        assert_eq!(agg(&mut s, "b", 45 * MIN, op, 3), None);
+        assert_eq!(agg(&mut s, "c", 10 * MIN, op, 3), None);
+    }
+
+    #[test]
+    fn arrival_order_does_not_decide() {
+        // Every order of a five-event burst fires exactly once, with the whole burst.
+        let times = [0, 3, 7, 12, 20];
+        let mut order = [0usize, 1, 2, 3, 4];
+        let mut orders = 0;
+        loop {
+            let mut s = MemoryStore::default();
+            let fired: Vec<u64> = order
+                .iter()
+                .filter_map(|&i| agg(&mut s, &format!("e{i}"), times[i] * MIN, CountOp::Equal, 5))
+                .collect();
+            assert_eq!(fired, [5], "order {order:?}");
+            orders += 1;
+            if !next_permutation(&mut order) {
+                break;
+            }
+        }
+        assert_eq!(orders, 120);
+    }
+
+    fn next_permutation(v: &mut [usize]) -> bool {
+        let Some(i) = (1..v.len()).rev().find(|&i| v[i - 1] < v[i]) else {
+            return false;
+        };
+        let j = (i..v.len()).rev().find(|&j| v[j] > v[i - 1]).unwrap_or(i);
+        v.swap(i - 1, j);
+        v[i..].reverse();
+        true
     }
 
     #[test]
@@ -371,34 +473,48 @@ mod tests {
             .enumerate()
         {
             let at = i as i64;
-            assert!(aggregate(&mut s, seen("acct-a", a, at), w, CountOp::Equal, 4).is_none());
-            assert!(aggregate(&mut s, seen("acct-b", b, at), w, CountOp::Equal, 4).is_none());
+            let mut agg = |g, id, at| aggregate(&mut s, seen(g, id, at), w, CountOp::Equal, 4);
+            assert!(agg("acct-a", a, at).unwrap().is_none());
+            assert!(agg("acct-b", b, at).unwrap().is_none());
         }
-        assert!(aggregate(&mut s, seen("acct-a", "a3", 3), w, CountOp::Equal, 4).is_some());
-        assert!(aggregate(&mut s, seen("acct-b", "b3", 3), w, CountOp::Equal, 4).is_some());
+        let mut agg = |g, id, at| aggregate(&mut s, seen(g, id, at), w, CountOp::Equal, 4);
+        assert!(agg("acct-a", "a3", 3).unwrap().is_some());
+        assert!(agg("acct-b", "b3", 3).unwrap().is_some());
     }
 
     #[test]
     fn suppression_one_alert_per_period_then_the_count() {
         let mut s = MemoryStore::default();
         let p = Window::parse("60 minutes").unwrap();
-        assert_eq!(admit(&mut s, "r|alice", 0, p), Some(None));
-        assert_eq!(admit(&mut s, "r|alice", 10 * MIN, p), None);
         assert_eq!(
-            admit(&mut s, "r|bob", 11 * MIN, p),
+            admit(&mut s, "r|alice", "r|alice@0", 0, p).unwrap(),
+            Some(None)
+        );
+        assert_eq!(
+            admit(&mut s, "r|alice", "r|alice@10*MIN", 10 * MIN, p).unwrap(),
+            None
+        );
+        assert_eq!(
+            admit(&mut s, "r|bob", "r|bob@11*MIN", 11 * MIN, p).unwrap(),
             Some(None),
             "another key alerts"
         );
-        assert_eq!(admit(&mut s, "r|alice", 59 * MIN, p), None);
+        assert_eq!(
+            admit(&mut s, "r|alice", "r|alice@59*MIN", 59 * MIN, p).unwrap(),
+            None
+        );
         // The period runs from the alert, not from the last match.
         assert_eq!(
-            admit(&mut s, "r|alice", 60 * MIN, p),
+            admit(&mut s, "r|alice", "r|alice@60*MIN", 60 * MIN, p).unwrap(),
             Some(Some(Suppressed {
                 count: 2,
                 since: 10 * MIN
             }))
         );
-        assert_eq!(admit(&mut s, "r|alice", 61 * MIN, p), None);
+        assert_eq!(
+            admit(&mut s, "r|alice", "r|alice@61*MIN", 61 * MIN, p).unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -416,7 +532,7 @@ mod tests {
                 id,
                 at,
             };
-            coincident(s, seen, action, w, &actions).is_some()
+            coincident(s, seen, action, w, &actions).unwrap().is_some()
         };
         assert!(!c(&mut s, "1", "kms.secrets.read", 0));
         assert!(c(&mut s, "2", "kms.secrets.list", 5 * MIN));
