@@ -1,1 +1,374 @@
-//! placeholder
+//! The end-to-end harness: a moto server as the local AWS endpoint, AWS clients pointed at
+//! it, a topic with an SQS subscription to read what was published, the state table, and a
+//! fault-injecting HTTP proxy between our code and moto.
+//!
+//! The moto server comes from the project's virtual environment (`scripts/test` installs it
+//! into `.venv`), or from `IAMWATCH_MOTO_SERVER`. Each test starts its own on a free port of
+//! 127.0.0.1 and stops it when it ends.
+
+pub mod faults;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    TimeToLiveSpecification,
+};
+use aws_sdk_sns::config::Credentials;
+use iamwatch::aws::Retry;
+use serde_json::Value;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::runtime::Runtime;
+
+pub const REGION: &str = "us-east-1";
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
+/// A moto server on a free port, stopped on drop.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let server = std::env::var_os("IAMWATCH_MOTO_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root().join(".venv/bin/moto_server"));
+        assert!(
+            server.exists(),
+            "no moto server at {}: run scripts/test, or python3 -m venv .venv && \
+             .venv/bin/pip install 'moto[server]'",
+            server.display()
+        );
+        for _ in 0..5 {
+            if let Some(moto) = Self::start_on(&server, free_port()) {
+                return moto;
+            }
+        }
+        panic!("the moto server did not start (5 ports tried)");
+    }
+
+    /// `None` when the server exits at start (its port was taken meanwhile).
+    fn start_on(server: &std::path::Path, port: u16) -> Option<Moto> {
+        let child = Command::new(server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.display()));
+        let mut moto = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(_)) = moto.child.try_wait() {
+                return None;
+            }
+            // Answering on the port is not enough: it must be this server that answers.
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                std::thread::sleep(Duration::from_millis(100));
+                if let Ok(None) = moto.child.try_wait() {
+                    return Some(moto);
+                }
+                return None;
+            }
+            assert!(Instant::now() < deadline, "the moto server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port free now and not handed out before in this process (tests run in parallel).
+pub fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port on 127.0.0.1");
+        let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
+}
+
+/// The runtime the engine blocks on: built here, entered from the test thread only through
+/// `block_on` (the engine's own calls are synchronous).
+pub fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+/// An SDK configuration for `endpoint` with test credentials and `retry`'s budget.
+pub fn config(rt: &Runtime, endpoint: &str, retry: &Retry) -> SdkConfig {
+    rt.block_on(
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .retry_config(
+                aws_config::retry::RetryConfig::standard()
+                    .with_max_attempts(retry.attempts)
+                    .with_initial_backoff(retry.base)
+                    .with_max_backoff(retry.max_backoff()),
+            )
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(retry.attempt_timeout)
+                    .build(),
+            )
+            .load(),
+    )
+}
+
+/// A quick retry budget for tests: the SDK's own backoff, on a 10 ms base.
+pub fn quick_retry(attempts: u32) -> Retry {
+    Retry {
+        attempts,
+        base: Duration::from_millis(10),
+        attempt_timeout: Duration::from_secs(2),
+    }
+}
+
+/// An SNS topic with an SQS queue subscribed to it.
+pub struct Topic {
+    pub arn: String,
+    pub queue_url: String,
+}
+
+pub fn topic_with_queue(rt: &Runtime, config: &SdkConfig, name: &str) -> Topic {
+    let sns = aws_sdk_sns::Client::new(config);
+    let sqs = aws_sdk_sqs::Client::new(config);
+    rt.block_on(async {
+        let arn = sns
+            .create_topic()
+            .name(name)
+            .send()
+            .await
+            .expect("create topic")
+            .topic_arn
+            .expect("topic arn");
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(format!("{name}-inbox"))
+            .send()
+            .await
+            .expect("create queue")
+            .queue_url
+            .expect("queue url");
+        let attrs = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("queue attributes");
+        let queue_arn = attrs
+            .attributes()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+            .cloned()
+            .expect("queue arn");
+        sns.subscribe()
+            .topic_arn(&arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .send()
+            .await
+            .expect("subscribe");
+        Topic { arn, queue_url }
+    })
+}
+
+/// One SNS notification as the SQS subscriber received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The SNS envelope.
+    pub envelope: Value,
+    /// The message: for our publishes, the finding as JSON.
+    pub message: Value,
+}
+
+impl Received {
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.envelope["MessageAttributes"][name]["Value"].as_str()
+    }
+
+    pub fn subject(&self) -> Option<&str> {
+        self.envelope["Subject"].as_str()
+    }
+}
+
+/// Everything in the queue now (moto delivers from SNS to SQS synchronously).
+pub fn drain(rt: &Runtime, config: &SdkConfig, queue_url: &str) -> Vec<Received> {
+    let sqs = aws_sdk_sqs::Client::new(config);
+    let mut out = Vec::new();
+    rt.block_on(async {
+        loop {
+            let got = sqs
+                .receive_message()
+                .queue_url(queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await
+                .expect("receive");
+            let messages = got.messages.unwrap_or_default();
+            if messages.is_empty() {
+                break;
+            }
+            for m in messages {
+                let envelope: Value =
+                    serde_json::from_str(m.body().unwrap_or("")).expect("an SNS envelope");
+                let message = serde_json::from_str(envelope["Message"].as_str().unwrap_or(""))
+                    .unwrap_or(Value::Null);
+                out.push(Received { envelope, message });
+                if let Some(h) = m.receipt_handle() {
+                    sqs.delete_message()
+                        .queue_url(queue_url)
+                        .receipt_handle(h)
+                        .send()
+                        .await
+                        .expect("delete");
+                }
+            }
+        }
+    });
+    out
+}
+
+/// The state table as the README documents it: `pk`/`sk` strings, TTL on `ttl`.
+pub fn create_state_table(rt: &Runtime, config: &SdkConfig, name: &str) {
+    let ddb = aws_sdk_dynamodb::Client::new(config);
+    rt.block_on(async {
+        let attr = |n: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(n)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute")
+        };
+        let key = |n: &str, t: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(n)
+                .key_type(t)
+                .build()
+                .expect("key")
+        };
+        ddb.create_table()
+            .table_name(name)
+            .attribute_definitions(attr("pk"))
+            .attribute_definitions(attr("sk"))
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range))
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+            .expect("create table");
+        ddb.update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name("ttl")
+                    .enabled(true)
+                    .build()
+                    .expect("ttl"),
+            )
+            .send()
+            .await
+            .expect("ttl");
+    });
+}
+
+/// The `iamwatch` binary of this build (built by `cargo test` for the CLI's own tests).
+pub fn iamwatch_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    // target/<profile>/deps/<test> -> target/<profile>/iamwatch
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|p| p.join("iamwatch"))
+        .expect("target directory");
+    assert!(
+        bin.exists(),
+        "{} is missing: run the workspace's tests (cargo test), which build it",
+        bin.display()
+    );
+    bin
+}
+
+/// `iamwatch` with its AWS configuration pointed at `endpoint`.
+pub fn iamwatch(endpoint: &str) -> Command {
+    let mut c = Command::new(iamwatch_bin());
+    c.env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_REGION", REGION)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("IAMWATCH_RETRY_BASE_MS", "10")
+        .env_remove("AWS_PROFILE")
+        .env_remove("IAMWATCH_TOPIC_ARN")
+        .env_remove("IAMWATCH_STATE_TABLE")
+        .env_remove("IAMWATCH_ALLOWLIST_IAM");
+    c
+}
+
+/// Every alert the built-in packs raise on the project's example logs, in order (windows
+/// and suppression in memory): the findings the delivery tests send.
+pub fn example_findings() -> Vec<iamwatch::finding::Finding> {
+    use iamwatch::detector::{alerts, Detector};
+    use iamwatch::event::Event;
+    use iamwatch::ingest::{self, Format, Item};
+    use iamwatch::window::MemoryStore;
+    let packs = iamwatch::packs::all().expect("built-in packs");
+    let detector = Detector::new(&packs);
+    let mut store = MemoryStore::default();
+    let mut out = Vec::new();
+    for file in [
+        "examples/cloudtrail/events.jsonl",
+        "examples/cloudtrail/111122223333_CloudTrail_us-east-1_20261121T0220Z_intrusion.json.gz",
+        "examples/eventbridge/attach-role-policy.json",
+        "examples/awslogs/subscription-event.json",
+        "examples/ibm/activity-tracker-events.jsonl",
+    ] {
+        let f = std::fs::File::open(root().join(file)).expect("example file");
+        ingest::read(f, Format::Auto, &mut |item| {
+            if let Item::Record { value, .. } = item {
+                let Ok(event) = Event::new(value) else { return };
+                let fired = detector.fire(&event, &mut store).expect("memory store");
+                let (mut found, _) = alerts(fired, &event, &mut store).expect("memory store");
+                out.append(&mut found);
+            }
+        })
+        .expect("readable example");
+    }
+    out
+}
+
+/// `(rule, event_id)` of a finding's JSON.
+pub fn identity(finding: &Value) -> (String, String) {
+    (
+        finding["rule"].as_str().unwrap_or_default().to_string(),
+        finding["event_id"].as_str().unwrap_or_default().to_string(),
+    )
+}

@@ -149,19 +149,48 @@ impl DynamoStore {
         }
     }
 
-    /// Takes hold `key` for `owner` if it is free at `now` or already `owner`'s.
+    /// Takes hold `key` for `owner` if it is free at `now` or already `owner`'s (never
+    /// shortening it); whether `owner` has it now.
     fn take(&mut self, key: &str, owner: &str, until: i64, now: i64) -> StoreResult<bool> {
-        self.update_hold(
+        let took = self.update_hold(
             key,
             "SET #u = :until, #o = :owner, #t = :ttl",
-            "attribute_not_exists(pk) OR #u <= :now OR #o = :owner",
+            "attribute_not_exists(pk) OR #u <= :now OR (#o = :owner AND #u <= :until)",
             &[
                 (":until", n(until)),
                 (":owner", s(owner)),
                 (":now", n(now)),
                 (":ttl", ttl(until + SLACK_MS)),
             ],
-        )
+        )?;
+        if took {
+            return Ok(true);
+        }
+        // Held, and longer than `until`: whose is it?
+        Ok(self.holder(key, now)?.as_deref() == Some(owner))
+    }
+
+    /// Who holds `key` at `now`.
+    fn holder(&mut self, key: &str, now: i64) -> StoreResult<Option<String>> {
+        self.requests.reads += 1;
+        let call = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key("pk", s(format!("h#{key}")))
+            .key("sk", s("-"));
+        let item = match self.rt.block_on(call.send()) {
+            Ok(out) => out.item,
+            Err(e) => return Err(self.error("GetItem", e)),
+        };
+        Ok(item.and_then(|i| {
+            let until = number(&i, "until")?;
+            match i.get("owner") {
+                Some(AttributeValue::S(o)) if until > now => Some(o.clone()),
+                _ => None,
+            }
+        }))
     }
 }
 
@@ -243,21 +272,7 @@ impl WindowStore for DynamoStore {
     }
 
     fn held(&mut self, key: &str, now: i64) -> StoreResult<bool> {
-        self.requests.reads += 1;
-        let call = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .consistent_read(true)
-            .key("pk", s(format!("h#{key}")))
-            .key("sk", s("-"));
-        match self.rt.block_on(call.send()) {
-            Ok(out) => Ok(out
-                .item()
-                .and_then(|i| number(i, "until"))
-                .is_some_and(|until| until > now)),
-            Err(e) => Err(self.error("GetItem", e)),
-        }
+        Ok(self.holder(key, now)?.is_some())
     }
 
     fn count(&mut self, key: &str, at: i64) -> StoreResult<()> {

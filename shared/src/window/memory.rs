@@ -61,9 +61,9 @@ impl WindowStore for MemoryStore {
 
     fn hold(&mut self, key: &str, owner: &str, until: i64, now: i64) -> StoreResult<bool> {
         match self.holds.get_mut(key) {
-            Some((held, by)) if *held > now && by != owner => {
+            Some((held, by)) if *held > now => {
                 *held = (*held).max(until);
-                Ok(false)
+                Ok(by == owner)
             }
             _ => {
                 self.holds
@@ -83,8 +83,12 @@ impl WindowStore for MemoryStore {
     }
 
     fn claim(&mut self, key: &str, owner: &str, until: i64, now: i64) -> StoreResult<bool> {
-        match self.holds.get(key) {
-            Some((held, by)) if *held > now && by != owner => Ok(false),
+        match self.holds.get_mut(key) {
+            Some((held, by)) if *held > now && by == owner => {
+                *held = (*held).max(until);
+                Ok(true)
+            }
+            Some((held, _)) if *held > now => Ok(false),
             _ => {
                 self.holds
                     .insert(key.to_string(), (until, owner.to_string()));
