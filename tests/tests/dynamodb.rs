@@ -11,6 +11,9 @@ use std::process::Output;
 
 const MIN: i64 = 60_000;
 
+/// One call on a store, its answer as text.
+type Step<'a> = dyn Fn(&mut dyn WindowStore) -> String + 'a;
+
 /// The same calls on the memory store and on DynamoDB give the same answers.
 #[test]
 fn the_dynamodb_store_answers_as_the_memory_store_does() {
@@ -24,7 +27,7 @@ fn the_dynamodb_store_answers_as_the_memory_store_does() {
         rt.handle().clone(),
     );
     let mut mem = MemoryStore::default();
-    let mut both = |f: &dyn Fn(&mut dyn WindowStore) -> String| {
+    let mut both = |f: &Step<'_>| {
         let (a, b) = (f(&mut mem), f(&mut ddb));
         assert_eq!(a, b);
         a
@@ -53,7 +56,7 @@ fn the_dynamodb_store_answers_as_the_memory_store_does() {
         "Ok([20, 30])"
     );
     // Holds: taken once, re-taken by their owner, extended, freed by time.
-    let steps: [&dyn Fn(&mut dyn WindowStore) -> String; 12] = [
+    let steps: [&Step<'_>; 12] = [
         &|s| format!("{:?}", s.hold("h", "e1", 100, 0)),
         &|s| format!("{:?}", s.hold("h", "e2", 150, 50)),
         &|s| format!("{:?}", s.hold("h", "e1", 100, 60)),
@@ -67,7 +70,7 @@ fn the_dynamodb_store_answers_as_the_memory_store_does() {
         &|s| format!("{:?}", s.held("free", 1)),
         &|s| format!("{:?}", s.claim("free", "x", 10, 0)),
     ];
-    let answers: Vec<String> = steps.iter().map(|f| both(*f)).collect();
+    let answers: Vec<String> = steps.iter().map(|f| both(f)).collect();
     assert_eq!(
         answers,
         [

@@ -206,3 +206,110 @@ impl<W: Write + Send> Notifier for JsonLines<W> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detector::Detector;
+    use crate::event::Event;
+    use crate::window::MemoryStore;
+    use serde_json::json;
+
+    fn findings(n: usize) -> Vec<Finding> {
+        let packs = crate::packs::all().expect("built-in packs");
+        let d = Detector::new(&packs);
+        (0..n)
+            .flat_map(|i| {
+                let e = Event::new(json!({
+                    "eventVersion": "1.08", "eventSource": "iam.amazonaws.com",
+                    "eventName": "CreateUser", "eventID": format!("e{i}"),
+                    "eventTime": "2026-11-20T10:00:00Z", "awsRegion": "us-east-1",
+                    "recipientAccountId": "111122223333",
+                    "userIdentity": {"type": "IAMUser", "userName": "alice"}
+                }))
+                .expect("event");
+                d.evaluate(&e)
+            })
+            .collect()
+    }
+
+    /// Fails every write after the first `ok` bytes.
+    struct Full {
+        ok: usize,
+        written: Vec<u8>,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.written.len() + buf.len() > self.ok {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn json_lines_writes_one_finding_per_line() {
+        let f = findings(3);
+        assert!(f.len() >= 3);
+        let n = JsonLines::new(Vec::new());
+        n.send(&f).expect("written");
+        let out = String::from_utf8(n.into_inner()).expect("utf-8");
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON"))
+            .collect();
+        assert_eq!(lines.len(), f.len());
+        assert_eq!(lines[0], f[0].to_json());
+    }
+
+    #[test]
+    fn a_failed_write_names_the_findings_it_lost() {
+        let f = findings(4);
+        let first = f[0].to_json_string().len() + 1;
+        let n = JsonLines::new(Full {
+            ok: first,
+            written: Vec::new(),
+        });
+        let err = n.send(&f).expect_err("the disk fills up");
+        assert_eq!(err.of, f.len());
+        assert_eq!(
+            err.failures.iter().map(|x| x.index).collect::<Vec<_>>(),
+            (1..f.len()).collect::<Vec<_>>()
+        );
+        assert_eq!(err.failures[0].key, f[1].key());
+        assert!(err.to_string().contains("disk full"), "{err}");
+    }
+
+    #[test]
+    fn deliver_sends_each_alert_once_across_retries() {
+        let f = findings(3);
+        let mut store = MemoryStore::default();
+        // The first attempt gets one line out, then the disk is full.
+        let n = JsonLines::new(Full {
+            ok: f[0].to_json_string().len() + 1,
+            written: Vec::new(),
+        });
+        match deliver(&n, &f, &mut store, 0) {
+            Err(DeliveryError::Undelivered(u)) => assert_eq!(u.failures.len(), f.len() - 1),
+            other => panic!("expected undelivered alerts: {other:?}"),
+        }
+        // The retry sends the rest, and only the rest.
+        let n = JsonLines::new(Vec::new());
+        let d = deliver(&n, &f, &mut store, 1_000).expect("delivered");
+        assert_eq!((d.sent, d.already), (f.len() - 1, 1));
+        let out = String::from_utf8(n.into_inner()).expect("utf-8");
+        assert_eq!(out.lines().count(), f.len() - 1);
+        assert!(!out.lines().any(|l| l == f[0].to_json_string()));
+        // Remembered for a week, then forgotten.
+        let n = JsonLines::new(Vec::new());
+        let d = deliver(&n, &f, &mut store, DELIVERY_MEMORY_MS - 1).expect("nothing to send");
+        assert_eq!((d.sent, d.already), (0, f.len()));
+        let d = deliver(&n, &f, &mut store, DELIVERY_MEMORY_MS + 1_000).expect("sent again");
+        assert_eq!(d.sent, f.len());
+    }
+}

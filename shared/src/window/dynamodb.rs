@@ -103,16 +103,19 @@ impl DynamoStore {
         self.requests
     }
 
-    fn error<E: std::error::Error + 'static, R: std::fmt::Debug + 'static>(
-        &self,
-        op: &str,
-        e: SdkError<E, R>,
-    ) -> StoreError {
-        StoreError(format!(
-            "DynamoDB {op} on table {}: {}",
-            self.table,
-            DisplayErrorContext(&e)
-        ))
+    fn error<E, R>(&self, op: &str, e: SdkError<E, R>) -> StoreError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        // The service's code and message when it answered; else the whole chain
+        // (connection refused, timed out ...).
+        let why = match (e.code(), e.message()) {
+            (Some(code), Some(msg)) => format!("{code}: {msg}"),
+            (Some(code), None) => code.to_string(),
+            _ => DisplayErrorContext(&e).to_string(),
+        };
+        StoreError(format!("DynamoDB {op} on table {}: {why}", self.table))
     }
 
     /// A conditional update of hold `key`: whether the condition held.
