@@ -75,19 +75,20 @@ impl Finding {
 
     /// [`Finding::to_json`] as text, written without copying the record.
     pub fn to_json_string(&self) -> String {
-        let head = self.fields().to_string();
-        let record = self.event.record().to_string();
-        // `head` is a JSON object: put the record in as its last member.
-        let mut out = String::with_capacity(head.len() + record.len() + 12);
-        out.push_str(&head[..head.len() - 1]);
-        out.push_str(if head.len() > 2 {
-            ",\"record\":"
+        let mut out = Vec::with_capacity(4096);
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut out, &self.fields());
+        // `fields` is a JSON object: put the record in as its last member.
+        out.pop();
+        out.extend_from_slice(if out.len() > 1 {
+            b",\"record\":"
         } else {
-            "\"record\":"
+            b"\"record\":"
         });
-        out.push_str(&record);
-        out.push('}');
-        out
+        let _ = serde_json::to_writer(&mut out, self.event.record());
+        out.push(b'}');
+        // serde_json writes UTF-8.
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// The finding as one JSON object: the rule, the normalised who/what/where/when, the

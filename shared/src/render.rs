@@ -34,13 +34,24 @@ pub struct Rendered {
 impl Rendered {
     /// The `Message` of a publish with `MessageStructure=json`.
     pub fn message(&self) -> String {
-        let s = |t: &str| serde_json::to_string(t).unwrap_or_default();
-        format!(
-            "{{\"default\":{},\"email\":{},\"sms\":{}}}",
-            s(&self.json),
-            s(&self.email),
-            s(&self.sms)
-        )
+        // One buffer, sized for the escaped channels: no intermediate strings to copy.
+        let mut out =
+            Vec::with_capacity(40 + (self.json.len() + self.email.len()) * 9 / 8 + self.sms.len());
+        out.extend_from_slice(b"{\"default\":");
+        for (key, text) in [
+            (None, &self.json),
+            (Some(&b",\"email\":"[..]), &self.email),
+            (Some(&b",\"sms\":"[..]), &self.sms),
+        ] {
+            if let Some(k) = key {
+                out.extend_from_slice(k);
+            }
+            // Writing a string into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut out, text.as_str());
+        }
+        out.push(b'}');
+        // serde_json writes valid UTF-8 for a &str.
+        String::from_utf8(out).unwrap_or_default()
     }
 }
 
@@ -109,7 +120,8 @@ pub fn sms(f: &Finding) -> String {
 pub fn email(f: &Finding, record: &Value) -> String {
     let e = &f.event;
     let dash = |s: Option<&str>| s.unwrap_or("-").to_string();
-    let mut m = String::new();
+    let raw = serde_json::to_string_pretty(record).unwrap_or_default();
+    let mut m = String::with_capacity(raw.len().min(EMAIL_BUDGET) + 4096);
     let _ = writeln!(m, "{}", f.title);
     let _ = writeln!(
         m,
@@ -193,7 +205,6 @@ pub fn email(f: &Finding, record: &Value) -> String {
     if !f.rule.references.is_empty() {
         let _ = writeln!(m, "References: {}", f.rule.references.join("; "));
     }
-    let raw = serde_json::to_string_pretty(record).unwrap_or_default();
     let room = EMAIL_BUDGET.saturating_sub(m.len() + 200);
     let _ = writeln!(m, "\nThe event:");
     if raw.len() <= room {
