@@ -24,6 +24,12 @@ pub trait Facts {
     /// The fact `name`, or `None` (undefined). `params` are the condition's `params`, for facts
     /// computed from them (IBM's `timeOfDay`).
     fn fact(&self, name: &str, params: Option<&Value>) -> Option<Cow<'_, Value>>;
+
+    /// Whether the fact `name` is an array that holds `item` (strict equality), answered
+    /// without building the fact where that is much cheaper; `None` to build it.
+    fn array_holds(&self, _name: &str, _item: &Value) -> Option<bool> {
+        None
+    }
 }
 
 /// A JSON object's members as facts.
@@ -278,6 +284,17 @@ impl Condition {
 
 impl Leaf {
     pub fn evaluate(&self, facts: &dyn Facts) -> Result<bool, EvalError> {
+        // `tokens contains "word"` on every record: ask without building the token list.
+        if let (Path::None, Operand::Literal(item), true, Base::Contains | Base::DoesNotContain) = (
+            &self.path,
+            &self.value,
+            self.operator.decorators.is_empty(),
+            self.operator.base,
+        ) {
+            if let Some(found) = facts.array_holds(&self.fact, item) {
+                return Ok((self.operator.base == Base::Contains) == found);
+            }
+        }
         let fact = self
             .path
             .apply(facts.fact(&self.fact, self.params.as_ref()));

@@ -84,13 +84,66 @@ impl Facts for RecordFacts<'_> {
             _ => None,
         }
     }
+
+    fn array_holds(&self, name: &str, item: &Value) -> Option<bool> {
+        // A member of the record named `tokens` wins over the derived fact; a list built
+        // already is as cheap to ask.
+        if name != "tokens" || self.record.get(name).is_some() || self.tokens.get().is_some() {
+            return None;
+        }
+        Some(match item {
+            Value::String(w) if !w.is_empty() && w.chars().all(is_word_char) => {
+                has_token(self.record, w, 0)
+            }
+            // Tokens are non-empty strings of word characters: nothing else is one.
+            _ => false,
+        })
+    }
+}
+
+/// Whether `word` is one of the `tokens` of `v`, as [`tokens`] would find it, without building
+/// them: a string holds the word as a token only if it holds it as text, or if it is JSON
+/// that escapes characters.
+fn has_token(v: &Value, word: &str, depth: usize) -> bool {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, v)| word_in(k, word) || has_token(v, word, depth)),
+        Value::Array(a) => a.iter().any(|x| has_token(x, word, depth)),
+        Value::String(s) => {
+            let t = s.trim_start();
+            if !(depth < MAX_TOKEN_DEPTH && (t.starts_with('{') || t.starts_with('['))) {
+                return word_in(s, word);
+            }
+            if !s.contains(word) && !s.contains('\\') {
+                return false;
+            }
+            match serde_json::from_str::<Value>(t) {
+                Ok(inner) => has_token(&inner, word, depth + 1),
+                Err(_) => word_in(s, word),
+            }
+        }
+        _ => false,
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '-'
+}
+
+/// `word` (all word characters) occurs in `s` between non-word characters or the ends.
+fn word_in(s: &str, word: &str) -> bool {
+    s.match_indices(word).any(|(i, _)| {
+        !s[..i].chars().next_back().is_some_and(is_word_char)
+            && !s[i + word.len()..].chars().next().is_some_and(is_word_char)
+    })
 }
 
 /// Stringified JSON nested deeper than this is left as text.
 const MAX_TOKEN_DEPTH: usize = 8;
 
 fn words(s: &str, out: &mut Vec<Value>, seen: &mut HashSet<String>) {
-    for w in s.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')) {
+    for w in s.split(|c: char| !is_word_char(c)) {
         if !w.is_empty() && seen.insert(w.to_string()) {
             out.push(Value::String(w.to_string()));
         }
@@ -186,5 +239,80 @@ mod tests {
             RecordFacts::new(&own).fact("event_time", None).as_deref(),
             Some(&json!("custom"))
         );
+    }
+
+    /// `array_holds` answers as the built token list does, on records of words, separators,
+    /// Unicode, escapes and stringified JSON (nested, broken, escaped).
+    #[test]
+    fn token_lookup_agrees_with_the_token_list() {
+        use proptest::prelude::*;
+        let piece = prop::sample::select(vec![
+            "ip_address_restriction_violation",
+            "ip",
+            "address",
+            "_",
+            "-",
+            " ",
+            ":",
+            ".",
+            "\\u005f",
+            "\\",
+            "\"",
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            "ü",
+            "x1",
+            "é",
+        ]);
+        let text = prop::collection::vec(piece, 0..12).prop_map(|p| p.concat());
+        let leaf = prop_oneof![
+            text.clone().prop_map(Value::String),
+            text.clone()
+                .prop_map(|t| Value::String(format!("{{\"k\":\"{t}\"}}"))),
+            text.clone()
+                .prop_map(|t| Value::String(json!({"inner": t, t.clone(): [t]}).to_string())),
+            text.clone().prop_map(|t| Value::String(
+                json!({"deeper": json!({"w": t}).to_string()}).to_string()
+            )),
+            Just(json!(5)),
+            Just(Value::Null),
+        ];
+        let record = prop::collection::vec((text.clone(), leaf), 0..5)
+            .prop_map(|kv| Value::Object(kv.into_iter().collect()));
+        let word = prop::sample::select(vec![
+            "ip_address_restriction_violation",
+            "ip",
+            "address",
+            "u005f",
+            "x1",
+            "ü",
+            "k",
+            "inner",
+            "w",
+            "deeper",
+            "ip address",
+            "",
+            "ip_address",
+            "_x1",
+        ]);
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 3000,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(&(record, word), |(r, w)| {
+                let fast = RecordFacts::new(&r).array_holds("tokens", &json!(w));
+                let built = RecordFacts::new(&r)
+                    .fact("tokens", None)
+                    .unwrap()
+                    .into_owned();
+                let slow = built.as_array().unwrap().contains(&json!(w));
+                prop_assert_eq!(fast, Some(slow), "{} / {:?}", r, w);
+                Ok(())
+            })
+            .unwrap();
     }
 }
