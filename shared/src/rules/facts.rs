@@ -16,6 +16,7 @@
 
 use crate::conditions::Facts;
 use crate::time::Timestamp;
+use memchr::memmem::Finder;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -93,7 +94,7 @@ impl Facts for RecordFacts<'_> {
         }
         Some(match item {
             Value::String(w) if !w.is_empty() && w.chars().all(is_word_char) => {
-                has_token(self.record, w, 0)
+                has_token(self.record, &Finder::new(w.as_bytes()), 0)
             }
             // Tokens are non-empty strings of word characters: nothing else is one.
             _ => false,
@@ -104,7 +105,7 @@ impl Facts for RecordFacts<'_> {
 /// Whether `word` is one of the `tokens` of `v`, as [`tokens`] would find it, without building
 /// them: a string holds the word as a token only if it holds it as text, or if it is JSON
 /// that escapes characters.
-fn has_token(v: &Value, word: &str, depth: usize) -> bool {
+fn has_token(v: &Value, word: &Finder<'_>, depth: usize) -> bool {
     match v {
         Value::Object(m) => m
             .iter()
@@ -115,7 +116,7 @@ fn has_token(v: &Value, word: &str, depth: usize) -> bool {
             if !(depth < MAX_TOKEN_DEPTH && (t.starts_with('{') || t.starts_with('['))) {
                 return word_in(s, word);
             }
-            if !s.contains(word) && !s.contains('\\') {
+            if word.find(s.as_bytes()).is_none() && !s.contains('\\') {
                 return false;
             }
             match serde_json::from_str::<Value>(t) {
@@ -132,10 +133,12 @@ fn is_word_char(c: char) -> bool {
 }
 
 /// `word` (all word characters) occurs in `s` between non-word characters or the ends.
-fn word_in(s: &str, word: &str) -> bool {
-    s.match_indices(word).any(|(i, _)| {
+fn word_in(s: &str, word: &Finder<'_>) -> bool {
+    let n = word.needle().len();
+    word.find_iter(s.as_bytes()).any(|i| {
+        // `i` and `i + n` are character boundaries: the needle is whole UTF-8.
         !s[..i].chars().next_back().is_some_and(is_word_char)
-            && !s[i + word.len()..].chars().next().is_some_and(is_word_char)
+            && !s[i + n..].chars().next().is_some_and(is_word_char)
     })
 }
 
