@@ -103,6 +103,8 @@ pub fn run(args: Args) -> ExitCode {
                     EvalFormat::Text => None,
                 }
             }
+            // Only `read_screened` turns records away.
+            Item::Screened { .. } => None,
             Item::Bad { position, reason } => {
                 eprintln!("iamwatch: {position}: {reason} (skipped)");
                 (args.format == EvalFormat::Jsonl)

@@ -130,8 +130,10 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         Detector::new(&packs)
     };
-    // Parse each record only as far as the rules look.
+    // Parse each record only as far as the rules look, and records that no rule can match
+    // only as far as telling whether they are events.
     let projection = detector.projection();
+    let screen = detector.screen();
     let table = args.state_table.clone().or_else(|| {
         std::env::var("IAMWATCH_STATE_TABLE")
             .ok()
@@ -203,89 +205,103 @@ pub fn run(args: Args) -> ExitCode {
         };
         let mut write_error: Option<io::Error> = None;
         let mut counting = counting;
-        let result = ingest::read_projected(&mut counting, args.input, &projection, &mut |item| {
-            if write_error.is_some() {
-                return;
-            }
-            let (value, position, raw) = match item {
-                Item::Record {
-                    value,
-                    position,
-                    raw,
-                } => (value, position, raw),
-                Item::Bad { position, reason } => {
-                    report_bad(&mut tally, &name, position, &reason);
+        let screening = screen.as_ref().map(|(s, m)| (s, m));
+        let result = ingest::read_screened(
+            &mut counting,
+            args.input,
+            &projection,
+            screening,
+            &mut |item| {
+                if write_error.is_some() || fatal.is_some() {
                     return;
                 }
-            };
-            let event = match Event::new(value) {
-                Ok(e) => e,
-                Err(e) => {
-                    report_bad(&mut tally, &name, position, &e.to_string());
-                    return;
-                }
-            };
-            tally.events += 1;
-            // Windowed rules count the event first; only the rules that fire make findings.
-            let fired = match detector.fire(&event, state.store()) {
-                Ok(f) => f,
-                Err(e) => {
-                    fatal = Some(crate::publish::store_failed(&e));
-                    return;
-                }
-            };
-            if fired.is_empty() {
-                return;
-            }
-            // The record was parsed only as far as the rules look; findings show all of it.
-            let whole = match raw.map(serde_json::from_slice).transpose() {
-                Ok(Some(v)) => match Event::new(v) {
+                let (value, position, raw) = match item {
+                    Item::Record {
+                        value,
+                        position,
+                        raw,
+                    } => (value, position, raw),
+                    Item::Screened { value, position } => {
+                        match Event::new(value) {
+                            Ok(_) => tally.events += 1,
+                            Err(e) => report_bad(&mut tally, &name, position, &e.to_string()),
+                        }
+                        return;
+                    }
+                    Item::Bad { position, reason } => {
+                        report_bad(&mut tally, &name, position, &reason);
+                        return;
+                    }
+                };
+                let event = match Event::new(value) {
                     Ok(e) => e,
                     Err(e) => {
                         report_bad(&mut tally, &name, position, &e.to_string());
                         return;
                     }
-                },
-                Ok(None) => event.clone(),
-                Err(e) => {
-                    report_bad(&mut tally, &name, position, &format!("not valid JSON: {e}"));
-                    return;
-                }
-            };
-            // `suppress`: one alert per key and period; the next one says how many it
-            // stands for.
-            let alerts = match detector::alerts(fired, &whole, state.store()) {
-                Ok((alerts, suppressed)) => {
-                    tally.suppressed += suppressed;
-                    alerts
-                }
-                Err(e) => {
-                    fatal = Some(crate::publish::store_failed(&e));
-                    return;
-                }
-            };
-            for finding in alerts {
-                if finding.severity() < args.min_severity {
-                    continue;
-                }
-                tally.by_severity[finding.severity() as usize] += 1;
-                let written = match args.format {
-                    OutputFormat::Jsonl => write_jsonl(&mut out, &finding, &name, position),
-                    OutputFormat::Text => write_text(&mut out, &finding, &name, position),
                 };
-                if let Err(e) = written {
-                    write_error = Some(e);
+                tally.events += 1;
+                // Windowed rules count the event first; only the rules that fire make findings.
+                let fired = match detector.fire(&event, state.store()) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        fatal = Some(crate::publish::store_failed(&e));
+                        return;
+                    }
+                };
+                if fired.is_empty() {
                     return;
                 }
-                if let Some(p) = publisher.as_mut() {
-                    if let Err(e) = p.push(finding, state.store()) {
-                        if undelivered(&mut tally, e, &mut fatal) {
+                // The record was parsed only as far as the rules look; findings show all of it.
+                let whole = match raw.map(serde_json::from_slice).transpose() {
+                    Ok(Some(v)) => match Event::new(v) {
+                        Ok(e) => e,
+                        Err(e) => {
+                            report_bad(&mut tally, &name, position, &e.to_string());
                             return;
+                        }
+                    },
+                    Ok(None) => event.clone(),
+                    Err(e) => {
+                        report_bad(&mut tally, &name, position, &format!("not valid JSON: {e}"));
+                        return;
+                    }
+                };
+                // `suppress`: one alert per key and period; the next one says how many it
+                // stands for.
+                let alerts = match detector::alerts(fired, &whole, state.store()) {
+                    Ok((alerts, suppressed)) => {
+                        tally.suppressed += suppressed;
+                        alerts
+                    }
+                    Err(e) => {
+                        fatal = Some(crate::publish::store_failed(&e));
+                        return;
+                    }
+                };
+                for finding in alerts {
+                    if finding.severity() < args.min_severity {
+                        continue;
+                    }
+                    tally.by_severity[finding.severity() as usize] += 1;
+                    let written = match args.format {
+                        OutputFormat::Jsonl => write_jsonl(&mut out, &finding, &name, position),
+                        OutputFormat::Text => write_text(&mut out, &finding, &name, position),
+                    };
+                    if let Err(e) = written {
+                        write_error = Some(e);
+                        return;
+                    }
+                    if let Some(p) = publisher.as_mut() {
+                        if let Err(e) = p.push(finding, state.store()) {
+                            if undelivered(&mut tally, e, &mut fatal) {
+                                return;
+                            }
                         }
                     }
                 }
-            }
-        });
+            },
+        );
         tally.bytes += counting.read;
         counting.progress.finish();
         if let Some(e) = write_error {

@@ -8,6 +8,7 @@ use crate::pattern::Message;
 use crate::projection::Projection;
 use crate::rules::facts::{RecordFacts, DERIVED_FROM};
 use crate::rules::{AppliesTo, Matcher, Pack, Rule, WindowKind};
+use crate::screen::{conditions_needs, pattern_needs, Needs, Screen};
 use crate::window::{self, Seen, StoreResult, Suppressed, WindowFacts, WindowStore};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -169,6 +170,31 @@ impl Detector {
             })
             .map(|entry| Match { entry })
             .collect()
+    }
+
+    /// A screen that turns away records no rule of this detector can match, with the
+    /// projection that still tells whether a turned-away record is an audit event (see
+    /// [`crate::screen`]); `None` when some rule could match a record without any string of
+    /// its own in it.
+    pub fn screen(&self) -> Option<(Screen, Projection)> {
+        let needs: Vec<Option<Needs>> = self
+            .cloudtrail
+            .iter()
+            .chain(&self.cadf)
+            .map(|e| match &e.rule.matcher {
+                Matcher::FilterPattern(p) => p.ast().ok().as_ref().and_then(pattern_needs),
+                Matcher::Conditions(c) => conditions_needs(c),
+            })
+            .collect();
+        let screen = Screen::new(&needs)?;
+        let mut minimal = Projection::new();
+        for key in DETECTION_VALUES {
+            minimal.keep(&[Step::Key((*key).to_string())]);
+        }
+        for key in DETECTION_PRESENCE {
+            minimal.keep_presence(key);
+        }
+        Some((screen, minimal))
     }
 
     /// What of a record these rules can see: parse records with it and [`Detector::matching`]

@@ -21,5 +21,6 @@ pub mod pattern;
 pub mod projection;
 pub mod render;
 pub mod rules;
+pub mod screen;
 pub mod time;
 pub mod window;

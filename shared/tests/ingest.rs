@@ -23,6 +23,9 @@ fn run(input: &[u8], format: Format) -> Vec<Got> {
                 position,
             ),
             Item::Bad { position, reason } => Got::Bad(position, reason),
+            Item::Screened { position, .. } => {
+                Got::Bad(position, "screened without a screen".into())
+            }
         })
     })
     .expect("readable input");

@@ -14,6 +14,7 @@ mod scan;
 
 use crate::pattern::ast::Step;
 use crate::projection::Projection;
+use crate::screen::Screen;
 use flate2::bufread::MultiGzDecoder;
 use scan::{ScanError, Scanner};
 use serde_json::Value;
@@ -91,6 +92,9 @@ pub enum Item<'a> {
         position: Position,
         raw: Option<&'a [u8]>,
     },
+    /// A record that no rule can match (see [`crate::screen`]), read only as far as telling
+    /// whether it is an audit event: `value` holds just the members that decide it.
+    Screened { value: Value, position: Position },
     /// Something that could not be read as a record, and why.
     Bad { position: Position, reason: String },
 }
@@ -126,35 +130,90 @@ pub fn read_projected(
     projection: &Projection,
     sink: &mut Sink,
 ) -> io::Result<()> {
-    let mut projection = projection.clone();
-    for key in ENVELOPE_KEYS {
-        projection.keep(&[Step::Key((*key).to_string())]);
-    }
+    read_screened(input, format, projection, None, sink)
+}
+
+/// Like [`read_projected`], and records that `screen` turns away are parsed with `minimal`
+/// only (see [`crate::detector::Detector::screen`]) and come as [`Item::Screened`].
+pub fn read_screened(
+    input: impl Read,
+    format: Format,
+    projection: &Projection,
+    screen: Option<(&Screen, &Projection)>,
+    sink: &mut Sink,
+) -> io::Result<()> {
+    let envelopes = |p: &Projection| {
+        let mut p = p.clone();
+        for key in ENVELOPE_KEYS {
+            p.keep(&[Step::Key((*key).to_string())]);
+        }
+        p
+    };
+    let projection = envelopes(projection);
+    let minimal = screen.map(|(s, m)| (s, envelopes(m)));
+    let how = Parse {
+        projection: &projection,
+        screen: minimal.as_ref().map(|(s, m)| (*s, m)),
+    };
     let mut input = BufReader::with_capacity(256 * 1024, input);
     let gzip = input.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     if gzip {
         let inner = BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(input));
-        read_plain(inner, format, &projection, sink)
+        read_plain(inner, format, &how, sink)
     } else {
-        read_plain(input, format, &projection, sink)
+        read_plain(input, format, &how, sink)
     }
 }
 
+/// How records are parsed.
+struct Parse<'p> {
+    projection: &'p Projection,
+    /// The screen and the projection of the records it turns away.
+    screen: Option<(&'p Screen, &'p Projection)>,
+}
+
+/// One record's bytes parsed: the value, whether it was projected, whether the screen turned
+/// it away.
+struct Parsed {
+    value: Value,
+    projected: bool,
+    screened: bool,
+}
+
 /// Parses one record's bytes: projected when they hold an object (a record or an envelope),
-/// whole otherwise. Returns the value and whether it was projected.
-fn parse_record(bytes: &[u8], projection: &Projection) -> serde_json::Result<(Value, bool)> {
+/// whole otherwise; with the minimal projection when the screen turns the record away.
+fn parse_record(bytes: &[u8], how: &Parse<'_>) -> serde_json::Result<Parsed> {
     let object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if object && !projection.is_everything() {
-        projection.parse(bytes).map(|v| (v, true))
+    if object {
+        if let Some((screen, minimal)) = how.screen {
+            if !screen.admits(bytes) {
+                return minimal.parse(bytes).map(|value| Parsed {
+                    value,
+                    projected: true,
+                    screened: true,
+                });
+            }
+        }
+    }
+    if object && !how.projection.is_everything() {
+        how.projection.parse(bytes).map(|value| Parsed {
+            value,
+            projected: true,
+            screened: false,
+        })
     } else {
-        serde_json::from_slice(bytes).map(|v| (v, false))
+        serde_json::from_slice(bytes).map(|value| Parsed {
+            value,
+            projected: false,
+            screened: false,
+        })
     }
 }
 
 fn read_plain<R: BufRead>(
     mut input: R,
     format: Format,
-    projection: &Projection,
+    how: &Parse<'_>,
     sink: &mut Sink,
 ) -> io::Result<()> {
     let format = match format {
@@ -182,10 +241,8 @@ fn read_plain<R: BufRead>(
             let result = scanner.documents(&mut |bytes, line, index| {
                 count += 1;
                 let position = Position { line, index };
-                match parse_record(bytes, projection) {
-                    Ok((value, projected)) => {
-                        expand(value, position, projected.then_some(bytes), sink)
-                    }
+                match parse_record(bytes, how) {
+                    Ok(p) => expand(p, position, bytes, sink),
                     Err(e) => sink(Item::Bad {
                         position,
                         reason: format!("not valid JSON: {e}"),
@@ -195,7 +252,7 @@ fn read_plain<R: BufRead>(
             let line = scanner.line;
             structural(result, line, count, sink)
         }
-        Format::JsonLines | Format::AwsLogs | Format::Auto => lines(input, projection, sink),
+        Format::JsonLines | Format::AwsLogs | Format::Auto => lines(input, how, sink),
     }
 }
 
@@ -261,7 +318,7 @@ fn sniff(input: &mut impl BufRead) -> io::Result<Format> {
 
 /// JSON Lines. A line that does not parse on its own may begin a pretty-printed document:
 /// if the whole remaining input parses as JSON values, those are read instead.
-fn lines<R: BufRead>(mut input: R, projection: &Projection, sink: &mut Sink) -> io::Result<()> {
+fn lines<R: BufRead>(mut input: R, how: &Parse<'_>, sink: &mut Sink) -> io::Result<()> {
     let mut buf = Vec::with_capacity(16 * 1024);
     let mut line = 0u64;
     loop {
@@ -287,8 +344,8 @@ fn lines<R: BufRead>(mut input: R, projection: &Projection, sink: &mut Sink) -> 
             continue;
         }
         let position = Position { line, index: None };
-        match parse_record(text, projection) {
-            Ok((value, projected)) => expand(value, position, projected.then_some(text), sink),
+        match parse_record(text, how) {
+            Ok(p) => expand(p, position, text, sink),
             Err(e) if e.is_eof() && matches!(text.first(), Some(b'{' | b'[')) => {
                 // A document spread over several lines: read the rest and parse it whole.
                 let mut doc = buf.clone();
@@ -310,7 +367,12 @@ fn lines<R: BufRead>(mut input: R, projection: &Projection, sink: &mut Sink) -> 
                                 line,
                                 index: Some(n),
                             };
-                            expand(value, position, None, sink);
+                            let whole = Parsed {
+                                value,
+                                projected: false,
+                                screened: false,
+                            };
+                            expand(whole, position, &[], sink);
                         }
                         Some(Err(e)) => {
                             sink(Item::Bad {
@@ -346,10 +408,27 @@ fn trim_ascii(b: &[u8]) -> &[u8] {
 }
 
 /// Unwraps containers found inside a value: a `Records` file on one line, an array, a
-/// subscription payload (encoded or decoded), an EventBridge envelope. `raw` is the value's
-/// bytes when it was projected: a record found directly gets them; what comes out of a
-/// container was parsed whole.
-fn expand(value: Value, position: Position, raw: Option<&[u8]>, sink: &mut Sink) {
+/// subscription payload (encoded or decoded), an EventBridge envelope. `bytes` are the value's
+/// bytes: a record found directly gets them when it was projected; what comes out of a
+/// container was parsed whole. What the screen turned away stays turned away inside
+/// containers (their records are in the same bytes).
+fn expand(parsed: Parsed, position: Position, bytes: &[u8], sink: &mut Sink) {
+    let Parsed {
+        value,
+        projected,
+        screened,
+    } = parsed;
+    let raw = projected.then_some(bytes);
+    let expand_one = |v: Value, p: Position, raw: Option<&[u8]>, sink: &mut Sink| {
+        if screened && !is_envelope(&v) {
+            sink(Item::Screened {
+                value: v,
+                position: p,
+            });
+        } else {
+            expand_one(v, p, raw, sink);
+        }
+    };
     match value {
         Value::Array(items) => {
             for (i, v) in items.into_iter().enumerate() {
@@ -377,6 +456,13 @@ fn expand(value: Value, position: Position, raw: Option<&[u8]>, sink: &mut Sink)
         }
         other => expand_one(other, position, raw, sink),
     }
+}
+
+/// Subscription payloads and EventBridge events: records inside something else.
+fn is_envelope(v: &Value) -> bool {
+    v.get("awslogs").is_some()
+        || (v.get("logEvents").is_some() && v.get("messageType").is_some())
+        || v.get("detail-type").is_some()
 }
 
 fn expand_one(value: Value, position: Position, raw: Option<&[u8]>, sink: &mut Sink) {

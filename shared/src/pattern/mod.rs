@@ -115,6 +115,11 @@ impl FilterPattern {
         }
     }
 
+    /// The pattern's syntax tree (parsed again: compiled patterns keep only their matchers).
+    pub fn ast(&self) -> Result<ast::Pattern, PatternError> {
+        parse::parse(&self.source)
+    }
+
     /// Whether the pattern matches a log event message.
     pub fn matches(&self, message: &Message<'_>) -> bool {
         match &self.matcher {

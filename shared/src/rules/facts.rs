@@ -48,6 +48,17 @@ impl<'a> RecordFacts<'a> {
 /// Top-level members the derived facts read.
 pub const DERIVED_FROM: &[&str] = &["eventTime"];
 
+/// Facts computed rather than read from the record (a record member of the same name wins),
+/// and the window facts of aggregate and coincident rules.
+pub const DERIVED_FACTS: &[&str] = &[
+    "event_time",
+    "timeOfDay",
+    "tokens",
+    "occurrences",
+    "withInLast",
+    "actions",
+];
+
 fn hhmm_param(params: Option<&Value>, key: &str) -> Option<u32> {
     let s = params?.get(key)?.as_str()?;
     let n: u32 = (s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()))

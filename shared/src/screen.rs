@@ -1,0 +1,432 @@
+//! A screen in front of the parser: most audit records cannot match any rule, and their bytes
+//! already say so. Every rule that compares a member with a string needs that string in the
+//! record (`$.eventName = "ConsoleLogin"` needs a member `eventName` whose value is
+//! `ConsoleLogin`, `action in [...]` an `action` that is one of them); a record that meets
+//! no rule's need is only checked for being an event, never evaluated.
+//!
+//! The screen is exact: a rule gets needs only where its match implies them in the bytes as
+//! JSON writes them. Members are found by their quoted name at any depth (a superset of the
+//! one the rule reads); a value with an escape counts as meeting every need, and so does a
+//! record with `\u` or `\/` anywhere (they could spell a string without its bytes) and an
+//! encoded CloudWatch Logs payload (`awslogs`). `!=`, numbers, regexes, `NOT EXISTS`, derived
+//! facts and text with `"`, `\` or control characters need nothing; a detector with a rule
+//! that needs nothing runs without a screen.
+
+use crate::conditions::operators::Base;
+use crate::conditions::path::{Path, Seg};
+use crate::conditions::{Condition, Operand};
+use crate::pattern::ast::{
+    Expr, JsonCondition, JsonTest, Op, Pattern, Step, Value as PatternValue,
+};
+use crate::rules::facts::DERIVED_FACTS;
+use memchr::memmem::Finder;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+
+/// How a member's string value must look.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Text {
+    Exact(String),
+    Prefix(String),
+    Suffix(String),
+    Contains(String),
+}
+
+impl Text {
+    fn literal(&self) -> &str {
+        match self {
+            Text::Exact(s) | Text::Prefix(s) | Text::Suffix(s) | Text::Contains(s) => s,
+        }
+    }
+
+    fn holds(&self, v: &[u8]) -> bool {
+        match self {
+            Text::Exact(s) => v == s.as_bytes(),
+            Text::Prefix(s) => v.starts_with(s.as_bytes()),
+            Text::Suffix(s) => v.ends_with(s.as_bytes()),
+            Text::Contains(s) => memchr::memmem::find(v, s.as_bytes()).is_some(),
+        }
+    }
+}
+
+/// One way a record can meet a rule's need.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Need {
+    /// Some member named `key`, at any depth, has a string value that matches.
+    Member { key: String, text: Text },
+    /// The string is somewhere in the bytes.
+    Anywhere(String),
+}
+
+/// What a record must meet for a rule to match it: one of these.
+pub type Needs = Vec<Need>;
+
+/// The needs on one member name.
+#[derive(Debug, Clone)]
+struct MemberNeeds {
+    /// `"key"`, quotes included.
+    name: Finder<'static>,
+    exact: HashSet<Box<[u8]>>,
+    other: Vec<Text>,
+}
+
+/// Decides, from a record's bytes, whether any rule could match it.
+#[derive(Debug, Clone)]
+pub struct Screen {
+    members: Vec<MemberNeeds>,
+    anywhere: Vec<Finder<'static>>,
+    /// `\u`, `\/`, `"awslogs"`: escapes that could spell a string without its bytes, and
+    /// encoded payloads.
+    always: [Finder<'static>; 3],
+}
+
+impl Screen {
+    /// A screen for rules with these needs; `None` when some rule needs nothing (it could
+    /// match anything).
+    pub fn new(rules: &[Option<Needs>]) -> Option<Screen> {
+        // Per member name: exact strings, and the other patterns.
+        type ByKey = BTreeMap<String, (HashSet<Box<[u8]>>, Vec<Text>)>;
+        let mut by_key = ByKey::new();
+        let mut anywhere: Vec<String> = Vec::new();
+        for needs in rules {
+            for need in needs.as_ref()? {
+                match need {
+                    Need::Member { key, text } => {
+                        let entry = by_key.entry(key.clone()).or_default();
+                        match text {
+                            Text::Exact(s) => {
+                                entry.0.insert(s.as_bytes().into());
+                            }
+                            other => entry.1.push(other.clone()),
+                        }
+                    }
+                    Need::Anywhere(s) => anywhere.push(s.clone()),
+                }
+            }
+        }
+        anywhere.sort();
+        anywhere.dedup();
+        Some(Screen {
+            members: by_key
+                .into_iter()
+                .map(|(key, (exact, other))| MemberNeeds {
+                    name: Finder::new(format!("\"{key}\"").as_bytes()).into_owned(),
+                    exact,
+                    other,
+                })
+                .collect(),
+            anywhere: anywhere
+                .iter()
+                .map(|s| Finder::new(s.as_bytes()).into_owned())
+                .collect(),
+            always: [
+                Finder::new(b"\\u").into_owned(),
+                Finder::new(b"\\/").into_owned(),
+                Finder::new(b"\"awslogs\"").into_owned(),
+            ],
+        })
+    }
+
+    /// Whether some rule could match the record written as `raw`.
+    pub fn admits(&self, raw: &[u8]) -> bool {
+        self.always.iter().any(|f| f.find(raw).is_some())
+            || self.anywhere.iter().any(|f| f.find(raw).is_some())
+            || self.members.iter().any(|m| m.met(raw))
+    }
+}
+
+impl MemberNeeds {
+    /// Whether some member of this name has a string value that meets a need, or a value
+    /// with an escape (which could).
+    fn met(&self, raw: &[u8]) -> bool {
+        let skip = |mut i: usize| {
+            while raw.get(i).is_some_and(u8::is_ascii_whitespace) {
+                i += 1;
+            }
+            i
+        };
+        for at in self.name.find_iter(raw) {
+            let i = skip(at + self.name.needle().len());
+            if raw.get(i) != Some(&b':') {
+                continue; // a string value equal to the name, not a member
+            }
+            let i = skip(i + 1);
+            if raw.get(i) != Some(&b'"') {
+                continue; // not a string: no text need holds for it
+            }
+            let rest = &raw[i + 1..];
+            let end = memchr::memchr(b'"', rest).unwrap_or(rest.len());
+            let value = &rest[..end];
+            if memchr::memchr(b'\\', value).is_some()
+                || self.exact.contains(value)
+                || self.other.iter().any(|t| t.holds(value))
+            {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// A string that the bytes of any JSON text holding it as (part of) a string value contain
+/// verbatim, and that no number's text can contain.
+fn usable(s: &str) -> bool {
+    !s.is_empty()
+        && !s.chars().any(|c| c == '"' || c == '\\' || c.is_control())
+        && s.chars()
+            .any(|c| !(c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E')))
+}
+
+/// Member names and values found on most audit records: a string inside them screens
+/// nothing out (`Add` is in every `sourceIPAddress`).
+const COMMON: &str = "eventVersion userIdentity type principalId arn accountId accessKeyId \
+    userName sessionContext sessionIssuer webIdFederationData attributes creationDate \
+    mfaAuthenticated invokedBy eventTime eventSource eventName awsRegion sourceIPAddress \
+    userAgent requestParameters responseElements additionalEventData requestID eventID \
+    readOnly resources eventType apiVersion managementEvent recipientAccountId \
+    sharedEventID vpcEndpointId eventCategory tlsDetails tlsVersion cipherSuite \
+    clientProvidedHostHeader errorCode errorMessage AssumedRole IAMUser AWSService \
+    AWSAccount FederatedUser Management AwsApiCall AwsServiceEvent AwsConsoleSignIn \
+    amazonaws.com aws-cli aws-sdk Boto3 Botocore console.amazonaws.com true false null \
+    initiator host address agent credential authnId authnName typeURI target name \
+    observer action outcome success failure reason reasonCode reasonType severity \
+    eventTime logSourceCRN saveServiceCopy requestData responseData correlationId \
+    message dataEvent crn:v1 bluemix public global";
+
+/// The better of two needs for an `and`: both are valid, one is enough. A need that most
+/// records meet anyway (a service host name, a string in `COMMON`) screens little; otherwise
+/// the set whose shortest string is longest.
+fn better(a: Needs, b: Needs) -> Needs {
+    let score = |n: &Needs| {
+        n.iter()
+            .map(|need| match need {
+                Need::Member { key, text } => {
+                    let s = text.literal();
+                    if key == "eventSource" || s.ends_with(".amazonaws.com") {
+                        0
+                    } else {
+                        s.len()
+                    }
+                }
+                Need::Anywhere(s) if COMMON.contains(s.as_str()) => 0,
+                Need::Anywhere(s) => s.len(),
+            })
+            .min()
+            .unwrap_or(0)
+    };
+    if score(&b) > score(&a) {
+        b
+    } else {
+        a
+    }
+}
+
+fn all_of(parts: impl Iterator<Item = Option<Needs>>) -> Option<Needs> {
+    parts.flatten().reduce(better)
+}
+
+fn any_of(parts: impl Iterator<Item = Option<Needs>>) -> Option<Needs> {
+    let mut out = Vec::new();
+    for p in parts {
+        out.extend(p?);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// What a filter pattern needs; `None` for terms and space-delimited patterns (they read the
+/// message text as written, not its values) and for what needs no string.
+pub fn pattern_needs(pattern: &Pattern) -> Option<Needs> {
+    match pattern {
+        Pattern::Json(e) => expr_needs(e),
+        Pattern::MatchAll | Pattern::Terms(_) | Pattern::Delimited(_) => None,
+    }
+}
+
+fn expr_needs(e: &Expr<JsonCondition>) -> Option<Needs> {
+    match e {
+        Expr::And(xs) => all_of(xs.iter().map(expr_needs)),
+        Expr::Or(xs) => any_of(xs.iter().map(expr_needs)),
+        Expr::Leaf(c) => match &c.test {
+            JsonTest::Compare {
+                op: Op::Eq,
+                value: PatternValue::Text { text, .. },
+                ..
+            } => {
+                // A `*` at an end is a wildcard (one each, as the matcher reads them); stars
+                // alone match any value.
+                if text.bytes().all(|b| b == b'*') {
+                    return None;
+                }
+                let lead = text.starts_with('*');
+                let trail = text.ends_with('*');
+                let inner = &text[usize::from(lead)..text.len() - usize::from(trail)];
+                if !usable(inner) {
+                    return None;
+                }
+                let t = inner.to_string();
+                let text = match (lead, trail) {
+                    (false, false) => Text::Exact(t),
+                    (false, true) => Text::Prefix(t),
+                    (true, false) => Text::Suffix(t),
+                    (true, true) => Text::Contains(t),
+                };
+                // The member the selector ends on; anywhere in the bytes otherwise.
+                Some(vec![match c.selector.steps.last() {
+                    Some(Step::Key(key)) if usable_key(key) => Need::Member {
+                        key: key.clone(),
+                        text,
+                    },
+                    _ => Need::Anywhere(text.literal().to_string()),
+                }])
+            }
+            _ => None,
+        },
+    }
+}
+
+/// A member name whose quoted form JSON writes verbatim.
+fn usable_key(k: &str) -> bool {
+    !k.is_empty() && !k.chars().any(|c| c == '"' || c == '\\' || c.is_control())
+}
+
+/// The member a condition's fact and path end on, when it is one named member.
+fn member_of(fact: &str, path: &Path) -> Option<String> {
+    let key = match path {
+        Path::None => fact,
+        Path::Selectn(keys) => keys.last()?,
+        Path::Json { segs, .. } => match segs.last()? {
+            Seg::Key(k) | Seg::Descend(Some(k)) => k,
+            _ => return None,
+        },
+    };
+    usable_key(key).then(|| key.to_string())
+}
+
+/// What json-rules-engine conditions need: `equal` a string, `in` strings, an array fact
+/// that `contains` a string, `tokens contains` a word; on facts read from the record.
+pub fn conditions_needs(c: &Condition) -> Option<Needs> {
+    match c {
+        Condition::All(xs, _) => all_of(xs.iter().map(conditions_needs)),
+        Condition::Any(xs, _) => any_of(xs.iter().map(conditions_needs)),
+        Condition::Not(..) => None,
+        Condition::Leaf(l) => {
+            if !l.operator.decorators.is_empty() {
+                return None;
+            }
+            // Derived facts are computed, not read (`event_time` is not in the record as
+            // written), except `tokens`, whose words are.
+            if DERIVED_FACTS.contains(&l.fact.as_str()) && l.fact != "tokens" {
+                return None;
+            }
+            let Operand::Literal(value) = &l.value else {
+                return None;
+            };
+            let member = member_of(&l.fact, &l.path);
+            // `equal` and `in` compare the member's value itself.
+            let exact = |v: &Value| match (v, &member) {
+                (Value::String(s), Some(key)) if usable(s) && l.fact != "tokens" => {
+                    Some(vec![Need::Member {
+                        key: key.clone(),
+                        text: Text::Exact(s.clone()),
+                    }])
+                }
+                (Value::String(s), _) if usable(s) => Some(vec![Need::Anywhere(s.clone())]),
+                _ => None,
+            };
+            match l.operator.base {
+                Base::Equal => exact(value),
+                Base::In => match value {
+                    Value::Array(items) if !items.is_empty() => any_of(items.iter().map(exact)),
+                    _ => None,
+                },
+                // An array that holds the string, or a word of the record: somewhere in it.
+                Base::Contains => match value {
+                    Value::String(s) if usable(s) => Some(vec![Need::Anywhere(s.clone())]),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn needs(pattern: &str) -> Option<Needs> {
+        let p = crate::pattern::FilterPattern::new(pattern).expect("pattern");
+        pattern_needs(&p.ast().expect("pattern"))
+    }
+
+    fn member(key: &str, text: Text) -> Need {
+        Need::Member {
+            key: key.into(),
+            text,
+        }
+    }
+
+    #[test]
+    fn filter_patterns_need_their_strings() {
+        assert_eq!(
+            needs(
+                r#"{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }"#
+            ),
+            Some(vec![member(
+                "eventName",
+                Text::Exact("ConsoleLogin".into())
+            )])
+        );
+        assert_eq!(
+            needs(
+                r#"{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }"#
+            ),
+            Some(vec![
+                member("errorCode", Text::Suffix("UnauthorizedOperation".into())),
+                member("errorCode", Text::Prefix("AccessDenied".into()))
+            ])
+        );
+        // The event name is rarer than the service.
+        assert_eq!(
+            needs(r#"{ ($.eventSource = kms.amazonaws.com) && ($.eventName = DisableKey) }"#),
+            Some(vec![member("eventName", Text::Exact("DisableKey".into()))])
+        );
+        assert_eq!(
+            needs(r#"{ $.resources[*] = "*bucket*" }"#),
+            Some(vec![Need::Anywhere("bucket".into())])
+        );
+        for none in [
+            r#"{ $.eventName != "x" }"#,
+            r#"{ $.a = "x" || $.b NOT EXISTS }"#,
+            r#"{ $.status = 404 }"#,
+            r#"{ $.status = "4*" }"#,
+            r#"{ $.a = "*" }"#,
+            r#"{ $.a = "***" }"#,
+            r#"{ $.a = %Console.*% }"#,
+            r#"{ $.a = "say \"hi\"" }"#,
+            "ERROR",
+            "[ip, user, ...]",
+        ] {
+            assert_eq!(needs(none), None, "{none}");
+        }
+    }
+
+    #[test]
+    fn the_screen_finds_members_and_admits_escapes_and_encoded_payloads() {
+        let s = Screen::new(&[Some(vec![
+            member("eventName", Text::Exact("ConsoleLogin".into())),
+            member("errorCode", Text::Prefix("AccessDenied".into())),
+        ])])
+        .expect("screen");
+        assert!(s.admits(br#"{"eventName":"ConsoleLogin"}"#));
+        assert!(s.admits(br#"{"a": {"eventName" :  "ConsoleLogin"}}"#));
+        assert!(s.admits(br#"{"errorCode":"AccessDeniedException"}"#));
+        assert!(!s.admits(br#"{"eventName":"GetObject","x":"ConsoleLogin"}"#));
+        assert!(!s.admits(br#"{"x":"eventName","y":"ConsoleLogin"}"#));
+        assert!(!s.admits(br#"{"eventName":5,"y":"ConsoleLogin"}"#));
+        assert!(s.admits(br#"{"eventName":"Console\tLogin"}"#));
+        assert!(s.admits(br#"{"eventName":"Console\u004cogin"}"#));
+        assert!(s.admits(br#"{"awslogs":{"data":"H4sIAAAA"}}"#));
+        assert!(Screen::new(&[Some(vec![Need::Anywhere("x".into())]), None]).is_none());
+    }
+}
