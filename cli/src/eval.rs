@@ -2,13 +2,17 @@
 
 use crate::exit;
 use clap::ValueEnum;
+use iamwatch::conditions::Operand;
 use iamwatch::detector::settle;
 use iamwatch::event::Event;
 use iamwatch::ingest::{self, Format, Item};
-use iamwatch::rules::facts::RecordFacts;
+use iamwatch::pattern::ast::Step;
+use iamwatch::projection::Projection;
+use iamwatch::rules::facts::{RecordFacts, DERIVED_FROM};
 use iamwatch::rules::{Matcher, Rule};
 use iamwatch::window::MemoryStore;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
@@ -62,6 +66,7 @@ pub fn run(args: Args) -> ExitCode {
         .collect();
     // json-rules-engine reports higher-priority rules first; equal priorities keep file order.
     rules.sort_by_key(|(_, r)| std::cmp::Reverse(r.priority));
+    let index = ByAction::new(&rules);
     // Aggregate and coincident rules count events across the whole input.
     let mut windows = MemoryStore::default();
     let input: Box<dyn Read> = match args.events.as_deref() {
@@ -80,7 +85,8 @@ pub fn run(args: Args) -> ExitCode {
     let started = std::time::Instant::now();
     let mut write_error = None;
     let (mut events, mut fired_total) = (0u64, 0u64);
-    let result = ingest::read(input, args.input, &mut |item| {
+    let projection = projection(&rules);
+    let result = ingest::read_projected(input, args.input, &projection, &mut |item| {
         if write_error.is_some() {
             return;
         }
@@ -89,7 +95,7 @@ pub fn run(args: Args) -> ExitCode {
                 value, position, ..
             } => {
                 events += 1;
-                let (fired, errors) = evaluate(&rules, &value, &mut windows);
+                let (fired, errors) = evaluate(&rules, &index, &value, &mut windows);
                 fired_total += fired.len() as u64;
                 match args.format {
                     EvalFormat::Jsonl => Some(jsonl(position.line, &json!(fired), &errors)),
@@ -149,9 +155,92 @@ fn jsonl(line: u64, fired: &Value, errors: &[Value]) -> String {
     }
 }
 
+/// The rules by the `action` values they require: an event runs only the rules that can fire
+/// on it, and those whose evaluation could fail (json-rules-engine runs and reports them on
+/// every event).
+struct ByAction {
+    rules: HashMap<String, Vec<usize>>,
+    always: Vec<usize>,
+}
+
+impl ByAction {
+    fn new(rules: &[(&str, &Rule)]) -> Self {
+        let mut by = ByAction {
+            rules: HashMap::new(),
+            always: Vec::new(),
+        };
+        for (i, (_, r)) in rules.iter().enumerate() {
+            let required = match &r.matcher {
+                Matcher::Conditions(c) if !c.may_fail() => c.required_values("action"),
+                _ => None,
+            };
+            match required {
+                Some(actions) => {
+                    for a in actions {
+                        let list = by.rules.entry(a).or_default();
+                        if list.last() != Some(&i) {
+                            list.push(i);
+                        }
+                    }
+                }
+                None => by.always.push(i),
+            }
+        }
+        by
+    }
+
+    /// Positions of the rules to run on `record`, in order.
+    fn for_record(&self, record: &Value) -> Vec<usize> {
+        let mut at = self.always.clone();
+        if let Some(list) = record
+            .get("action")
+            .and_then(Value::as_str)
+            .and_then(|a| self.rules.get(a))
+        {
+            at.extend(list);
+            at.sort_unstable();
+        }
+        at
+    }
+}
+
+/// What of each record the rules read: the top-level members their conditions name (facts
+/// are top-level members), `eventTime` for the derived facts, `action` for the index. The
+/// whole record when a rule reads its text or all of it (filter patterns, `tokens`) or
+/// counts it in a window (windows read ids, times and accounts).
+fn projection(rules: &[(&str, &Rule)]) -> Projection {
+    let mut p = Projection::new();
+    p.keep(&[Step::Key("action".into())]);
+    for (_, r) in rules {
+        let Matcher::Conditions(c) = &r.matcher else {
+            return Projection::everything();
+        };
+        if r.window.is_some() {
+            return Projection::everything();
+        }
+        for leaf in c.leaves() {
+            if leaf.fact == "tokens" {
+                return Projection::everything();
+            }
+            p.keep(&[Step::Key(leaf.fact.clone())]);
+            if let Operand::Fact { fact, .. } = &leaf.value {
+                if fact == "tokens" {
+                    return Projection::everything();
+                }
+                p.keep(&[Step::Key(fact.clone())]);
+            }
+        }
+    }
+    for key in DERIVED_FROM {
+        p.keep(&[Step::Key((*key).to_string())]);
+    }
+    p
+}
+
 /// Names of the rules that fire on `record`, and the evaluation errors.
 fn evaluate(
     rules: &[(&str, &Rule)],
+    index: &ByAction,
     record: &Value,
     windows: &mut MemoryStore,
 ) -> (Vec<String>, Vec<Value>) {
@@ -165,7 +254,7 @@ fn evaluate(
     } else {
         None
     };
-    for (pack, r) in rules {
+    for (pack, r) in index.for_record(record).into_iter().map(|i| rules[i]) {
         let name = r.event_type.clone().unwrap_or_else(|| r.id.clone());
         let hit = match &r.matcher {
             Matcher::Conditions(c) => match c.evaluate(&facts) {

@@ -266,6 +266,21 @@ impl Condition {
         }
     }
 
+    /// Whether evaluating this tree can fail on some record (json-rules-engine would throw):
+    /// only a value taken from a fact, or `someValue:` / `everyValue:`, can be of the wrong
+    /// type at run time; literal values are checked when the pack loads.
+    pub fn may_fail(&self) -> bool {
+        self.leaves().iter().any(|l| {
+            matches!(l.value, Operand::Fact { .. })
+                || l.operator.decorators.iter().any(|d| {
+                    matches!(
+                        d,
+                        operators::Decorator::SomeValue | operators::Decorator::EveryValue
+                    )
+                })
+        })
+    }
+
     /// Every leaf, in order.
     pub fn leaves(&self) -> Vec<&Leaf> {
         let mut out = Vec::new();
