@@ -281,18 +281,22 @@ fn fault_response(service: Service, fault: Fault) -> Response {
     }
 }
 
+/// A header line's name, lower-cased.
+fn header_name(line: &str) -> String {
+    line.split(':')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// Sends `req` (with `body`) to moto on a fresh connection and reads the whole answer.
 async fn forward(upstream: &str, req: &Request, body: &[u8]) -> Option<Response> {
     let mut up = TcpStream::connect(upstream).await.ok()?;
     let mut head = req.head[0].clone();
     head.push_str("\r\n");
     for h in req.head.iter().skip(1) {
-        let name = h
-            .split(':')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let name = header_name(h);
         if name == "connection" || name == "content-length" {
             continue;
         }
@@ -314,13 +318,7 @@ async fn forward(upstream: &str, req: &Request, body: &[u8]) -> Option<Response>
     let mut chunked = false;
     let mut headers = Vec::new();
     for h in lines {
-        let name = h
-            .split(':')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match name.as_str() {
+        match header_name(h).as_str() {
             "transfer-encoding" => chunked = h.to_ascii_lowercase().contains("chunked"),
             "connection" | "content-length" => {}
             _ => headers.push(h.to_string()),

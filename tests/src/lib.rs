@@ -3,8 +3,9 @@
 //! fault-injecting HTTP proxy between our code and moto.
 //!
 //! The moto server comes from the project's virtual environment (`scripts/test` installs it
-//! into `.venv`), or from `IAMWATCH_MOTO_SERVER`. Each test starts its own on a free port of
-//! 127.0.0.1 and stops it when it ends.
+//! into `.venv`; `IAMWATCH_MOTO_PYTHON` names another Python that has it). Each test starts
+//! its own on a free port of 127.0.0.1 and stops it when it ends. It answers one request at a
+//! time (`moto_serial.py`), as atomically as DynamoDB applies a conditional write.
 
 pub mod faults;
 
@@ -40,13 +41,13 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
-        let server = std::env::var_os("IAMWATCH_MOTO_SERVER")
+        let server = std::env::var_os("IAMWATCH_MOTO_PYTHON")
             .map(PathBuf::from)
-            .unwrap_or_else(|| root().join(".venv/bin/moto_server"));
+            .unwrap_or_else(|| root().join(".venv/bin/python"));
         assert!(
             server.exists(),
-            "no moto server at {}: run scripts/test, or python3 -m venv .venv && \
-             .venv/bin/pip install 'moto[server]'",
+            "no Python with moto at {}: run scripts/test, or python3 -m venv .venv && \
+             .venv/bin/pip install -r tests/requirements.txt",
             server.display()
         );
         for _ in 0..5 {
@@ -60,7 +61,8 @@ impl Moto {
     /// `None` when the server exits at start (its port was taken meanwhile).
     fn start_on(server: &std::path::Path, port: u16) -> Option<Moto> {
         let child = Command::new(server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .arg(root().join("tests/moto_serial.py"))
+            .args(["127.0.0.1", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

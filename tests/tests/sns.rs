@@ -7,13 +7,47 @@ use iamwatch_e2e::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
+/// A moto server with a topic that an SQS queue subscribes to, and a notifier for it.
+struct Local {
+    _moto: Moto,
+    rt: tokio::runtime::Runtime,
+    config: aws_config::SdkConfig,
+    topic: Topic,
+    endpoint: String,
+}
+
+impl Local {
+    fn new(topic: &str) -> Self {
+        let moto = Moto::start();
+        let rt = runtime();
+        let config = config(&rt, &moto.endpoint, &quick_retry(3));
+        let topic = topic_with_queue(&rt, &config, topic);
+        Local {
+            endpoint: moto.endpoint.clone(),
+            _moto: moto,
+            rt,
+            config,
+            topic,
+        }
+    }
+
+    fn sns(&self) -> SnsNotifier {
+        SnsNotifier::new(
+            aws_sdk_sns::Client::new(&self.config),
+            &self.topic.arn,
+            self.rt.handle().clone(),
+            quick_retry(3),
+        )
+    }
+
+    fn received(&self) -> Vec<Received> {
+        drain(&self.rt, &self.config, &self.topic.queue_url)
+    }
+}
+
 #[test]
 fn every_alert_arrives_once_with_its_subject_and_attributes() {
-    let moto = Moto::start();
-    let rt = runtime();
-    let retry = quick_retry(3);
-    let config = config(&rt, &moto.endpoint, &retry);
-    let topic = topic_with_queue(&rt, &config, "iamwatch-alerts");
+    let local = Local::new("iamwatch-alerts");
     let findings = example_findings();
     assert!(
         findings.len() > 20,
@@ -21,17 +55,12 @@ fn every_alert_arrives_once_with_its_subject_and_attributes() {
         findings.len()
     );
 
-    let sns = SnsNotifier::new(
-        aws_sdk_sns::Client::new(&config),
-        &topic.arn,
-        rt.handle().clone(),
-        retry,
-    );
+    let sns = local.sns();
     sns.send(&findings).expect("every alert delivered");
     // Ten to a PublishBatch.
     assert_eq!(sns.requests(), findings.len().div_ceil(10) as u64);
 
-    let got = drain(&rt, &config, &topic.queue_url);
+    let got = local.received();
     assert_eq!(got.len(), findings.len());
     for f in &findings {
         let r = render(f);
@@ -59,14 +88,11 @@ fn every_alert_arrives_once_with_its_subject_and_attributes() {
 
 #[test]
 fn a_filter_policy_routes_only_critical_alerts() {
-    let moto = Moto::start();
-    let rt = runtime();
-    let retry = quick_retry(3);
-    let config = config(&rt, &moto.endpoint, &retry);
-    let topic = topic_with_queue(&rt, &config, "iamwatch-routed");
+    let local = Local::new("iamwatch-routed");
+    let (rt, config, topic) = (&local.rt, &local.config, &local.topic);
     // A second subscriber that takes only critical alerts, as an SMS subscription would.
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let sns_client = aws_sdk_sns::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(config);
+    let sns_client = aws_sdk_sns::Client::new(config);
     let critical_url = rt.block_on(async {
         let url = sqs
             .create_queue()
@@ -96,10 +122,9 @@ fn a_filter_policy_routes_only_critical_alerts() {
         .collect();
     assert!(!critical.is_empty() && critical.len() < findings.len());
 
-    let sns = SnsNotifier::new(sns_client, &topic.arn, rt.handle().clone(), retry);
-    sns.send(&findings).expect("delivered");
-    let all = drain(&rt, &config, &topic.queue_url);
-    let routed = drain(&rt, &config, &critical_url);
+    local.sns().send(&findings).expect("delivered");
+    let all = local.received();
+    let routed = drain(rt, config, &critical_url);
     assert_eq!(all.len(), findings.len());
     let routed: BTreeSet<(String, String)> = routed.iter().map(|m| identity(&m.message)).collect();
     assert_eq!(routed, critical);
@@ -107,11 +132,7 @@ fn a_filter_policy_routes_only_critical_alerts() {
 
 #[test]
 fn a_huge_event_is_cut_to_fit_and_still_delivered() {
-    let moto = Moto::start();
-    let rt = runtime();
-    let retry = quick_retry(3);
-    let config = config(&rt, &moto.endpoint, &retry);
-    let topic = topic_with_queue(&rt, &config, "iamwatch-huge");
+    let local = Local::new("iamwatch-huge");
     let mut findings = example_findings();
     findings.truncate(3);
     // A 1 MB policy document in the first record, and a Unicode principal.
@@ -125,14 +146,8 @@ fn a_huge_event_is_cut_to_fit_and_still_delivered() {
         &event,
         None,
     );
-    let sns = SnsNotifier::new(
-        aws_sdk_sns::Client::new(&config),
-        &topic.arn,
-        rt.handle().clone(),
-        retry,
-    );
-    sns.send(&findings).expect("delivered");
-    let got = drain(&rt, &config, &topic.queue_url);
+    local.sns().send(&findings).expect("delivered");
+    let got = local.received();
     assert_eq!(got.len(), 3);
     let huge = got
         .iter()
@@ -146,12 +161,9 @@ fn a_huge_event_is_cut_to_fit_and_still_delivered() {
 
 #[test]
 fn replay_publish_sends_what_it_reports() {
-    let moto = Moto::start();
-    let rt = runtime();
-    let retry = quick_retry(3);
-    let config = config(&rt, &moto.endpoint, &retry);
-    let topic = topic_with_queue(&rt, &config, "iamwatch-cli");
-    let out = iamwatch(&moto.endpoint)
+    let local = Local::new("iamwatch-cli");
+    let topic = &local.topic;
+    let out = iamwatch(&local.endpoint)
         .env("IAMWATCH_TOPIC_ARN", &topic.arn)
         .args(["replay", "--publish", "--format", "jsonl"])
         .arg(root().join("examples/cloudtrail/events.jsonl"))
@@ -173,7 +185,7 @@ fn replay_publish_sends_what_it_reports() {
         )),
         "{stderr}"
     );
-    let got = drain(&rt, &config, &topic.queue_url);
+    let got = local.received();
     let sent: BTreeSet<_> = got.iter().map(|m| identity(&m.message)).collect();
     let want: BTreeSet<_> = reported.iter().map(identity).collect();
     assert_eq!(got.len(), reported.len());
