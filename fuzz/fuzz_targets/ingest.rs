@@ -1,10 +1,13 @@
-//! Arbitrary bytes through every input layout, projected and whole: reading must never panic,
-//! and a projected record must match the built-in rules exactly as the whole record does.
+//! Arbitrary bytes through every input layout, projected, whole and screened: reading must
+//! never panic, a projected record must match the built-in rules exactly as the whole record
+//! does, and the screen must turn away only records that match nothing.
 #![no_main]
 
 use iamwatch::detector::Detector;
 use iamwatch::event::Event;
-use iamwatch::ingest::{read, read_projected, Format, Item};
+use iamwatch::ingest::{read, read_projected, read_screened, Format, Item};
+use iamwatch::projection::Projection;
+use iamwatch::screen::Screen;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -13,21 +16,57 @@ fn detector() -> &'static Detector {
     D.get_or_init(|| Detector::with_filter(&iamwatch::packs::all().expect("packs"), |_, _| true))
 }
 
+/// The default rules (no dormant ones), their projection and their screen.
+fn screened() -> &'static (Detector, Projection, (Screen, Projection)) {
+    static S: OnceLock<(Detector, Projection, (Screen, Projection))> = OnceLock::new();
+    S.get_or_init(|| {
+        let d = Detector::new(&iamwatch::packs::all().expect("packs"));
+        let screen = d.screen().expect("the default rules have a screen");
+        (d.clone(), d.projection(), screen)
+    })
+}
+
+fn ids(d: &Detector, e: &Event) -> Vec<String> {
+    d.matching(e).iter().map(|m| m.rule().id.clone()).collect()
+}
+
+/// What a reader saw of one item: where, and the rules it matched (or why it is no event).
+fn seen(d: &Detector, item: Item<'_>) -> String {
+    match item {
+        Item::Record { value, position, .. } => match Event::new(value) {
+            Ok(e) => format!("{position} {:?}", ids(d, &e)),
+            Err(e) => format!("{position} no event: {e}"),
+        },
+        Item::Screened { value, position } => match Event::new(value) {
+            Ok(_) => format!("{position} []"),
+            Err(e) => format!("{position} no event: {e}"),
+        },
+        // Where a record is bad, not the parser's words for it: a projection stops at the
+        // first error of what it reads, which may come after another one it skipped.
+        Item::Bad { position, .. } => format!("{position} bad"),
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let d = detector();
     let projection = d.projection();
+    let (live, live_projection, (screen, minimal)) = screened();
     for format in [Format::Auto, Format::CloudTrail, Format::JsonArray, Format::JsonLines, Format::AwsLogs] {
         let _ = read(data, format, &mut |_| {});
         let _ = read_projected(data, format, &projection, &mut |item| {
             if let Item::Record { value, raw: Some(raw), .. } = item {
                 let Ok(whole) = serde_json::from_slice::<serde_json::Value>(raw) else { return };
                 if let (Ok(p), Ok(w)) = (Event::new(value), Event::new(whole)) {
-                    let ids = |e: &Event| -> Vec<String> {
-                        d.matching(e).iter().map(|m| m.rule().id.clone()).collect()
-                    };
-                    assert_eq!(ids(&p), ids(&w));
+                    assert_eq!(ids(d, &p), ids(d, &w));
                 }
             }
         });
+        let mut plain = Vec::new();
+        let _ = read_projected(data, format, live_projection, &mut |item| plain.push(seen(live, item)));
+        let mut through = Vec::new();
+        let _ = read_screened(data, format, live_projection, Some((screen, minimal)), &mut |item| {
+            through.push(seen(live, item))
+        });
+        assert_eq!(plain, through);
     }
 });

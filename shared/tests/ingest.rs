@@ -299,3 +299,36 @@ fn projected_reading_keeps_raw_bytes_for_records_only() {
     assert_eq!(got[1].0, ev("FromEnvelope"));
     assert_eq!(got[1].1, None);
 }
+
+/// Bytes that are not UTF-8 make a record bad whether or not the rules read that member.
+#[test]
+fn records_that_are_not_utf8_are_bad_however_they_are_read() {
+    let mut input = br#"{"eventVersion":"1.08","eventName":"GetObject","eventSource":"s3.amazonaws.com","note":"caf"#.to_vec();
+    input.extend_from_slice(b"\xe9\"}\n");
+    input.extend_from_slice(
+        br#"{"eventVersion":"1.08","eventName":"ListBuckets","eventSource":"s3.amazonaws.com"}"#,
+    );
+    input.push(b'\n');
+    let got = run(&input, Format::JsonLines);
+    assert!(
+        matches!(&got[0], Got::Bad(p, reason) if p.line == 1 && reason.contains("not UTF-8 at byte 91")),
+        "{got:?}"
+    );
+    assert!(
+        matches!(&got[1], Got::Ok(name, _) if name == "ListBuckets"),
+        "{got:?}"
+    );
+    // The same through a projection that skips the member.
+    let d = iamwatch::detector::Detector::new(&iamwatch::packs::all().expect("packs"));
+    let mut bad = 0;
+    iamwatch::ingest::read_projected(
+        &input[..],
+        Format::JsonLines,
+        &d.projection(),
+        &mut |item| {
+            bad += usize::from(matches!(item, Item::Bad { .. }));
+        },
+    )
+    .expect("read");
+    assert_eq!(bad, 1);
+}

@@ -183,6 +183,14 @@ struct Parsed {
 /// Parses one record's bytes: projected when they hold an object (a record or an envelope),
 /// whole otherwise; with the minimal projection when the screen turns the record away.
 fn parse_record(bytes: &[u8], how: &Parse<'_>) -> serde_json::Result<Parsed> {
+    // A projection skips strings it does not keep without decoding them: check the text is
+    // UTF-8 first, so that a record is good or bad whatever the rules read of it.
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err(serde::de::Error::custom(format!(
+            "not UTF-8 at byte {}",
+            e.valid_up_to()
+        )));
+    }
     let object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     if object {
         if let Some((screen, minimal)) = how.screen {
