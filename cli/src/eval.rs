@@ -2,13 +2,12 @@
 
 use crate::exit;
 use clap::ValueEnum;
-use iamwatch::conditions::Operand;
-use iamwatch::detector::settle;
+use iamwatch::detector::{keep_facts, settle};
 use iamwatch::event::Event;
 use iamwatch::ingest::{self, Format, Item};
 use iamwatch::pattern::ast::Step;
 use iamwatch::projection::Projection;
-use iamwatch::rules::facts::{RecordFacts, DERIVED_FROM};
+use iamwatch::rules::facts::RecordFacts;
 use iamwatch::rules::{Matcher, Rule};
 use iamwatch::window::MemoryStore;
 use serde_json::{json, Value};
@@ -204,35 +203,17 @@ impl ByAction {
     }
 }
 
-/// What of each record the rules read: the top-level members their conditions name (facts
-/// are top-level members), `eventTime` for the derived facts, `action` for the index. The
-/// whole record when a rule reads its text or all of it (filter patterns, `tokens`) or
-/// counts it in a window (windows read ids, times and accounts).
+/// What of each record the rules read (see [`keep_facts`]), and `action` for the index. The
+/// whole record when a rule reads its text (filter patterns) or counts it in a window
+/// (windows read ids, times and accounts).
 fn projection(rules: &[(&str, &Rule)]) -> Projection {
     let mut p = Projection::new();
     p.keep(&[Step::Key("action".into())]);
     for (_, r) in rules {
-        let Matcher::Conditions(c) = &r.matcher else {
-            return Projection::everything();
-        };
-        if r.window.is_some() {
-            return Projection::everything();
+        match &r.matcher {
+            Matcher::Conditions(c) if r.window.is_none() && keep_facts(&mut p, c) => {}
+            _ => return Projection::everything(),
         }
-        for leaf in c.leaves() {
-            if leaf.fact == "tokens" {
-                return Projection::everything();
-            }
-            p.keep(&[Step::Key(leaf.fact.clone())]);
-            if let Operand::Fact { fact, .. } = &leaf.value {
-                if fact == "tokens" {
-                    return Projection::everything();
-                }
-                p.keep(&[Step::Key(fact.clone())]);
-            }
-        }
-    }
-    for key in DERIVED_FROM {
-        p.keep(&[Step::Key((*key).to_string())]);
     }
     p
 }

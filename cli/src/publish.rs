@@ -1,6 +1,6 @@
 //! `replay --publish` and shared window state: the AWS side of the CLI.
 
-use iamwatch::aws::{load_config, required_env, Retry};
+use iamwatch::aws::{load_config, required_env, Retry, SdkConfig};
 use iamwatch::finding::Finding;
 use iamwatch::notify::{deliver, DeliveryError, SnsNotifier};
 use iamwatch::window::{DynamoStore, MemoryStore, StoreError, WindowStore};
@@ -28,6 +28,8 @@ impl State {
 pub struct Aws {
     rt: Runtime,
     retry: Retry,
+    /// Loaded once for every client of the run.
+    config: SdkConfig,
 }
 
 impl Aws {
@@ -37,17 +39,15 @@ impl Aws {
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the AWS client runtime: {e}"))?;
-        Ok(Self {
-            rt,
-            retry: Retry::from_env()?,
-        })
+        let retry = Retry::from_env()?;
+        let config = load_config(rt.handle(), &retry);
+        Ok(Self { rt, retry, config })
     }
 
     /// The window store on DynamoDB table `table`.
     pub fn state(&self, table: &str) -> State {
-        let config = load_config(self.rt.handle(), &self.retry);
         State::Dynamo(DynamoStore::from_config(
-            &config,
+            &self.config,
             table,
             self.rt.handle().clone(),
         ))
@@ -56,9 +56,13 @@ impl Aws {
     /// The publisher to `IAMWATCH_TOPIC_ARN`.
     pub fn publisher(&self) -> Result<Publisher, String> {
         let topic = required_env("IAMWATCH_TOPIC_ARN", "the ARN of the SNS topic for alerts")?;
-        let config = load_config(self.rt.handle(), &self.retry);
         Ok(Publisher {
-            sns: SnsNotifier::from_config(&config, topic, self.rt.handle().clone(), self.retry),
+            sns: SnsNotifier::from_config(
+                &self.config,
+                topic,
+                self.rt.handle().clone(),
+                self.retry,
+            ),
             pending: Vec::with_capacity(FLUSH_AT),
             sent: 0,
             already: 0,

@@ -7,7 +7,9 @@
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::BehaviorVersion;
+pub use aws_config::SdkConfig;
+use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use std::time::Duration;
 use tokio::runtime::Handle;
 
@@ -103,23 +105,40 @@ impl Default for Jitter {
     }
 }
 
+/// The standard AWS configuration with `retry`'s budget, ready for more settings (tests
+/// add an endpoint, a region and credentials).
+pub fn loader(retry: &Retry) -> aws_config::ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(retry.attempts)
+                .with_initial_backoff(retry.base)
+                .with_max_backoff(retry.max_backoff()),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(retry.attempt_timeout)
+                .build(),
+        )
+}
+
 /// The standard AWS configuration with `retry`'s budget.
 pub fn load_config(rt: &Handle, retry: &Retry) -> SdkConfig {
-    rt.block_on(
-        aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(retry.attempts)
-                    .with_initial_backoff(retry.base)
-                    .with_max_backoff(retry.max_backoff()),
-            )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .operation_attempt_timeout(retry.attempt_timeout)
-                    .build(),
-            )
-            .load(),
-    )
+    rt.block_on(loader(retry).load())
+}
+
+/// An AWS error in a line: the service's code and message when it answered, else the whole
+/// chain (connection refused, timed out ...). Every AWS SDK crate shares these error types.
+pub fn describe<E, R>(e: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match (e.code(), e.message()) {
+        (Some(code), Some(msg)) => format!("{code}: {msg}"),
+        (Some(code), None) => code.to_string(),
+        _ => DisplayErrorContext(e).to_string(),
+    }
 }
 
 /// `name` from the environment, or an error saying what to set.

@@ -1,6 +1,6 @@
 //! A set of compiled rules that tests each record once against all of them.
 
-use crate::conditions::Operand;
+use crate::conditions::{Condition, Operand};
 use crate::event::{Event, Provider, DETECTION_PRESENCE, DETECTION_VALUES};
 use crate::finding::Finding;
 use crate::pattern::ast::Step;
@@ -210,18 +210,8 @@ impl Detector {
                 },
                 // Conditions read whole top-level facts, and derived facts read eventTime.
                 Matcher::Conditions(c) => {
-                    for leaf in c.leaves() {
-                        if leaf.fact == "tokens" {
-                            // Tokens are drawn from the whole record.
-                            return Projection::everything();
-                        }
-                        p.keep(&[Step::Key(leaf.fact.clone())]);
-                        if let Operand::Fact { fact, .. } = &leaf.value {
-                            p.keep(&[Step::Key(fact.clone())]);
-                        }
-                    }
-                    for key in DERIVED_FROM {
-                        p.keep(&[Step::Key((*key).to_string())]);
+                    if !keep_facts(&mut p, c) {
+                        return Projection::everything();
                     }
                 }
             }
@@ -255,6 +245,28 @@ impl Detector {
         }
         p
     }
+}
+
+/// Adds to `p` what conditions `c` read of a record: the top-level members they name (facts
+/// are top-level members) and what derived facts are computed from. `false` when they read
+/// the whole record (`tokens` are drawn from all of it).
+pub fn keep_facts(p: &mut Projection, c: &Condition) -> bool {
+    for leaf in c.leaves() {
+        let other = match &leaf.value {
+            Operand::Fact { fact, .. } => Some(fact),
+            _ => None,
+        };
+        for fact in std::iter::once(&leaf.fact).chain(other) {
+            if fact == "tokens" {
+                return false;
+            }
+            p.keep(&[Step::Key(fact.clone())]);
+        }
+    }
+    for key in DERIVED_FROM {
+        p.keep(&[Step::Key((*key).to_string())]);
+    }
+    true
 }
 
 /// Top-level members that windows read: ids, time, account.
@@ -446,8 +458,8 @@ pub fn settle(
     }
 }
 
-/// FNV-1a, a stable id for records that carry none.
-fn fnv(s: &str) -> u64 {
+/// FNV-1a: a stable id for records that carry none, and for findings on FIFO topics.
+pub(crate) fn fnv(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })

@@ -103,6 +103,18 @@ impl Projection {
         de.end()?;
         Ok(v)
     }
+
+    /// [`Projection::parse`] on text known to be UTF-8: serde_json then does not check the
+    /// strings it keeps a second time.
+    pub fn parse_str(&self, text: &str) -> serde_json::Result<Value> {
+        if self.root.full {
+            return serde_json::from_str(text);
+        }
+        let mut de = serde_json::Deserializer::from_str(text);
+        let v = Seed(&self.root).deserialize(&mut de)?;
+        de.end()?;
+        Ok(v)
+    }
 }
 
 struct Seed<'p>(&'p Node);

@@ -9,7 +9,7 @@
 
 pub mod faults;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
     TimeToLiveSpecification,
@@ -126,21 +126,10 @@ pub fn runtime() -> Runtime {
 /// An SDK configuration for `endpoint` with test credentials and `retry`'s budget.
 pub fn config(rt: &Runtime, endpoint: &str, retry: &Retry) -> SdkConfig {
     rt.block_on(
-        aws_config::defaults(BehaviorVersion::latest())
+        iamwatch::aws::loader(retry)
             .endpoint_url(endpoint)
             .region(Region::new(REGION))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-            .retry_config(
-                aws_config::retry::RetryConfig::standard()
-                    .with_max_attempts(retry.attempts)
-                    .with_initial_backoff(retry.base)
-                    .with_max_backoff(retry.max_backoff()),
-            )
-            .timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .operation_attempt_timeout(retry.attempt_timeout)
-                    .build(),
-            )
             .load(),
     )
 }

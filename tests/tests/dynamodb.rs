@@ -14,18 +14,25 @@ const MIN: i64 = 60_000;
 /// One call on a store, its answer as text.
 type Step<'a> = dyn Fn(&mut dyn WindowStore) -> String + 'a;
 
-/// The same calls on the memory store and on DynamoDB give the same answers.
-#[test]
-fn the_dynamodb_store_answers_as_the_memory_store_does() {
+/// A moto server with the state table, and a store on it (keep the server and the runtime
+/// alive while the store is used).
+fn store_on_moto() -> (Moto, tokio::runtime::Runtime, DynamoStore) {
     let moto = Moto::start();
     let rt = runtime();
     let config = config(&rt, &moto.endpoint, &quick_retry(3));
     create_state_table(&rt, &config, "state");
-    let mut ddb = DynamoStore::new(
+    let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&config),
         "state",
         rt.handle().clone(),
     );
+    (moto, rt, store)
+}
+
+/// The same calls on the memory store and on DynamoDB give the same answers.
+#[test]
+fn the_dynamodb_store_answers_as_the_memory_store_does() {
+    let (_moto, _rt, mut ddb) = store_on_moto();
     let mut mem = MemoryStore::default();
     let mut both = |f: &Step<'_>| {
         let (a, b) = (f(&mut mem), f(&mut ddb));
@@ -102,15 +109,7 @@ fn the_dynamodb_store_answers_as_the_memory_store_does() {
 /// A burst arriving in every order fires exactly once on DynamoDB too.
 #[test]
 fn windows_on_dynamodb_fire_once_whatever_the_order() {
-    let moto = Moto::start();
-    let rt = runtime();
-    let config = config(&rt, &moto.endpoint, &quick_retry(3));
-    create_state_table(&rt, &config, "state");
-    let mut s = DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&config),
-        "state",
-        rt.handle().clone(),
-    );
+    let (_moto, _rt, mut s) = store_on_moto();
     let w = Window::parse("30 minutes").expect("window");
     let times = [0, 3, 7, 12, 20];
     for (round, order) in [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 4, 0, 3, 1]]

@@ -184,18 +184,17 @@ struct Parsed {
 /// whole otherwise; with the minimal projection when the screen turns the record away.
 fn parse_record(bytes: &[u8], how: &Parse<'_>) -> serde_json::Result<Parsed> {
     // A projection skips strings it does not keep without decoding them: check the text is
-    // UTF-8 first, so that a record is good or bad whatever the rules read of it.
-    if let Err(e) = std::str::from_utf8(bytes) {
-        return Err(serde::de::Error::custom(format!(
-            "not UTF-8 at byte {}",
-            e.valid_up_to()
-        )));
-    }
-    let object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    // UTF-8 first, so that a record is good or bad whatever the rules read of it. Parsing the
+    // checked text as `str` then spares serde_json checking the kept strings again.
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| serde::de::Error::custom(format!("not UTF-8 at byte {}", e.valid_up_to())))?;
+    let object = text
+        .trim_start_matches(|c: char| c.is_ascii_whitespace())
+        .starts_with('{');
     if object {
         if let Some((screen, minimal)) = how.screen {
             if !screen.admits(bytes) {
-                return minimal.parse(bytes).map(|value| Parsed {
+                return minimal.parse_str(text).map(|value| Parsed {
                     value,
                     projected: true,
                     screened: true,
@@ -204,13 +203,13 @@ fn parse_record(bytes: &[u8], how: &Parse<'_>) -> serde_json::Result<Parsed> {
         }
     }
     if object && !how.projection.is_everything() {
-        how.projection.parse(bytes).map(|value| Parsed {
+        how.projection.parse_str(text).map(|value| Parsed {
             value,
             projected: true,
             screened: false,
         })
     } else {
-        serde_json::from_slice(bytes).map(|value| Parsed {
+        serde_json::from_str(text).map(|value| Parsed {
             value,
             projected: false,
             screened: false,

@@ -9,10 +9,9 @@
 //! pause; entries it rejects as our fault (`SenderFault`) are reported at once.
 
 use super::{Failure, Notifier, Undelivered};
-use crate::aws::{load_config, required_env, Jitter, Retry};
+use crate::aws::{describe, Jitter, Retry};
 use crate::finding::Finding;
 use crate::render::{render, Rendered, MESSAGE_MAX};
-use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use aws_sdk_sns::Client;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,18 +28,6 @@ pub struct SnsNotifier {
     retry: Retry,
     jitter: Mutex<Jitter>,
     requests: AtomicU64,
-}
-
-/// An SNS error in a line: the service's code and message when it answered, else the
-/// whole chain (connection refused, timed out ...).
-fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    e: &SdkError<E, R>,
-) -> String {
-    match (e.code(), e.message()) {
-        (Some(code), Some(msg)) => format!("{code}: {msg}"),
-        (Some(code), None) => code.to_string(),
-        _ => DisplayErrorContext(e).to_string(),
-    }
 }
 
 fn attribute(value: &str) -> Option<MessageAttributeValue> {
@@ -64,10 +51,7 @@ fn weight(r: &Rendered, message: &str) -> usize {
 /// FIFO topics need a group and a de-duplication id: the account, and a hash of the
 /// finding's key (so a crash-and-retry within five minutes is dropped by SNS itself).
 fn fifo_ids(f: &Finding) -> (String, String) {
-    let key = f.key();
-    let h = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let h = crate::detector::fnv(&f.key());
     (
         f.event.account().unwrap_or("unknown").to_string(),
         format!("{h:016x}"),
@@ -92,7 +76,7 @@ impl SnsNotifier {
         }
     }
 
-    /// A client made from `config` (see [`load_config`]).
+    /// A client made from `config` (see [`crate::aws::load_config`]).
     pub fn from_config(
         config: &aws_config::SdkConfig,
         topic: impl Into<String>,
@@ -100,15 +84,6 @@ impl SnsNotifier {
         retry: Retry,
     ) -> Self {
         Self::new(Client::new(config), topic, rt, retry)
-    }
-
-    /// The topic from `IAMWATCH_TOPIC_ARN`, the client from the standard AWS configuration,
-    /// the retry budget from [`Retry::from_env`].
-    pub fn from_env(rt: Handle) -> Result<Self, String> {
-        let topic = required_env("IAMWATCH_TOPIC_ARN", "the ARN of the SNS topic for alerts")?;
-        let retry = Retry::from_env()?;
-        let client = Client::new(&load_config(&rt, &retry));
-        Ok(Self::new(client, topic, rt, retry))
     }
 
     pub fn topic(&self) -> &str {

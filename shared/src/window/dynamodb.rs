@@ -20,7 +20,8 @@
 //! is not running async code (the CLI's main thread, or `spawn_blocking` in a handler).
 
 use super::{StoreError, StoreResult, WindowStore};
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use crate::aws::describe;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
@@ -108,14 +109,11 @@ impl DynamoStore {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug + 'static,
     {
-        // The service's code and message when it answered; else the whole chain
-        // (connection refused, timed out ...).
-        let why = match (e.code(), e.message()) {
-            (Some(code), Some(msg)) => format!("{code}: {msg}"),
-            (Some(code), None) => code.to_string(),
-            _ => DisplayErrorContext(&e).to_string(),
-        };
-        StoreError(format!("DynamoDB {op} on table {}: {why}", self.table))
+        StoreError(format!(
+            "DynamoDB {op} on table {}: {}",
+            self.table,
+            describe(&e)
+        ))
     }
 
     /// A conditional update of hold `key`: whether the condition held.
