@@ -3,7 +3,7 @@
 //! Cloud audit events in, alerts out. This crate holds all of the logic; the Lambda and Code
 //! Engine handlers and the `iamwatch` command are thin shells around it.
 //!
-//! `ingest` reads records, `event` gives them a normalised view, `rules` loads packs,
+//! `ingest` reads records (checked and laid out by `layout`, built by `projection`), `event` gives them a normalised view, `rules` loads packs,
 //! `detector` runs them (through `pattern`), and `finding` is what a match produces.
 
 pub mod allowlist;
@@ -14,6 +14,7 @@ pub mod detector;
 pub mod event;
 pub mod finding;
 pub mod ingest;
+pub mod layout;
 pub mod net;
 pub mod notify;
 pub mod packs;

@@ -7,6 +7,7 @@
 //! projected record matches every rule of the detector exactly as the whole record would,
 //! because every path a rule can see is kept; findings re-parse the whole record.
 
+use crate::layout::{Kind, Layout, Member, Members};
 use crate::pattern::ast::Step;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -114,6 +115,67 @@ impl Projection {
         let v = Seed(&self.root).deserialize(&mut de)?;
         de.end()?;
         Ok(v)
+    }
+}
+
+impl Projection {
+    /// Builds what the projection keeps of `text`, already checked by `layout` (see
+    /// [`Layout::scan`]): the same value as [`Projection::parse_str`], from the members'
+    /// text alone.
+    pub fn build(&self, text: &str, layout: &Layout) -> serde_json::Result<Value> {
+        if self.root.full {
+            return serde_json::from_str(text);
+        }
+        if !layout.is_object() {
+            // As for a member kept partly: a key step selects nothing in an array.
+            return match text.trim_start().as_bytes().first() {
+                Some(b'[') => Ok(Value::Array(Vec::new())),
+                _ => serde_json::from_str(text),
+            };
+        }
+        object(&self.root, text, layout, layout.root())
+    }
+}
+
+fn object(
+    node: &Node,
+    text: &str,
+    layout: &Layout,
+    members: Members<'_>,
+) -> serde_json::Result<Value> {
+    let mut out = Map::new();
+    for (at, m) in members {
+        let key = &text[m.key.0 as usize..m.key.1 as usize];
+        let key: Cow<'_, str> = if m.key_escaped {
+            Cow::Owned(serde_json::from_str(
+                &text[m.key.0 as usize - 1..m.key.1 as usize + 1],
+            )?)
+        } else {
+            Cow::Borrowed(key)
+        };
+        let Some(kept) = node.get(&key) else { continue };
+        let v = if kept.full {
+            whole(text, m)?
+        } else {
+            match m.kind {
+                Kind::Object => object(kept, text, layout, layout.children(m, at))?,
+                // Only key steps pass through this node, and a key step selects nothing in
+                // an array.
+                Kind::Array => Value::Array(Vec::new()),
+                _ => whole(text, m)?,
+            }
+        };
+        out.insert(key.into_owned(), v);
+    }
+    Ok(Value::Object(out))
+}
+
+/// A member's value, whole.
+fn whole(text: &str, m: &Member) -> serde_json::Result<Value> {
+    let (start, end) = (m.value.0 as usize, m.value.1 as usize);
+    match m.kind {
+        Kind::Plain => Ok(Value::String(text[start + 1..end - 1].to_string())),
+        _ => serde_json::from_str(&text[start..end]),
     }
 }
 

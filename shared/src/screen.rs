@@ -4,17 +4,22 @@
 //! `ConsoleLogin`, `action in [...]` an `action` that is one of them); a record that meets
 //! no rule's need is only checked for being an event, never evaluated.
 //!
-//! The screen is exact: a rule gets needs only where its match implies them in the bytes as
-//! JSON writes them. Members are found by their quoted name at any depth (a superset of the
+//! The screen reads the record's [`Layout`] (one pass has checked it and found its members)
+//! and is exact: a rule gets needs only where its match implies them in the text as JSON
+//! writes them. Members are found by name at any depth, inside arrays too (a superset of the
 //! one the rule reads); a value with an escape counts as meeting every need, and so does a
-//! record with `\u` or `\/` anywhere (they could spell a string without its bytes) and an
-//! encoded CloudWatch Logs payload (`awslogs`). `!=`, numbers, regexes, `NOT EXISTS`, derived
-//! facts and text with `"`, `\` or control characters need nothing; a detector with a rule
+//! record with a `\u`, `\/` or `\\` escape anywhere (they could spell a string without its
+//! bytes, in the string or in JSON held in it: `\\u005f` is `_` there) and an encoded
+//! CloudWatch Logs payload (an `awslogs` member). A key with other escapes cannot spell a
+//! name a need is made of (those have no quotes, backslashes or control characters). `!=`,
+//! numbers, regexes, `NOT EXISTS`, derived facts and text with `"`, `\` or control
+//! characters need nothing; a detector with a rule
 //! that needs nothing runs without a screen.
 
 use crate::conditions::operators::Base;
 use crate::conditions::path::{Path, Seg};
 use crate::conditions::{Condition, Operand};
+use crate::layout::{Kind, Layout};
 use crate::pattern::ast::{
     Expr, JsonCondition, JsonTest, Op, Pattern, Step, Value as PatternValue,
 };
@@ -64,20 +69,25 @@ pub type Needs = Vec<Need>;
 /// The needs on one member name.
 #[derive(Debug, Clone)]
 struct MemberNeeds {
-    /// `"key"`, quotes included.
-    name: Finder<'static>,
+    name: Box<[u8]>,
     exact: HashSet<Box<[u8]>>,
     other: Vec<Text>,
+    /// Any value will do (the encoded payload of `awslogs`).
+    any: bool,
 }
 
-/// Decides, from a record's bytes, whether any rule could match it.
+/// Decides, from a record's layout, whether any rule could match it.
 #[derive(Debug, Clone)]
 pub struct Screen {
     members: Vec<MemberNeeds>,
+    /// Bit `n` set when some member name is `n` bytes long (up to 63; longer ones set bit
+    /// 63): most keys of a record are passed over on their length alone.
+    lengths: u64,
     anywhere: Vec<Finder<'static>>,
-    /// `\u`, `\/`, `"awslogs"`: escapes that could spell a string without its bytes, and
-    /// encoded payloads.
-    always: [Finder<'static>; 3],
+}
+
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
 }
 
 impl Screen {
@@ -106,65 +116,67 @@ impl Screen {
         }
         anywhere.sort();
         anywhere.dedup();
+        let mut members: Vec<MemberNeeds> = by_key
+            .into_iter()
+            .map(|(key, (exact, other))| MemberNeeds {
+                name: key.into_bytes().into(),
+                exact,
+                other,
+                any: false,
+            })
+            .collect();
+        match members.iter_mut().find(|m| &*m.name == b"awslogs") {
+            Some(m) => m.any = true,
+            None => members.push(MemberNeeds {
+                name: b"awslogs".as_slice().into(),
+                exact: HashSet::new(),
+                other: Vec::new(),
+                any: true,
+            }),
+        }
         Some(Screen {
-            members: by_key
-                .into_iter()
-                .map(|(key, (exact, other))| MemberNeeds {
-                    name: Finder::new(format!("\"{key}\"").as_bytes()).into_owned(),
-                    exact,
-                    other,
-                })
-                .collect(),
+            lengths: members
+                .iter()
+                .fold(0, |bits, m| bits | length_bit(m.name.len())),
+            members,
             anywhere: anywhere
                 .iter()
                 .map(|s| Finder::new(s.as_bytes()).into_owned())
                 .collect(),
-            always: [
-                Finder::new(b"\\u").into_owned(),
-                Finder::new(b"\\/").into_owned(),
-                Finder::new(b"\"awslogs\"").into_owned(),
-            ],
         })
     }
 
-    /// Whether some rule could match the record written as `raw`.
-    pub fn admits(&self, raw: &[u8]) -> bool {
-        self.always.iter().any(|f| f.find(raw).is_some())
+    /// Whether some rule could match the record `text`, checked into `layout`.
+    pub fn admits(&self, text: &str, layout: &Layout) -> bool {
+        let raw = text.as_bytes();
+        layout.odd_escapes()
             || self.anywhere.iter().any(|f| f.find(raw).is_some())
-            || self.members.iter().any(|m| m.met(raw))
+            || layout.all().iter().any(|m| {
+                let key = &raw[m.key.0 as usize..m.key.1 as usize];
+                self.lengths & length_bit(key.len()) != 0
+                    && !m.key_escaped
+                    && self
+                        .members
+                        .iter()
+                        .any(|n| &*n.name == key && n.met(raw, m))
+            })
     }
 }
 
 impl MemberNeeds {
-    /// Whether some member of this name has a string value that meets a need, or a value
-    /// with an escape (which could).
-    fn met(&self, raw: &[u8]) -> bool {
-        let skip = |mut i: usize| {
-            while raw.get(i).is_some_and(u8::is_ascii_whitespace) {
-                i += 1;
+    /// Whether this member's value meets a need: a string that matches, or one with an
+    /// escape (which could).
+    fn met(&self, raw: &[u8], m: &crate::layout::Member) -> bool {
+        let (start, end) = (m.value.0 as usize, m.value.1 as usize);
+        match m.kind {
+            _ if self.any => true,
+            Kind::Escaped => true,
+            Kind::Plain => {
+                let value = &raw[start + 1..end - 1];
+                self.exact.contains(value) || self.other.iter().any(|t| t.holds(value))
             }
-            i
-        };
-        for at in self.name.find_iter(raw) {
-            let i = skip(at + self.name.needle().len());
-            if raw.get(i) != Some(&b':') {
-                continue; // a string value equal to the name, not a member
-            }
-            let i = skip(i + 1);
-            if raw.get(i) != Some(&b'"') {
-                continue; // not a string: no text need holds for it
-            }
-            let rest = &raw[i + 1..];
-            let end = memchr::memchr(b'"', rest).unwrap_or(rest.len());
-            let value = &rest[..end];
-            if memchr::memchr(b'\\', value).is_some()
-                || self.exact.contains(value)
-                || self.other.iter().any(|t| t.holds(value))
-            {
-                return true;
-            }
+            _ => false,
         }
-        false
     }
 }
 
@@ -418,15 +430,23 @@ mod tests {
             member("errorCode", Text::Prefix("AccessDenied".into())),
         ])])
         .expect("screen");
-        assert!(s.admits(br#"{"eventName":"ConsoleLogin"}"#));
-        assert!(s.admits(br#"{"a": {"eventName" :  "ConsoleLogin"}}"#));
-        assert!(s.admits(br#"{"errorCode":"AccessDeniedException"}"#));
-        assert!(!s.admits(br#"{"eventName":"GetObject","x":"ConsoleLogin"}"#));
-        assert!(!s.admits(br#"{"x":"eventName","y":"ConsoleLogin"}"#));
-        assert!(!s.admits(br#"{"eventName":5,"y":"ConsoleLogin"}"#));
-        assert!(s.admits(br#"{"eventName":"Console\tLogin"}"#));
-        assert!(s.admits(br#"{"eventName":"Console\u004cogin"}"#));
-        assert!(s.admits(br#"{"awslogs":{"data":"H4sIAAAA"}}"#));
+        let s = |text: &str| {
+            let mut layout = Layout::new();
+            layout.scan(text).expect("JSON");
+            s.admits(text, &layout)
+        };
+        assert!(s(r#"{"r":[{"x":1},{"eventName":"ConsoleLogin"}]}"#));
+        assert!(!s(r#"{"r":[{"x":1},{"eventName":"GetObject"}]}"#));
+        assert!(!s(r#"{"event\tName":"ConsoleLogin"}"#));
+        assert!(s(r#"{"eventName":"ConsoleLogin"}"#));
+        assert!(s(r#"{"a": {"eventName" :  "ConsoleLogin"}}"#));
+        assert!(s(r#"{"errorCode":"AccessDeniedException"}"#));
+        assert!(!s(r#"{"eventName":"GetObject","x":"ConsoleLogin"}"#));
+        assert!(!s(r#"{"x":"eventName","y":"ConsoleLogin"}"#));
+        assert!(!s(r#"{"eventName":5,"y":"ConsoleLogin"}"#));
+        assert!(s(r#"{"eventName":"Console\tLogin"}"#));
+        assert!(s(r#"{"eventName":"Console\u004cogin"}"#));
+        assert!(s(r#"{"awslogs":{"data":"H4sIAAAA"}}"#));
         assert!(Screen::new(&[Some(vec![Need::Anywhere("x".into())]), None]).is_none());
     }
 }

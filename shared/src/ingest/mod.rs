@@ -12,6 +12,7 @@
 pub mod awslogs;
 mod scan;
 
+use crate::layout::{self, Layout};
 use crate::pattern::ast::Step;
 use crate::projection::Projection;
 use crate::screen::Screen;
@@ -180,41 +181,78 @@ struct Parsed {
     screened: bool,
 }
 
-/// Parses one record's bytes: projected when they hold an object (a record or an envelope),
-/// whole otherwise; with the minimal projection when the screen turns the record away.
-fn parse_record(bytes: &[u8], how: &Parse<'_>) -> serde_json::Result<Parsed> {
-    // A projection skips strings it does not keep without decoding them: check the text is
-    // UTF-8 first, so that a record is good or bad whatever the rules read of it. Parsing the
-    // checked text as `str` then spares serde_json checking the kept strings again.
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| serde::de::Error::custom(format!("not UTF-8 at byte {}", e.valid_up_to())))?;
-    let object = text
-        .trim_start_matches(|c: char| c.is_ascii_whitespace())
-        .starts_with('{');
+/// Why a record's bytes could not be read.
+#[derive(Debug)]
+enum ParseError {
+    NotUtf8(usize),
+    Json(layout::Error),
+    Build(serde_json::Error),
+}
+
+impl ParseError {
+    /// The bytes end inside a value: more input could complete it.
+    fn is_eof(&self) -> bool {
+        matches!(self, ParseError::Json(e) if e.is_eof())
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::NotUtf8(at) => write!(f, "not UTF-8 at byte {at}"),
+            ParseError::Json(e) => e.fmt(f),
+            ParseError::Build(e) => e.fmt(f),
+        }
+    }
+}
+
+/// Parses one record's bytes: checks them into `scratch` (unless `checked` is their layout
+/// already), then builds what the projection keeps of an object (a record or an envelope),
+/// or the whole value otherwise; with the minimal projection when the screen turns the record
+/// away. Checking every byte, whatever is kept, makes a record good or bad whatever the rules
+/// read of it.
+fn parse_record(
+    bytes: &[u8],
+    checked: Option<&Layout>,
+    scratch: &mut Layout,
+    how: &Parse<'_>,
+) -> Result<Parsed, ParseError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| ParseError::NotUtf8(e.valid_up_to()))?;
+    let layout = match checked {
+        Some(layout) => layout,
+        None => {
+            scratch.scan(text).map_err(ParseError::Json)?;
+            scratch
+        }
+    };
+    let object = layout.is_object();
     if object {
         if let Some((screen, minimal)) = how.screen {
-            if !screen.admits(bytes) {
-                return minimal.parse_str(text).map(|value| Parsed {
-                    value,
-                    projected: true,
-                    screened: true,
-                });
+            if !screen.admits(text, layout) {
+                return minimal
+                    .build(text, layout)
+                    .map(|value| Parsed {
+                        value,
+                        projected: true,
+                        screened: true,
+                    })
+                    .map_err(ParseError::Build);
             }
         }
     }
-    if object && !how.projection.is_everything() {
-        how.projection.parse_str(text).map(|value| Parsed {
-            value,
-            projected: true,
-            screened: false,
-        })
+    let projected = object && !how.projection.is_everything();
+    let value = if projected {
+        how.projection.build(text, layout)
     } else {
-        serde_json::from_str(text).map(|value| Parsed {
+        serde_json::from_str(text)
+    };
+    value
+        .map(|value| Parsed {
             value,
-            projected: false,
+            projected,
             screened: false,
         })
-    }
+        .map_err(ParseError::Build)
 }
 
 fn read_plain<R: BufRead>(
@@ -245,10 +283,11 @@ fn read_plain<R: BufRead>(
         Format::CloudTrail | Format::JsonArray => {
             let mut scanner = Scanner::new(input);
             let mut count = 0u64;
-            let result = scanner.documents(&mut |bytes, line, index| {
+            let mut scratch = Layout::new();
+            let result = scanner.documents(&mut |bytes, layout, line, index| {
                 count += 1;
                 let position = Position { line, index };
-                match parse_record(bytes, how) {
+                match parse_record(bytes, layout, &mut scratch, how) {
                     Ok(p) => expand(p, position, bytes, sink),
                     Err(e) => sink(Item::Bad {
                         position,
@@ -327,6 +366,7 @@ fn sniff(input: &mut impl BufRead) -> io::Result<Format> {
 /// if the whole remaining input parses as JSON values, those are read instead.
 fn lines<R: BufRead>(mut input: R, how: &Parse<'_>, sink: &mut Sink) -> io::Result<()> {
     let mut buf = Vec::with_capacity(16 * 1024);
+    let mut layout = Layout::new();
     let mut line = 0u64;
     loop {
         buf.clear();
@@ -351,7 +391,7 @@ fn lines<R: BufRead>(mut input: R, how: &Parse<'_>, sink: &mut Sink) -> io::Resu
             continue;
         }
         let position = Position { line, index: None };
-        match parse_record(text, how) {
+        match parse_record(text, None, &mut layout, how) {
             Ok(p) => expand(p, position, text, sink),
             Err(e) if e.is_eof() && matches!(text.first(), Some(b'{' | b'[')) => {
                 // A document spread over several lines: read the rest and parse it whole.

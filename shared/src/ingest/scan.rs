@@ -1,16 +1,21 @@
 //! Streaming over the elements of a JSON array, alone (`[...]`) or as the `Records` member of a
 //! CloudTrail log file (`{"Records": [...]}`), holding one element in memory at a time.
 //!
-//! The scanner only finds where each element starts and ends (strings, escapes and nesting);
-//! serde_json parses each element. A malformed element is reported and skipped when its end
-//! can still be found; malformed structure around the elements ends the scan with an error.
+//! An object element that lies whole in the read buffer is checked and laid out there, in
+//! one pass ([`Layout::scan_object`]), and handed on without a copy. Otherwise (it straddles
+//! the buffer's end, or it is not valid JSON) the scanner copies it out, finding its end from
+//! strings, escapes and nesting alone, and the caller checks the copy. A malformed element is
+//! reported and skipped when its end can still be found; malformed structure around the
+//! elements ends the scan with an error.
 
+use crate::layout::Layout;
 use std::io::{self, BufRead};
 
 pub(crate) struct Scanner<R> {
     r: R,
     /// 1-based line of the next byte.
     pub(crate) line: u64,
+    layout: Layout,
 }
 
 /// Why a scan stopped early.
@@ -28,13 +33,21 @@ impl From<io::Error> for ScanError {
 
 type Result<T> = std::result::Result<T, ScanError>;
 
-/// Receives each document or element: its bytes, the line it starts on, and its 1-based index
-/// inside an array (`None` for a whole top-level object).
-pub(crate) type Each<'a> = dyn FnMut(&[u8], u64, Option<u64>) + 'a;
+/// Receives each document or element: its bytes, their layout when they have been checked
+/// already, the line it starts on, and its 1-based index inside an array (`None` for a whole
+/// top-level object).
+pub(crate) type Each<'a> = dyn FnMut(&[u8], Option<&Layout>, u64, Option<u64>) + 'a;
+
+/// Receives each array element: its bytes, their layout when checked already, its line.
+type Element<'a> = dyn FnMut(&[u8], Option<&Layout>, u64) + 'a;
 
 impl<R: BufRead> Scanner<R> {
     pub(crate) fn new(r: R) -> Self {
-        Self { r, line: 1 }
+        Self {
+            r,
+            line: 1,
+            layout: Layout::new(),
+        }
     }
 
     fn peek(&mut self) -> Result<Option<u8>> {
@@ -164,7 +177,7 @@ impl<R: BufRead> Scanner<R> {
 
     /// After a top-level `[` or the `[` of `Records`: calls `each` with every element's bytes
     /// and the line it starts on.
-    fn elements(&mut self, each: &mut dyn FnMut(&[u8], u64)) -> Result<()> {
+    fn elements(&mut self, each: &mut Element) -> Result<()> {
         let mut buf = Vec::with_capacity(8 * 1024);
         self.skip_ws()?;
         if self.peek()? == Some(b']') {
@@ -174,9 +187,20 @@ impl<R: BufRead> Scanner<R> {
         loop {
             self.skip_ws()?;
             let line = self.line;
-            buf.clear();
-            self.value(Some(&mut buf))?;
-            each(&buf, line);
+            let ahead = self.r.fill_buf()?;
+            match self.layout.scan_object(ahead) {
+                Ok(n) => {
+                    let element = &ahead[..n];
+                    each(element, Some(&self.layout), line);
+                    self.line += memchr::memchr_iter(b'\n', element).count() as u64;
+                    self.r.consume(n);
+                }
+                Err(_) => {
+                    buf.clear();
+                    self.value(Some(&mut buf))?;
+                    each(&buf, None, line);
+                }
+            }
             self.skip_ws()?;
             match self.bump()? {
                 Some(b',') => continue,
@@ -210,9 +234,9 @@ impl<R: BufRead> Scanner<R> {
                 Some(b'[') => {
                     self.bump()?;
                     let mut index = 0u64;
-                    self.elements(&mut |bytes, line| {
+                    self.elements(&mut |bytes, layout, line| {
                         index += 1;
-                        each(bytes, line, Some(index))
+                        each(bytes, layout, line, Some(index))
                     })?;
                 }
                 Some(b'{') => {
@@ -230,7 +254,7 @@ impl<R: BufRead> Scanner<R> {
                         }
                     }
                     self.copy(Some(&mut buf), 1)?;
-                    each(&buf, line, None);
+                    each(&buf, None, line, None);
                 }
                 Some(b) => {
                     return Err(ScanError::Syntax(format!(
@@ -258,9 +282,9 @@ impl<R: BufRead> Scanner<R> {
             self.skip_ws()?;
             if first && self.peek()? == Some(b'[') {
                 self.bump()?;
-                self.elements(&mut |bytes, line| {
+                self.elements(&mut |bytes, layout, line| {
                     index += 1;
-                    each(bytes, line, Some(index))
+                    each(bytes, layout, line, Some(index))
                 })?;
             } else {
                 self.value(None)?;

@@ -1,0 +1,654 @@
+//! One pass over a JSON text that checks it and notes where its object members are.
+//!
+//! Rules read a few members of a record; parsing all of it into a `serde_json::Value`, or
+//! even skipping it through serde_json, costs far more than the rules. A [`Layout`] is made
+//! by one validating scan: every object member gets its key's and value's place in the
+//! text, so a [`crate::projection::Projection`] can build just the members it
+//! keeps from their text. The scan accepts exactly the texts `serde_json::from_str::<Value>`
+//! accepts (grammar, control characters in strings, escapes and surrogate pairs, numbers that
+//! overflow, 127 levels of nesting); UTF-8 is the caller's: the scan reads `str`.
+
+use std::fmt;
+
+/// Nesting allowed, as serde_json allows it (127 levels).
+const MAX_DEPTH: u32 = 127;
+
+/// What a value is, as far as building it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A string without backslashes: its text between the quotes is its value.
+    Plain,
+    /// A string with escapes.
+    Escaped,
+    Object,
+    Array,
+    /// A number, `true`, `false` or `null`.
+    Scalar,
+}
+
+/// One object member: where its key (between the quotes) and its value are in the text.
+#[derive(Debug, Clone, Copy)]
+pub struct Member {
+    pub key: (u32, u32),
+    pub key_escaped: bool,
+    pub value: (u32, u32),
+    pub kind: Kind,
+    /// Index of the member after this one's descendants: its next sibling, if it has one.
+    next: u32,
+}
+
+/// Where the members of a checked JSON text are; reused from text to text.
+#[derive(Debug, Default, Clone)]
+pub struct Layout {
+    members: Vec<Member>,
+    /// The text's top-level value is an object.
+    object: bool,
+    /// Some string has a `\u`, `\/` or `\\` escape.
+    odd_escapes: bool,
+}
+
+/// Why a text is not JSON, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    what: &'static str,
+    /// Byte offset in the text.
+    at: usize,
+    line: usize,
+    column: usize,
+}
+
+impl Error {
+    /// The text ended inside a value: more input could complete it.
+    pub fn is_eof(&self) -> bool {
+        self.what == EOF
+    }
+
+    /// Byte offset of the error in the text.
+    pub fn offset(&self) -> usize {
+        self.at
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at line {} column {}",
+            self.what, self.line, self.column
+        )
+    }
+}
+
+impl std::error::Error for Error {}
+
+const EOF: &str = "the text ends inside a value";
+
+impl Layout {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks that `text` is one JSON value (surrounding whitespace allowed) and notes its
+    /// members.
+    pub fn scan(&mut self, text: &str) -> Result<(), Error> {
+        let end = self.scan_prefix(text.as_bytes(), false)?;
+        let mut s = Scan::new(text.as_bytes(), end);
+        s.ws();
+        if s.i < s.b.len() {
+            return Err(s.error("trailing characters after the value"));
+        }
+        Ok(())
+    }
+
+    /// Checks the object that starts `bytes` (after whitespace) and returns where it ends;
+    /// what follows it is not looked at. An error that [`Error::is_eof`] means `bytes` end
+    /// inside it. `bytes` must be UTF-8 up to the object's end for [`Layout::members`] to be
+    /// read as `str` (the scan itself only compares ASCII).
+    pub fn scan_object(&mut self, bytes: &[u8]) -> Result<usize, Error> {
+        self.scan_prefix(bytes, true)
+    }
+
+    fn scan_prefix(&mut self, bytes: &[u8], object_only: bool) -> Result<usize, Error> {
+        self.members.clear();
+        let mut s = Scan::new(bytes, 0);
+        s.ws();
+        self.object = s.peek() == Some(b'{');
+        self.odd_escapes = false;
+        if object_only && !self.object {
+            return Err(s.error(if s.i == bytes.len() {
+                EOF
+            } else {
+                "expected an object"
+            }));
+        }
+        let result = s.value(0, &mut self.members);
+        self.odd_escapes = s.odd_escapes;
+        result.map(|_| s.i)
+    }
+
+    /// Some string (a key or a value) has a `\u`, `\/` or `\\` escape: text that could
+    /// spell a string without its bytes, in the string or in JSON held in it.
+    pub fn odd_escapes(&self) -> bool {
+        self.odd_escapes
+    }
+
+    /// Every object member, at any depth (inside arrays too), in the order of the text.
+    pub fn all(&self) -> &[Member] {
+        &self.members
+    }
+
+    /// The text's value is an object.
+    pub fn is_object(&self) -> bool {
+        self.object
+    }
+
+    /// The top-level members, when the text is an object.
+    pub fn root(&self) -> Members<'_> {
+        Members {
+            all: if self.object { &self.members } else { &[] },
+            i: 0,
+            end: if self.object { self.members.len() } else { 0 },
+        }
+    }
+
+    /// The members of `m`'s value, when it is an object (members of objects inside an array
+    /// are not its children).
+    pub fn children(&self, m: &Member, at: usize) -> Members<'_> {
+        Members {
+            all: &self.members,
+            i: at + 1,
+            end: if m.kind == Kind::Object {
+                m.next as usize
+            } else {
+                at + 1
+            },
+        }
+    }
+}
+
+/// Members of one object, in order, with their index for [`Layout::children`].
+pub struct Members<'a> {
+    all: &'a [Member],
+    i: usize,
+    end: usize,
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (usize, &'a Member);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.i >= self.end {
+            return None;
+        }
+        let at = self.i;
+        let m = &self.all[at];
+        self.i = m.next as usize;
+        Some((at, m))
+    }
+}
+
+struct Scan<'b> {
+    b: &'b [u8],
+    i: usize,
+    odd_escapes: bool,
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in each byte of `x` that is `"`, `\` or a control character; the lowest set
+/// bit is exact (borrows only carry upwards), which is all a search needs.
+#[inline]
+fn specials(x: u64) -> u64 {
+    let quote = x ^ (ONES * u64::from(b'"'));
+    let backslash = x ^ (ONES * u64::from(b'\\'));
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v;
+    let control = x.wrapping_sub(ONES * 0x20) & !x;
+    (zero(quote) | zero(backslash) | control) & HIGHS
+}
+
+impl<'b> Scan<'b> {
+    fn new(b: &'b [u8], i: usize) -> Self {
+        Self {
+            b,
+            i,
+            odd_escapes: false,
+        }
+    }
+
+    fn error(&self, what: &'static str) -> Error {
+        let at = self.i.min(self.b.len());
+        let before = &self.b[..at];
+        let line = 1 + memchr::memchr_iter(b'\n', before).count();
+        let start = memchr::memrchr(b'\n', before).map_or(0, |n| n + 1);
+        Error {
+            what,
+            at,
+            line,
+            column: at - start + 1,
+        }
+    }
+
+    fn eof(&self) -> Error {
+        self.error(EOF)
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    /// One value at `self.i`; objects note their members in `out`.
+    fn value(&mut self, depth: u32, out: &mut Vec<Member>) -> Result<Kind, Error> {
+        match self.peek() {
+            Some(b'"') => {
+                self.i += 1;
+                Ok(if self.string()? {
+                    Kind::Escaped
+                } else {
+                    Kind::Plain
+                })
+            }
+            Some(b'{') => {
+                self.object(depth + 1, out)?;
+                Ok(Kind::Object)
+            }
+            Some(b'[') => {
+                self.array(depth + 1, out)?;
+                Ok(Kind::Array)
+            }
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.error("expected a value")),
+            None => Err(self.eof()),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<Kind, Error> {
+        for &c in word {
+            match self.peek() {
+                Some(b) if b == c => self.i += 1,
+                Some(_) => return Err(self.error("expected a value")),
+                None => return Err(self.eof()),
+            }
+        }
+        Ok(Kind::Scalar)
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.i;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.i += 1;
+        }
+        self.i - start
+    }
+
+    fn number(&mut self) -> Result<Kind, Error> {
+        let start = self.i;
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            Some(_) => return Err(self.error("expected a digit")),
+            None => return Err(self.eof()),
+        }
+        let mut float = false;
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            float = true;
+            if self.digits() == 0 {
+                return Err(match self.peek() {
+                    None => self.eof(),
+                    Some(_) => self.error("expected a digit after the decimal point"),
+                });
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            float = true;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            if self.digits() == 0 {
+                return Err(match self.peek() {
+                    None => self.eof(),
+                    Some(_) => self.error("expected a digit in the exponent"),
+                });
+            }
+        }
+        // serde_json refuses a number that overflows a double; only long ones or ones with
+        // an exponent can, so only they pay for the check.
+        if float || self.i - start > 19 {
+            let text = std::str::from_utf8(&self.b[start..self.i]).unwrap_or("0");
+            if text.parse::<f64>().is_ok_and(f64::is_infinite) {
+                self.i = start;
+                return Err(self.error("number out of range"));
+            }
+        }
+        Ok(Kind::Scalar)
+    }
+
+    /// The rest of a string after its opening quote; whether it has escapes.
+    #[inline]
+    fn string(&mut self) -> Result<bool, Error> {
+        let mut escaped = false;
+        loop {
+            // Eight bytes at a time to the next quote, backslash or control character.
+            while let Some(chunk) = self.b.get(self.i..self.i + 8) {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(chunk);
+                let hits = specials(u64::from_le_bytes(word));
+                if hits != 0 {
+                    self.i += (hits.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                self.i += 8;
+            }
+            match self.peek() {
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(escaped);
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    self.escape()?;
+                }
+                Some(0..=0x1f) => {
+                    return Err(self.error("control character in a string"));
+                }
+                Some(_) => self.i += 1,
+                None => return Err(self.eof()),
+            }
+        }
+    }
+
+    /// An escape at the backslash under `self.i`.
+    fn escape(&mut self) -> Result<(), Error> {
+        self.i += 1;
+        match self.peek() {
+            Some(b'"' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                self.i += 1;
+                Ok(())
+            }
+            // `\\` can begin an escape of JSON held in a string (`\\u005f` is `_` there).
+            Some(b'/' | b'\\') => {
+                self.i += 1;
+                self.odd_escapes = true;
+                Ok(())
+            }
+            Some(b'u') => {
+                self.i += 1;
+                self.odd_escapes = true;
+                let unit = self.hex4()?;
+                match unit {
+                    0xD800..=0xDBFF => {
+                        // A leading surrogate must be followed by an escaped trailing one.
+                        if self.b.get(self.i..self.i + 2) != Some(b"\\u") {
+                            return Err(match self.b.len() - self.i {
+                                0 => self.eof(),
+                                1 if self.b[self.i] == b'\\' => self.eof(),
+                                _ => self.error("lone leading surrogate in a \\u escape"),
+                            });
+                        }
+                        self.i += 2;
+                        match self.hex4()? {
+                            0xDC00..=0xDFFF => Ok(()),
+                            _ => Err(self.error("invalid surrogate pair in a \\u escape")),
+                        }
+                    }
+                    0xDC00..=0xDFFF => Err(self.error("lone trailing surrogate in a \\u escape")),
+                    _ => Ok(()),
+                }
+            }
+            Some(_) => Err(self.error("invalid escape")),
+            None => Err(self.eof()),
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, Error> {
+        let mut n = 0;
+        for _ in 0..4 {
+            let d = match self.peek() {
+                Some(c @ b'0'..=b'9') => c - b'0',
+                Some(c @ b'a'..=b'f') => c - b'a' + 10,
+                Some(c @ b'A'..=b'F') => c - b'A' + 10,
+                Some(_) => return Err(self.error("invalid \\u escape")),
+                None => return Err(self.eof()),
+            };
+            n = n * 16 + u32::from(d);
+            self.i += 1;
+        }
+        Ok(n)
+    }
+
+    fn deeper(&self, depth: u32) -> Result<(), Error> {
+        if depth > MAX_DEPTH {
+            Err(self.error("nested too deeply"))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn object(&mut self, depth: u32, members: &mut Vec<Member>) -> Result<(), Error> {
+        self.deeper(depth)?;
+        self.i += 1;
+        self.ws();
+        match self.peek() {
+            Some(b'}') => {
+                self.i += 1;
+                return Ok(());
+            }
+            None => return Err(self.eof()),
+            _ => {}
+        }
+        loop {
+            self.ws();
+            match self.peek() {
+                Some(b'"') => self.i += 1,
+                Some(_) => return Err(self.error("expected a member name")),
+                None => return Err(self.eof()),
+            }
+            let key_start = self.i;
+            let key_escaped = self.string()?;
+            let key = (key_start as u32, (self.i - 1) as u32);
+            self.ws();
+            match self.peek() {
+                Some(b':') => self.i += 1,
+                Some(_) => return Err(self.error("expected ':' after a member name")),
+                None => return Err(self.eof()),
+            }
+            self.ws();
+            let start = self.i;
+            let slot = members.len();
+            members.push(Member {
+                key,
+                key_escaped,
+                value: (0, 0),
+                kind: Kind::Scalar,
+                next: 0,
+            });
+            let kind = self.value(depth, members)?;
+            let next = members.len() as u32;
+            let m = &mut members[slot];
+            m.value = (start as u32, self.i as u32);
+            m.kind = kind;
+            m.next = next;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                Some(_) => return Err(self.error("expected ',' or '}' after an object member")),
+                None => return Err(self.eof()),
+            }
+        }
+    }
+
+    fn array(&mut self, depth: u32, members: &mut Vec<Member>) -> Result<(), Error> {
+        self.deeper(depth)?;
+        self.i += 1;
+        self.ws();
+        match self.peek() {
+            Some(b']') => {
+                self.i += 1;
+                return Ok(());
+            }
+            None => return Err(self.eof()),
+            _ => {}
+        }
+        loop {
+            self.ws();
+            self.value(depth, members)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b']') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                Some(_) => return Err(self.error("expected ',' or ']' after an array element")),
+                None => return Err(self.eof()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(text: &str) -> bool {
+        Layout::new().scan(text).is_ok()
+    }
+
+    #[test]
+    fn accepts_what_serde_json_accepts() {
+        let cases = [
+            r#"{"a":1,"b":[1,2,{"c":null}],"d":{"e":"f\"\\\/\b\f\n\r\t\u00e9"}}"#,
+            " [ ] ",
+            "{}",
+            "-0.5e+10",
+            "0",
+            "\"\\ud83d\\ude00\"",
+            "1e400",
+            "1e-400",
+            "123456789012345678901234567890",
+            "{\"a\":1,}",
+            "[1,]",
+            "01",
+            "1.",
+            ".5",
+            "\"\\ud83d\"",
+            "\"\\ude00\"",
+            "\"\\ud83dx\"",
+            "\"\\ud83d\\u0041\"",
+            "\"a\u{1}b\"",
+            "\"\\x\"",
+            "{\"a\" 1}",
+            "{1:2}",
+            "tru",
+            "nul",
+            "[1 2]",
+            "{} {}",
+            "\"unterminated",
+            "[[[[]]]]",
+            "-",
+            "1e",
+            "\"\\u12\"",
+            "\"é\"",
+            "\"tab\there\"",
+        ];
+        for text in cases {
+            let serde = serde_json::from_str::<serde_json::Value>(text).is_ok();
+            assert_eq!(ok(text), serde, "{text}");
+        }
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        for n in [127, 128, 129] {
+            let serde = serde_json::from_str::<serde_json::Value>(&deep(n)).is_ok();
+            assert_eq!(ok(&deep(n)), serde, "{n} levels");
+        }
+    }
+
+    #[test]
+    fn notes_members_at_every_depth() {
+        let text = r#"{"a":{"b":"x","c":[{"d":1}]},"e\n":"y\"","f":2}"#;
+        let mut l = Layout::new();
+        l.scan(text).unwrap();
+        let part = |s: (u32, u32)| &text[s.0 as usize..s.1 as usize];
+        let root: Vec<_> = l
+            .root()
+            .map(|(_, m)| (part(m.key), part(m.value)))
+            .collect();
+        assert_eq!(
+            root,
+            [
+                ("a", r#"{"b":"x","c":[{"d":1}]}"#),
+                ("e\\n", r#""y\"""#),
+                ("f", "2")
+            ]
+        );
+        let (at, a) = l.root().next().unwrap();
+        let inner: Vec<_> = l
+            .children(a, at)
+            .map(|(_, m)| (part(m.key), m.kind))
+            .collect();
+        assert_eq!(inner, [("b", Kind::Plain), ("c", Kind::Array)]);
+        let all: Vec<_> = l.all().iter().map(|m| part(m.key)).collect();
+        assert_eq!(all, ["a", "b", "c", "d", "e\\n", "f"]);
+        assert!(!l.odd_escapes());
+        let kinds: Vec<_> = l.root().map(|(_, m)| (m.key_escaped, m.kind)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (false, Kind::Object),
+                (true, Kind::Escaped),
+                (false, Kind::Scalar)
+            ]
+        );
+        for (text, odd) in [
+            (r#"["\/"]"#, true),
+            (r#"{"\u0041":1}"#, true),
+            (r#""\n""#, false),
+            (r#""\\""#, true),
+        ] {
+            l.scan(text).unwrap();
+            assert_eq!(l.odd_escapes(), odd, "{text}");
+        }
+    }
+
+    #[test]
+    fn tells_a_truncated_text_from_a_broken_one() {
+        for text in [
+            r#"{"a":"#,
+            r#"{"a":"x"#,
+            r#"{"a":[1,"#,
+            r#"{"a":tr"#,
+            "{\"a\":\"\\",
+        ] {
+            let e = Layout::new().scan(text).unwrap_err();
+            assert!(e.is_eof(), "{text}: {e}");
+        }
+        let e = Layout::new().scan("{\n  \"a\": x}").unwrap_err();
+        assert!(!e.is_eof());
+        assert_eq!(e.to_string(), "expected a value at line 2 column 8");
+        let mut l = Layout::new();
+        assert_eq!(l.scan_object(br#"  {"a":1}, {"b""#), Ok(9));
+        assert!(l.scan_object(br#"{"a":1"#).unwrap_err().is_eof());
+        assert!(!l.scan_object(b"[1]").unwrap_err().is_eof());
+    }
+}
