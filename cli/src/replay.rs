@@ -425,10 +425,14 @@ fn write_jsonl(
     name: &str,
     position: Position,
 ) -> io::Result<()> {
-    let mut v = finding.to_json();
-    v["source"] =
-        serde_json::json!({"file": name, "line": position.line, "record": position.index});
-    serde_json::to_writer(&mut *out, &v).map_err(io::Error::other)?;
+    let mut source = serde_json::Map::new();
+    source.insert(
+        "source".into(),
+        serde_json::json!({"file": name, "line": position.line, "record": position.index}),
+    );
+    finding
+        .write_json(&mut *out, source)
+        .map_err(io::Error::other)?;
     out.write_all(b"\n")
 }
 

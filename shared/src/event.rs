@@ -6,6 +6,7 @@
 
 use crate::net::parse_ip;
 use crate::time::Timestamp;
+use std::sync::Arc;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::net::IpAddr;
@@ -61,7 +62,8 @@ pub enum Outcome {
 
 #[derive(Debug, Clone)]
 pub struct Event {
-    record: Value,
+    /// Shared: every finding of an event holds it, and a record can be large.
+    record: Arc<Value>,
     provider: Provider,
 }
 
@@ -76,7 +78,10 @@ impl Event {
             )));
         };
         let provider = detect(obj)?;
-        Ok(Self { record, provider })
+        Ok(Self {
+            record: Arc::new(record),
+            provider,
+        })
     }
 
     pub fn provider(&self) -> Provider {
@@ -89,7 +94,7 @@ impl Event {
     }
 
     pub fn into_record(self) -> Value {
-        self.record
+        Arc::unwrap_or_clone(self.record)
     }
 
     fn str_at(&self, path: &[&str]) -> Option<&str> {

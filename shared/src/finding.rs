@@ -91,6 +91,26 @@ impl Finding {
         String::from_utf8(out).unwrap_or_default()
     }
 
+    /// Writes [`Finding::to_json`] with `extra` members added (keys in order, as `to_json`
+    /// gives them), without copying the record.
+    pub fn write_json(
+        &self,
+        out: &mut impl std::io::Write,
+        extra: Map<String, Value>,
+    ) -> serde_json::Result<()> {
+        let Value::Object(mut fields) = self.fields() else {
+            unreachable!("fields are an object")
+        };
+        fields.extend(extra);
+        serde_json::to_writer(
+            out,
+            &WithRecord {
+                fields: &fields,
+                record: self.event.record(),
+            },
+        )
+    }
+
     /// The finding as one JSON object: the rule, the normalised who/what/where/when, the
     /// runbook and references, and the raw record.
     pub fn to_json(&self) -> Value {
@@ -143,6 +163,33 @@ impl Finding {
         m.insert("runbook".into(), json!(self.rule.runbook));
         m.insert("references".into(), json!(self.rule.references));
         Value::Object(m)
+    }
+}
+
+/// Members and the record, serialised as one object with the record in its sorted place.
+struct WithRecord<'a> {
+    fields: &'a Map<String, Value>,
+    record: &'a Value,
+}
+
+impl serde::Serialize for WithRecord<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.fields.len() + 1))?;
+        let mut pending = true;
+        for (k, v) in self.fields {
+            if pending && k.as_str() > "record" {
+                m.serialize_entry("record", self.record)?;
+                pending = false;
+            }
+            if k != "record" {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        if pending {
+            m.serialize_entry("record", self.record)?;
+        }
+        m.end()
     }
 }
 

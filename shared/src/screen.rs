@@ -70,6 +70,8 @@ pub type Needs = Vec<Need>;
 #[derive(Debug, Clone)]
 struct MemberNeeds {
     name: Box<[u8]>,
+    /// The name's first eight bytes and its length, compared before the name itself.
+    head: (u64, usize),
     exact: HashSet<Box<[u8]>>,
     other: Vec<Text>,
     /// Any value will do (the encoded payload of `awslogs`).
@@ -88,6 +90,14 @@ pub struct Screen {
 
 fn length_bit(len: usize) -> u64 {
     1 << len.min(63)
+}
+
+/// The first eight bytes of `b` (zeros after its end), in one word.
+fn head(b: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    let n = b.len().min(8);
+    word[..n].copy_from_slice(&b[..n]);
+    u64::from_le_bytes(word)
 }
 
 impl Screen {
@@ -119,6 +129,7 @@ impl Screen {
         let mut members: Vec<MemberNeeds> = by_key
             .into_iter()
             .map(|(key, (exact, other))| MemberNeeds {
+                head: (head(key.as_bytes()), key.len()),
                 name: key.into_bytes().into(),
                 exact,
                 other,
@@ -128,6 +139,7 @@ impl Screen {
         match members.iter_mut().find(|m| &*m.name == b"awslogs") {
             Some(m) => m.any = true,
             None => members.push(MemberNeeds {
+                head: (head(b"awslogs"), 7),
                 name: b"awslogs".as_slice().into(),
                 exact: HashSet::new(),
                 other: Vec::new(),
@@ -153,12 +165,13 @@ impl Screen {
             || self.anywhere.iter().any(|f| f.find(raw).is_some())
             || layout.all().iter().any(|m| {
                 let key = &raw[m.key.0 as usize..m.key.1 as usize];
-                self.lengths & length_bit(key.len()) != 0
-                    && !m.key_escaped
-                    && self
-                        .members
-                        .iter()
-                        .any(|n| &*n.name == key && n.met(raw, m))
+                if self.lengths & length_bit(key.len()) == 0 || m.key_escaped {
+                    return false;
+                }
+                let h = (head(key), key.len());
+                self.members
+                    .iter()
+                    .any(|n| n.head == h && &*n.name == key && n.met(raw, m))
             })
     }
 }
