@@ -221,8 +221,8 @@ pub fn run(args: Args) -> ExitCode {
                         position,
                         raw,
                     } => (value, position, raw),
-                    Item::Screened { value, position } => {
-                        match Event::new(value) {
+                    Item::Screened { event, position } => {
+                        match event {
                             Ok(_) => tally.events += 1,
                             Err(e) => report_bad(&mut tally, &name, position, &e.to_string()),
                         }

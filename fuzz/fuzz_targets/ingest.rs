@@ -37,7 +37,7 @@ fn seen(d: &Detector, item: Item<'_>) -> String {
             Ok(e) => format!("{position} {:?}", ids(d, &e)),
             Err(e) => format!("{position} no event: {e}"),
         },
-        Item::Screened { value, position } => match Event::new(value) {
+        Item::Screened { event, position } => match event {
             Ok(_) => format!("{position} []"),
             Err(e) => format!("{position} no event: {e}"),
         },

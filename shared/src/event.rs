@@ -4,12 +4,13 @@
 //! documentation); the normalised accessors feed alert text, group-by keys and derived facts.
 //! They are computed on demand, so a record that matches no rule costs nothing beyond parsing.
 
+use crate::layout::{Kind, Layout};
 use crate::net::parse_ip;
 use crate::time::Timestamp;
-use std::sync::Arc;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Provider {
@@ -313,34 +314,139 @@ pub const DETECTION_PRESENCE: &[&str] = &[
     "typeURI",
 ];
 
-fn detect(obj: &Map<String, Value>) -> Result<Provider, NotAnEvent> {
-    let has = |k: &str| obj.contains_key(k);
+/// A top-level member as detection sees it.
+enum Seen<'a> {
+    Missing,
+    Text(std::borrow::Cow<'a, str>),
+    /// Anything but a string: what it is.
+    Other(&'static str),
+}
+
+/// The top-level members of a record, parsed ([`Map`]) or laid out ([`Layout`]).
+trait TopLevel {
+    fn seen(&self, key: &str) -> Seen<'_>;
+}
+
+impl TopLevel for Map<String, Value> {
+    fn seen(&self, key: &str) -> Seen<'_> {
+        match self.get(key) {
+            None => Seen::Missing,
+            Some(Value::String(s)) => Seen::Text(s.as_str().into()),
+            Some(other) => Seen::Other(kind_of(other)),
+        }
+    }
+}
+
+/// Members detection reads.
+const DETECTION_KEYS: [&str; 10] = [
+    "eventName",
+    "eventSource",
+    "eventVersion",
+    "eventType",
+    "action",
+    "userIdentity",
+    "initiator",
+    "observer",
+    "logSourceCRN",
+    "typeURI",
+];
+
+/// A checked record's text and, per detection key, its member in the layout (the last of
+/// duplicates, as when parsed).
+struct Laid<'a> {
+    text: &'a str,
+    found: [Option<&'a crate::layout::Member>; DETECTION_KEYS.len()],
+}
+
+impl<'a> Laid<'a> {
+    fn new(text: &'a str, layout: &'a Layout) -> Self {
+        let mut found = [None; DETECTION_KEYS.len()];
+        for (_, m) in layout.root() {
+            let quoted = &text[m.key.0 as usize - 1..m.key.1 as usize + 1];
+            let key = if m.key_escaped {
+                match serde_json::from_str::<String>(quoted) {
+                    Ok(k) => std::borrow::Cow::Owned(k),
+                    Err(_) => continue,
+                }
+            } else {
+                std::borrow::Cow::Borrowed(&quoted[1..quoted.len() - 1])
+            };
+            if let Some(i) = DETECTION_KEYS.iter().position(|k| *k == key) {
+                found[i] = Some(m);
+            }
+        }
+        Self { text, found }
+    }
+}
+
+impl TopLevel for Laid<'_> {
+    fn seen(&self, key: &str) -> Seen<'_> {
+        let Some(m) = DETECTION_KEYS
+            .iter()
+            .position(|k| *k == key)
+            .and_then(|i| self.found[i])
+        else {
+            return Seen::Missing;
+        };
+        let value = &self.text[m.value.0 as usize..m.value.1 as usize];
+        match m.kind {
+            Kind::Plain => Seen::Text(value[1..value.len() - 1].into()),
+            Kind::Escaped => match serde_json::from_str::<String>(value) {
+                Ok(s) => Seen::Text(s.into()),
+                Err(_) => Seen::Other("a string"),
+            },
+            Kind::Object => Seen::Other("an object"),
+            Kind::Array => Seen::Other("an array"),
+            Kind::Scalar => Seen::Other(match value.as_bytes().first() {
+                Some(b'n') => "null",
+                Some(b't' | b'f') => "a boolean",
+                _ => "a number",
+            }),
+        }
+    }
+}
+
+/// Which provider wrote the record `text`, checked into `layout`, without parsing it: the
+/// same answer as [`Event::new`] on the parsed record.
+pub fn provider_of(text: &str, layout: &Layout) -> Result<Provider, NotAnEvent> {
+    if !layout.is_object() {
+        let kind = match serde_json::from_str::<Value>(text) {
+            Ok(v) => kind_of(&v),
+            Err(_) => "no JSON",
+        };
+        return Err(NotAnEvent(format!("expected a JSON object, found {kind}")));
+    }
+    detect(&Laid::new(text, layout))
+}
+
+fn detect(obj: &impl TopLevel) -> Result<Provider, NotAnEvent> {
+    let has = |k: &str| !matches!(obj.seen(k), Seen::Missing);
     if has("eventSource") || has("eventVersion") || has("userIdentity") {
-        return match obj.get("eventName") {
-            Some(Value::String(s)) if !s.is_empty() => Ok(Provider::CloudTrail),
+        return match obj.seen("eventName") {
+            Seen::Text(s) if !s.is_empty() => Ok(Provider::CloudTrail),
             // CloudTrail Insights events name the call inside insightDetails.
-            None if obj.get("eventType").and_then(Value::as_str)
-                == Some("AwsCloudTrailInsight") =>
-            {
+            Seen::Missing if matches!(obj.seen("eventType"), Seen::Text(t) if t == "AwsCloudTrailInsight") => {
                 Ok(Provider::CloudTrail)
             }
-            Some(other) => Err(NotAnEvent(format!(
-                "CloudTrail record with an eventName that is {}, not a name",
-                kind_of(other)
+            Seen::Text(_) => Err(NotAnEvent(
+                "CloudTrail record with an eventName that is a string, not a name".into(),
+            )),
+            Seen::Other(kind) => Err(NotAnEvent(format!(
+                "CloudTrail record with an eventName that is {kind}, not a name"
             ))),
-            None => Err(NotAnEvent("CloudTrail record without eventName".into())),
+            Seen::Missing => Err(NotAnEvent("CloudTrail record without eventName".into())),
         };
     }
     if has("initiator") || has("observer") || has("logSourceCRN") || has("typeURI") {
-        return match obj.get("action") {
-            Some(Value::String(s)) if !s.is_empty() => Ok(Provider::Cadf),
+        return match obj.seen("action") {
+            Seen::Text(s) if !s.is_empty() => Ok(Provider::Cadf),
             _ => Err(NotAnEvent("CADF record without action".into())),
         };
     }
-    if obj.contains_key("eventName") {
+    if has("eventName") {
         return Ok(Provider::CloudTrail);
     }
-    if matches!(obj.get("action"), Some(Value::String(_))) {
+    if matches!(obj.seen("action"), Seen::Text(_)) {
         return Ok(Provider::Cadf);
     }
     Err(NotAnEvent(

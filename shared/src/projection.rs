@@ -19,8 +19,20 @@ use std::fmt;
 struct Node {
     /// Keep the whole value here.
     full: bool,
-    /// Object members to keep, sorted by key for binary search; others are skipped.
+    /// Object members to keep, sorted by key; others are skipped.
     keys: Vec<(Box<str>, Node)>,
+    /// Each key's length and first eight bytes, in the order of `keys`: most keys of a
+    /// record are not kept, and one word comparison tells.
+    heads: Vec<(usize, u64)>,
+}
+
+/// A key's length and its first eight bytes (zeros after its end).
+fn head(key: &str) -> (usize, u64) {
+    let b = key.as_bytes();
+    let mut word = [0u8; 8];
+    let n = b.len().min(8);
+    word[..n].copy_from_slice(&b[..n]);
+    (b.len(), u64::from_le_bytes(word))
 }
 
 impl Node {
@@ -29,6 +41,7 @@ impl Node {
             Ok(i) => i,
             Err(i) => {
                 self.keys.insert(i, (key.into(), Node::default()));
+                self.heads.insert(i, head(key));
                 i
             }
         };
@@ -36,11 +49,13 @@ impl Node {
     }
 
     fn get(&self, key: &str) -> Option<&Node> {
-        // Most keys of a record are not kept: compare lengths first, bytes only on a tie.
-        self.keys
+        let h = head(key);
+        let i = self
+            .heads
             .iter()
-            .find(|(k, _)| k.len() == key.len() && **k == *key)
-            .map(|(_, n)| n)
+            .zip(&self.keys)
+            .position(|(kh, (k, _))| *kh == h && (h.0 <= 8 || **k == *key))?;
+        Some(&self.keys[i].1)
     }
 }
 
@@ -62,6 +77,7 @@ impl Projection {
             root: Node {
                 full: true,
                 keys: Vec::new(),
+                heads: Vec::new(),
             },
         }
     }
@@ -84,6 +100,7 @@ impl Projection {
         }
         node.full = true;
         node.keys.clear();
+        node.heads.clear();
     }
 
     /// Keeps a top-level member's presence (an object kept empty, a scalar as is) without its

@@ -72,7 +72,9 @@ struct MemberNeeds {
     name: Box<[u8]>,
     /// The name's first eight bytes and its length, compared before the name itself.
     head: (u64, usize),
-    exact: HashSet<Box<[u8]>>,
+    /// Exact strings by length and first eight bytes, sorted: a record's value is passed
+    /// over after a binary search on one word pair, bytes compared only on a tie.
+    exact: Vec<((usize, u64), Box<[u8]>)>,
     other: Vec<Text>,
     /// Any value will do (the encoded payload of `awslogs`).
     any: bool,
@@ -129,9 +131,16 @@ impl Screen {
         let mut members: Vec<MemberNeeds> = by_key
             .into_iter()
             .map(|(key, (exact, other))| MemberNeeds {
+                exact: {
+                    let mut v: Vec<_> = exact
+                        .into_iter()
+                        .map(|s| ((s.len(), head(&s)), s))
+                        .collect();
+                    v.sort();
+                    v
+                },
                 head: (head(key.as_bytes()), key.len()),
                 name: key.into_bytes().into(),
-                exact,
                 other,
                 any: false,
             })
@@ -141,7 +150,7 @@ impl Screen {
             None => members.push(MemberNeeds {
                 head: (head(b"awslogs"), 7),
                 name: b"awslogs".as_slice().into(),
-                exact: HashSet::new(),
+                exact: Vec::new(),
                 other: Vec::new(),
                 any: true,
             }),
@@ -186,7 +195,13 @@ impl MemberNeeds {
             Kind::Escaped => true,
             Kind::Plain => {
                 let value = &raw[start + 1..end - 1];
-                self.exact.contains(value) || self.other.iter().any(|t| t.holds(value))
+                let h = (value.len(), head(value));
+                let from = self.exact.partition_point(|(k, _)| *k < h);
+                self.exact[from..]
+                    .iter()
+                    .take_while(|(k, _)| *k == h)
+                    .any(|(_, s)| h.0 <= 8 || **s == *value)
+                    || self.other.iter().any(|t| t.holds(value))
             }
             _ => false,
         }

@@ -210,3 +210,39 @@ fn duplicate_keys_keep_the_last_as_serde_json_does() {
         p.parse_str(text).expect("parse")
     );
 }
+
+#[test]
+fn telling_an_event_from_the_layout_gives_the_parsed_answer() {
+    use iamwatch::event::{provider_of, Event};
+    let records = [
+        r#"{"eventVersion":"1.08","eventName":"ConsoleLogin"}"#,
+        r#"{"eventSource":"s3.amazonaws.com","eventName":""}"#,
+        r#"{"userIdentity":{},"eventName":5}"#,
+        r#"{"userIdentity":{},"eventName":null}"#,
+        r#"{"userIdentity":{},"eventName":[true]}"#,
+        r#"{"userIdentity":{},"eventName":{"a":1}}"#,
+        r#"{"userIdentity":{},"eventName":false}"#,
+        r#"{"eventVersion":"1","eventType":"AwsCloudTrailInsight"}"#,
+        r#"{"eventVersion":"1","eventType":"AwsApiCall"}"#,
+        r#"{"eventVersion":"1"}"#,
+        r#"{"event\u004eame":"X","eventSource":"s"}"#,
+        r#"{"eventName":"A","eventName":7,"eventSource":"s"}"#,
+        r#"{"eventName":7,"eventName":"B","eventSource":"s"}"#,
+        r#"{"initiator":{},"action":"iam.x.read"}"#,
+        r#"{"typeURI":"t","action":""}"#,
+        r#"{"observer":1}"#,
+        r#"{"action":"a"}"#,
+        r#"{"action":"a\"b"}"#,
+        r#"{"action":1}"#,
+        r#"{"eventName":1}"#,
+        r#"{}"#,
+        r#"[1]"#,
+        r#""text""#,
+    ];
+    for text in records {
+        let mut layout = Layout::new();
+        layout.scan(text).expect("valid");
+        let parsed = Event::new(serde_json::from_str(text).expect("JSON")).map(|e| e.provider());
+        assert_eq!(provider_of(text, &layout), parsed, "{text}");
+    }
+}

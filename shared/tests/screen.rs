@@ -56,7 +56,7 @@ fn outcome(rules: &Rules, input: &[u8], screened: bool) -> Vec<String> {
                 rules.sort();
                 format!("{position}: event {rules:?}")
             }
-            Item::Screened { value, position } => match Event::new(value) {
+            Item::Screened { event, position } => match event {
                 Ok(_) => format!("{position}: event []"),
                 Err(e) => format!("{position}: not an event: {e}"),
             },

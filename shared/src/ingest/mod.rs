@@ -12,6 +12,7 @@
 pub mod awslogs;
 mod scan;
 
+use crate::event::{provider_of, Event, NotAnEvent, Provider};
 use crate::layout::{self, Layout};
 use crate::pattern::ast::Step;
 use crate::projection::Projection;
@@ -94,8 +95,11 @@ pub enum Item<'a> {
         raw: Option<&'a [u8]>,
     },
     /// A record that no rule can match (see [`crate::screen`]), read only as far as telling
-    /// whether it is an audit event: `value` holds just the members that decide it.
-    Screened { value: Value, position: Position },
+    /// whether it is an audit event, and from which provider.
+    Screened {
+        event: Result<Provider, NotAnEvent>,
+        position: Position,
+    },
     /// Something that could not be read as a record, and why.
     Bad { position: Position, reason: String },
 }
@@ -173,12 +177,16 @@ struct Parse<'p> {
     screen: Option<(&'p Screen, &'p Projection)>,
 }
 
-/// One record's bytes parsed: the value, whether it was projected, whether the screen turned
-/// it away.
-struct Parsed {
-    value: Value,
-    projected: bool,
-    screened: bool,
+/// One record's bytes parsed.
+enum Parsed {
+    /// The value, whether it was projected, whether the screen turned it away.
+    Value {
+        value: Value,
+        projected: bool,
+        screened: bool,
+    },
+    /// Turned away by the screen, and not a container: whether it is an event.
+    Screened(Result<Provider, NotAnEvent>),
 }
 
 /// Why a record's bytes could not be read.
@@ -229,9 +237,12 @@ fn parse_record(
     if object {
         if let Some((screen, minimal)) = how.screen {
             if !screen.admits(text, layout) {
+                if !may_hold_records(text, layout) {
+                    return Ok(Parsed::Screened(provider_of(text, layout)));
+                }
                 return minimal
                     .build(text, layout)
-                    .map(|value| Parsed {
+                    .map(|value| Parsed::Value {
                         value,
                         projected: true,
                         screened: true,
@@ -247,12 +258,20 @@ fn parse_record(
         serde_json::from_str(text)
     };
     value
-        .map(|value| Parsed {
+        .map(|value| Parsed::Value {
             value,
             projected,
             screened: false,
         })
         .map_err(ParseError::Build)
+}
+
+/// Whether a checked object has a member that makes it a container of records (an escaped
+/// key might spell one).
+fn may_hold_records(text: &str, layout: &Layout) -> bool {
+    layout.root().any(|(_, m)| {
+        m.key_escaped || ENVELOPE_KEYS.contains(&&text[m.key.0 as usize..m.key.1 as usize])
+    })
 }
 
 fn read_plain<R: BufRead>(
@@ -414,7 +433,7 @@ fn lines<R: BufRead>(mut input: R, how: &Parse<'_>, sink: &mut Sink) -> io::Resu
                                 line,
                                 index: Some(n),
                             };
-                            let whole = Parsed {
+                            let whole = Parsed::Value {
                                 value,
                                 projected: false,
                                 screened: false,
@@ -460,16 +479,19 @@ fn trim_ascii(b: &[u8]) -> &[u8] {
 /// container was parsed whole. What the screen turned away stays turned away inside
 /// containers (their records are in the same bytes).
 fn expand(parsed: Parsed, position: Position, bytes: &[u8], sink: &mut Sink) {
-    let Parsed {
-        value,
-        projected,
-        screened,
-    } = parsed;
+    let (value, projected, screened) = match parsed {
+        Parsed::Value {
+            value,
+            projected,
+            screened,
+        } => (value, projected, screened),
+        Parsed::Screened(event) => return sink(Item::Screened { event, position }),
+    };
     let raw = projected.then_some(bytes);
     let expand_one = |v: Value, p: Position, raw: Option<&[u8]>, sink: &mut Sink| {
         if screened && !is_envelope(&v) {
             sink(Item::Screened {
-                value: v,
+                event: Event::new(v).map(|e| e.provider()),
                 position: p,
             });
         } else {
