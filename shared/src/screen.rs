@@ -74,7 +74,7 @@ struct MemberNeeds {
     head: (u64, usize),
     /// Exact strings by length and first eight bytes, sorted: a record's value is passed
     /// over after a binary search on one word pair, bytes compared only on a tie.
-    exact: Vec<((usize, u64), Box<[u8]>)>,
+    exact: Vec<(Head, Box<[u8]>)>,
     other: Vec<Text>,
     /// Any value will do (the encoded payload of `awslogs`).
     any: bool,
@@ -93,6 +93,9 @@ pub struct Screen {
 fn length_bit(len: usize) -> u64 {
     1 << len.min(63)
 }
+
+/// A string's length and first eight bytes.
+type Head = (usize, u64);
 
 /// The first eight bytes of `b` (zeros after its end), in one word.
 fn head(b: &[u8]) -> u64 {
