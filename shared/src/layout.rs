@@ -240,10 +240,27 @@ fn skip_plain(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Elsewhere the eight-byte search below does all of it.
+/// Elsewhere, eight bytes at a time in a word.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn skip_plain(_: &[u8], i: usize) -> usize {
+fn skip_plain(b: &[u8], i: usize) -> usize {
+    skip_plain_words(b, i)
+}
+
+/// [`skip_plain`] without SIMD: eight bytes at a time in a word, until fewer than eight are
+/// left.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline]
+fn skip_plain_words(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let hits = specials(u64::from_le_bytes(word));
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
     i
 }
 
@@ -387,17 +404,6 @@ impl<'b> Scan<'b> {
         let mut escaped = false;
         loop {
             self.i = skip_plain(self.b, self.i);
-            // Eight bytes at a time to the next quote, backslash or control character.
-            while let Some(chunk) = self.b.get(self.i..self.i + 8) {
-                let mut word = [0u8; 8];
-                word.copy_from_slice(chunk);
-                let hits = specials(u64::from_le_bytes(word));
-                if hits != 0 {
-                    self.i += (hits.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                self.i += 8;
-            }
             match self.peek() {
                 Some(b'"') => {
                     self.i += 1;
@@ -669,6 +675,33 @@ mod tests {
         ] {
             l.scan(text).unwrap();
             assert_eq!(l.odd_escapes(), odd, "{text}");
+        }
+    }
+
+    #[test]
+    fn both_string_searches_stop_at_the_same_byte() {
+        // Every special byte at every offset, after plain ASCII and non-ASCII text.
+        for filler in [b'a', 0x80, 0xff, 0x7f, b' '] {
+            for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                for at in 0..40 {
+                    let mut b = vec![filler; 40];
+                    b[at] = special;
+                    let simd = skip_plain(&b, 0);
+                    let words = skip_plain_words(&b, 0);
+                    // Either stops at the special byte or where its chunks run out before it.
+                    assert!(
+                        simd == at || (simd < at && simd + 16 > b.len()),
+                        "{at}: {simd}"
+                    );
+                    assert!(
+                        words == at || (words < at && words + 8 > b.len()),
+                        "{at}: {words}"
+                    );
+                }
+            }
+            // A plain filler byte is never taken for a special one.
+            let b = vec![filler; 40];
+            assert!(skip_plain(&b, 0) + 16 > 40 && skip_plain_words(&b, 0) + 8 > 40);
         }
     }
 

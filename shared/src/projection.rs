@@ -29,9 +29,14 @@ struct Node {
 /// A key's length and its first eight bytes (zeros after its end).
 fn head(key: &str) -> (usize, u64) {
     let b = key.as_bytes();
-    let mut word = [0u8; 8];
-    let n = b.len().min(8);
-    word[..n].copy_from_slice(&b[..n]);
+    let word = match b.first_chunk::<8>() {
+        Some(word) => *word,
+        None => {
+            let mut word = [0u8; 8];
+            word[..b.len()].copy_from_slice(b);
+            word
+        }
+    };
     (b.len(), u64::from_le_bytes(word))
 }
 

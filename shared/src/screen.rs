@@ -99,10 +99,14 @@ type Head = (usize, u64);
 
 /// The first eight bytes of `b` (zeros after its end), in one word.
 fn head(b: &[u8]) -> u64 {
-    let mut word = [0u8; 8];
-    let n = b.len().min(8);
-    word[..n].copy_from_slice(&b[..n]);
-    u64::from_le_bytes(word)
+    match b.first_chunk::<8>() {
+        Some(word) => u64::from_le_bytes(*word),
+        None => {
+            let mut word = [0u8; 8];
+            word[..b.len()].copy_from_slice(b);
+            u64::from_le_bytes(word)
+        }
+    }
 }
 
 impl Screen {
