@@ -45,6 +45,8 @@ pub struct Layout {
     object: bool,
     /// Some string has a `\u`, `\/` or `\\` escape.
     odd_escapes: bool,
+    /// Line breaks in the scanned text (all in whitespace: strings cannot hold them).
+    newlines: u64,
 }
 
 /// Why a text is not JSON, and where.
@@ -123,7 +125,13 @@ impl Layout {
         }
         let result = s.value(0, &mut self.members);
         self.odd_escapes = s.odd_escapes;
+        self.newlines = s.newlines;
         result.map(|_| s.i)
+    }
+
+    /// How many line breaks the scanned value holds.
+    pub fn newlines(&self) -> u64 {
+        self.newlines
     }
 
     /// Some string (a key or a value) has a `\u`, `\/` or `\\` escape: text that could
@@ -191,6 +199,7 @@ struct Scan<'b> {
     b: &'b [u8],
     i: usize,
     odd_escapes: bool,
+    newlines: u64,
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -270,6 +279,7 @@ impl<'b> Scan<'b> {
             b,
             i,
             odd_escapes: false,
+            newlines: 0,
         }
     }
 
@@ -297,7 +307,8 @@ impl<'b> Scan<'b> {
 
     #[inline]
     fn ws(&mut self) {
-        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.b.get(self.i) {
+        while let Some(&c @ (b' ' | b'\n' | b'\t' | b'\r')) = self.b.get(self.i) {
+            self.newlines += u64::from(c == b'\n');
             self.i += 1;
         }
     }
@@ -721,6 +732,8 @@ mod tests {
         assert!(!e.is_eof());
         assert_eq!(e.to_string(), "expected a value at line 2 column 8");
         let mut l = Layout::new();
+        assert_eq!(l.scan_object(b"\n{\"a\":\n [1,\r\n2]}\n, {"), Ok(16));
+        assert_eq!(l.newlines(), 3);
         assert_eq!(l.scan_object(br#"  {"a":1}, {"b""#), Ok(9));
         assert!(l.scan_object(br#"{"a":1"#).unwrap_err().is_eof());
         assert!(!l.scan_object(b"[1]").unwrap_err().is_eof());

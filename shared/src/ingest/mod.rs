@@ -270,7 +270,11 @@ fn parse_record(
 /// key might spell one).
 fn may_hold_records(text: &str, layout: &Layout) -> bool {
     layout.root().any(|(_, m)| {
-        m.key_escaped || ENVELOPE_KEYS.contains(&&text[m.key.0 as usize..m.key.1 as usize])
+        m.key_escaped
+            || matches!(
+                &text[m.key.0 as usize..m.key.1 as usize],
+                "Records" | "awslogs" | "logEvents" | "messageType" | "detail" | "detail-type"
+            )
     })
 }
 
@@ -592,5 +596,24 @@ fn subscription(payload: &Value, position: Position, sink: &mut Sink) {
             }
         }
         Err(reason) => sink(Item::Bad { position, reason }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_envelope_key_may_hold_records() {
+        for key in ENVELOPE_KEYS.iter().chain(&["event\\u0073"]) {
+            let text = format!(r#"{{"eventName":"x","{key}":1}}"#);
+            let mut layout = Layout::new();
+            layout.scan(&text).expect("JSON");
+            assert!(may_hold_records(&text, &layout), "{key}");
+        }
+        let text = r#"{"eventName":"x","detailType":1}"#;
+        let mut layout = Layout::new();
+        layout.scan(text).expect("JSON");
+        assert!(!may_hold_records(text, &layout));
     }
 }

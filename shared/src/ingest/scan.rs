@@ -192,7 +192,7 @@ impl<R: BufRead> Scanner<R> {
                 Ok(n) => {
                     let element = &ahead[..n];
                     each(element, Some(&self.layout), line);
-                    self.line += memchr::memchr_iter(b'\n', element).count() as u64;
+                    self.line += self.layout.newlines();
                     self.r.consume(n);
                 }
                 Err(_) => {
