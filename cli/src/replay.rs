@@ -285,7 +285,9 @@ pub fn run(args: Args) -> ExitCode {
                     }
                     tally.by_severity[finding.severity() as usize] += 1;
                     let written = match args.format {
-                        OutputFormat::Jsonl => write_jsonl(&mut out, &finding, &name, position),
+                        OutputFormat::Jsonl => {
+                            write_jsonl(&mut out, &finding, &name, position, raw)
+                        }
                         OutputFormat::Text => write_text(&mut out, &finding, &name, position),
                     };
                     if let Err(e) = written {
@@ -419,20 +421,20 @@ fn report_bad(tally: &mut Tally, name: &str, position: Position, reason: &str) {
     }
 }
 
+/// One finding per line; `raw` is the record's text as read, written as it is.
 fn write_jsonl(
     out: &mut impl Write,
     finding: &Finding,
     name: &str,
     position: Position,
+    raw: Option<&[u8]>,
 ) -> io::Result<()> {
     let mut source = serde_json::Map::new();
     source.insert(
         "source".into(),
         serde_json::json!({"file": name, "line": position.line, "record": position.index}),
     );
-    finding
-        .write_json(&mut *out, source)
-        .map_err(io::Error::other)?;
+    finding.write_json(&mut *out, &source, raw)?;
     out.write_all(b"\n")
 }
 

@@ -77,38 +77,33 @@ impl Finding {
     pub fn to_json_string(&self) -> String {
         let mut out = Vec::with_capacity(4096);
         // Writing into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut out, &self.fields());
-        // `fields` is a JSON object: put the record in as its last member.
-        out.pop();
-        out.extend_from_slice(if out.len() > 1 {
-            b",\"record\":"
-        } else {
-            b"\"record\":"
-        });
-        let _ = serde_json::to_writer(&mut out, self.event.record());
-        out.push(b'}');
-        // serde_json writes UTF-8.
+        let _ = self.write_json(&mut out, &Map::new(), None);
+        // serde_json writes UTF-8, and so does `write_json` around it.
         String::from_utf8(out).unwrap_or_default()
     }
 
-    /// Writes [`Finding::to_json`] with `extra` members added (keys in order, as `to_json`
-    /// gives them), without copying the record.
+    /// Writes [`Finding::to_json`] with `extra` members added, on one line, without copying
+    /// the record: `raw`, the record's text as it arrived, is written as it is when it holds
+    /// no line break (else the record is serialised). The record comes last.
     pub fn write_json(
         &self,
         out: &mut impl std::io::Write,
-        extra: Map<String, Value>,
-    ) -> serde_json::Result<()> {
-        let Value::Object(mut fields) = self.fields() else {
-            unreachable!("fields are an object")
-        };
-        fields.extend(extra);
-        serde_json::to_writer(
-            out,
-            &WithRecord {
-                fields: &fields,
-                record: self.event.record(),
-            },
-        )
+        extra: &Map<String, Value>,
+        raw: Option<&[u8]>,
+    ) -> std::io::Result<()> {
+        let mut head = serde_json::to_vec(&Fields {
+            finding: self,
+            extra,
+        })?;
+        // The fields are a non-empty JSON object: put the record in as its last member.
+        head.pop();
+        head.extend_from_slice(b",\"record\":");
+        out.write_all(&head)?;
+        match raw.filter(|r| memchr::memchr2(b'\n', b'\r', r).is_none()) {
+            Some(raw) => out.write_all(raw)?,
+            None => serde_json::to_writer(&mut *out, self.event.record())?,
+        }
+        out.write_all(b"}")
     }
 
     /// The finding as one JSON object: the rule, the normalised who/what/where/when, the
@@ -121,73 +116,65 @@ impl Finding {
 
     /// Everything but the record.
     fn fields(&self) -> Value {
-        let e = &self.event;
-        let mut m = Map::new();
-        m.insert("rule".into(), json!(self.rule.id));
-        m.insert("pack".into(), json!(&*self.pack));
-        m.insert("severity".into(), json!(self.rule.severity.as_str()));
-        m.insert("title".into(), json!(self.title));
-        m.insert("event_id".into(), json!(e.id()));
-        m.insert(
-            "time".into(),
-            json!(e
-                .time()
-                .map(|t| t.to_string())
-                .or(e.time_text().map(str::to_string))),
-        );
-        m.insert("actor".into(), json!(e.actor()));
-        m.insert("actor_id".into(), json!(e.actor_id()));
-        m.insert("action".into(), json!(e.action()));
-        m.insert("source_ip".into(), json!(e.source_ip_text()));
-        m.insert("user_agent".into(), json!(e.user_agent()));
-        m.insert("account".into(), json!(e.account()));
-        m.insert("region".into(), json!(e.region()));
-        m.insert("provider".into(), json!(e.provider().as_str()));
-        m.insert("outcome".into(), outcome_json(&e.outcome()));
-        if let Some(w) = &self.window {
-            m.insert(
-                "window".into(),
-                json!({"count": w.count, "within": w.window.to_string(), "group": w.key,
-                       "first_seen": Timestamp(w.first).to_string(), "last_seen": Timestamp(w.last).to_string()}),
-            );
-        }
-        if let Some(s) = &self.suppressed {
-            m.insert(
-                "suppressed".into(),
-                json!({"count": s.count, "since": Timestamp(s.since).to_string()}),
-            );
-        }
-        if !self.notes.is_empty() {
-            m.insert("notes".into(), json!(self.notes));
-        }
-        m.insert("runbook".into(), json!(self.rule.runbook));
-        m.insert("references".into(), json!(self.rule.references));
-        Value::Object(m)
+        serde_json::to_value(Fields {
+            finding: self,
+            extra: &Map::new(),
+        })
+        .unwrap_or_default()
     }
 }
 
-/// Members and the record, serialised as one object with the record in its sorted place.
-struct WithRecord<'a> {
-    fields: &'a Map<String, Value>,
-    record: &'a Value,
+/// Everything of a finding but the record, borrowed (serialising it builds nothing), members
+/// in key order, then `extra`.
+struct Fields<'a> {
+    finding: &'a Finding,
+    extra: &'a Map<String, Value>,
 }
 
-impl serde::Serialize for WithRecord<'_> {
+impl serde::Serialize for Fields<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(self.fields.len() + 1))?;
-        let mut pending = true;
-        for (k, v) in self.fields {
-            if pending && k.as_str() > "record" {
-                m.serialize_entry("record", self.record)?;
-                pending = false;
-            }
-            if k != "record" {
-                m.serialize_entry(k, v)?;
-            }
+        let f = self.finding;
+        let e = &f.event;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("account", &e.account())?;
+        m.serialize_entry("action", &e.action())?;
+        m.serialize_entry("actor", &e.actor())?;
+        m.serialize_entry("actor_id", &e.actor_id())?;
+        m.serialize_entry("event_id", &e.id())?;
+        if !f.notes.is_empty() {
+            m.serialize_entry("notes", &f.notes)?;
         }
-        if pending {
-            m.serialize_entry("record", self.record)?;
+        m.serialize_entry("outcome", &outcome_json(&e.outcome()))?;
+        m.serialize_entry("pack", &*f.pack)?;
+        m.serialize_entry("provider", e.provider().as_str())?;
+        m.serialize_entry("references", &f.rule.references)?;
+        m.serialize_entry("region", &e.region())?;
+        m.serialize_entry("rule", &f.rule.id)?;
+        m.serialize_entry("runbook", &f.rule.runbook)?;
+        m.serialize_entry("severity", f.rule.severity.as_str())?;
+        m.serialize_entry("source_ip", &e.source_ip_text())?;
+        if let Some(s) = &f.suppressed {
+            let since = Timestamp(s.since).to_string();
+            m.serialize_entry("suppressed", &json!({"count": s.count, "since": since}))?;
+        }
+        let time = e
+            .time()
+            .map(|t| t.to_string())
+            .or(e.time_text().map(str::to_string));
+        m.serialize_entry("time", &time)?;
+        m.serialize_entry("title", &f.title)?;
+        m.serialize_entry("user_agent", &e.user_agent())?;
+        if let Some(w) = &f.window {
+            m.serialize_entry(
+                "window",
+                &json!({"count": w.count, "within": w.window.to_string(), "group": w.key,
+                        "first_seen": Timestamp(w.first).to_string(),
+                        "last_seen": Timestamp(w.last).to_string()}),
+            )?;
+        }
+        for (k, v) in self.extra {
+            m.serialize_entry(k, v)?;
         }
         m.end()
     }
