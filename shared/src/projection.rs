@@ -177,14 +177,14 @@ fn object(
         };
         let Some(kept) = node.get(&key) else { continue };
         let v = if kept.full {
-            whole(text, m)?
+            whole(text, layout, m, at)?
         } else {
             match m.kind {
                 Kind::Object => object(kept, text, layout, layout.children(m, at))?,
                 // Only key steps pass through this node, and a key step selects nothing in
                 // an array.
                 Kind::Array => Value::Array(Vec::new()),
-                _ => whole(text, m)?,
+                _ => whole(text, layout, m, at)?,
             }
         };
         out.insert(key.into_owned(), v);
@@ -192,12 +192,33 @@ fn object(
     Ok(Value::Object(out))
 }
 
-/// A member's value, whole.
-fn whole(text: &str, m: &Member) -> serde_json::Result<Value> {
+/// A member's value, whole: objects from their members' text, strings without escapes as
+/// they are; serde_json reads the rest (arrays, escaped strings, numbers), all of it checked
+/// already.
+fn whole(text: &str, layout: &Layout, m: &Member, at: usize) -> serde_json::Result<Value> {
     let (start, end) = (m.value.0 as usize, m.value.1 as usize);
     match m.kind {
         Kind::Plain => Ok(Value::String(text[start + 1..end - 1].to_string())),
-        _ => serde_json::from_str(&text[start..end]),
+        Kind::Object => {
+            let mut out = Map::new();
+            for (i, child) in layout.children(m, at) {
+                let key = &text[child.key.0 as usize..child.key.1 as usize];
+                let key = if child.key_escaped {
+                    serde_json::from_str(&text[child.key.0 as usize - 1..child.key.1 as usize + 1])?
+                } else {
+                    key.to_string()
+                };
+                out.insert(key, whole(text, layout, child, i)?);
+            }
+            Ok(Value::Object(out))
+        }
+        Kind::Scalar => match &text[start..end] {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            "null" => Ok(Value::Null),
+            number => serde_json::from_str(number),
+        },
+        Kind::Escaped | Kind::Array => serde_json::from_str(&text[start..end]),
     }
 }
 
