@@ -9,6 +9,7 @@ use iamwatch::pattern::ast::Step;
 use iamwatch::projection::Projection;
 use iamwatch::rules::facts::RecordFacts;
 use iamwatch::rules::{Matcher, Rule};
+use iamwatch::screen::{conditions_needs, Screen};
 use iamwatch::window::MemoryStore;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -85,7 +86,10 @@ pub fn run(args: Args) -> ExitCode {
     let mut write_error = None;
     let (mut events, mut fired_total) = (0u64, 0u64);
     let projection = projection(&rules);
-    let result = ingest::read_projected(input, args.input, &projection, &mut |item| {
+    let screen = screen(&rules);
+    let nothing = Projection::new();
+    let screening = screen.as_ref().map(|s| (s, &nothing));
+    let result = ingest::read_screened(input, args.input, &projection, screening, &mut |item| {
         if write_error.is_some() {
             return;
         }
@@ -97,7 +101,7 @@ pub fn run(args: Args) -> ExitCode {
                 let (fired, errors) = evaluate(&rules, &index, &value, &mut windows);
                 fired_total += fired.len() as u64;
                 match args.format {
-                    EvalFormat::Jsonl => Some(jsonl(position.line, &json!(fired), &errors)),
+                    EvalFormat::Jsonl => Some(jsonl(position.line, &fired, &errors)),
                     EvalFormat::Text if !fired.is_empty() || !errors.is_empty() => {
                         let mut t = format!("{}: {}", position, fired.join(", "));
                         for e in &errors {
@@ -108,12 +112,15 @@ pub fn run(args: Args) -> ExitCode {
                     EvalFormat::Text => None,
                 }
             }
-            // Only `read_screened` turns records away.
-            Item::Screened { .. } => None,
+            // No rule can fire on it, and none can fail.
+            Item::Screened { position, .. } => {
+                events += 1;
+                (args.format == EvalFormat::Jsonl).then(|| jsonl(position.line, &[], &[]))
+            }
             Item::Bad { position, reason } => {
                 eprintln!("iamwatch: {position}: {reason} (skipped)");
                 (args.format == EvalFormat::Jsonl)
-                    .then(|| jsonl(position.line, &json!([]), &[json!({"error": reason})]))
+                    .then(|| jsonl(position.line, &[], &[json!({"error": reason})]))
             }
         };
         if let Some(l) = line {
@@ -143,15 +150,16 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 /// `{"line": N, "fired": [...]}` with `"errors"` when there are any, keys in that order.
-fn jsonl(line: u64, fired: &Value, errors: &[Value]) -> String {
-    if errors.is_empty() {
-        format!("{{\"line\":{line},\"fired\":{fired}}}")
-    } else {
-        format!(
-            "{{\"line\":{line},\"fired\":{fired},\"errors\":{}}}",
-            json!(errors)
-        )
+fn jsonl(line: u64, fired: &[&str], errors: &[Value]) -> String {
+    let mut out = format!("{{\"line\":{line},\"fired\":");
+    // Writing into a String cannot fail.
+    out.push_str(&serde_json::to_string(fired).unwrap_or_default());
+    if !errors.is_empty() {
+        out.push_str(",\"errors\":");
+        out.push_str(&serde_json::to_string(errors).unwrap_or_default());
     }
+    out.push('}');
+    out
 }
 
 /// The rules by the `action` values they require: an event runs only the rules that can fire
@@ -218,13 +226,28 @@ fn projection(rules: &[(&str, &Rule)]) -> Projection {
     p
 }
 
+/// A screen in front of the rules (see [`iamwatch::screen`]) when they are all boolean
+/// conditions that cannot fail: a record it turns away fires nothing and reports nothing.
+fn screen(rules: &[(&str, &Rule)]) -> Option<Screen> {
+    let mut needs = Vec::new();
+    for (_, r) in rules {
+        match &r.matcher {
+            Matcher::Conditions(c) if r.window.is_none() && !c.may_fail() => {
+                needs.push(conditions_needs(c))
+            }
+            _ => return None,
+        }
+    }
+    Screen::new(&needs)
+}
+
 /// Names of the rules that fire on `record`, and the evaluation errors.
-fn evaluate(
-    rules: &[(&str, &Rule)],
+fn evaluate<'r>(
+    rules: &[(&str, &'r Rule)],
     index: &ByAction,
     record: &Value,
     windows: &mut MemoryStore,
-) -> (Vec<String>, Vec<Value>) {
+) -> (Vec<&'r str>, Vec<Value>) {
     let facts = RecordFacts::new(record);
     let mut fired = Vec::new();
     let mut errors = Vec::new();
@@ -236,7 +259,7 @@ fn evaluate(
         None
     };
     for (pack, r) in index.for_record(record).into_iter().map(|i| rules[i]) {
-        let name = r.event_type.clone().unwrap_or_else(|| r.id.clone());
+        let name = r.event_type.as_deref().unwrap_or(&r.id);
         let hit = match &r.matcher {
             Matcher::Conditions(c) => match c.evaluate(&facts) {
                 Ok(hit) => hit,

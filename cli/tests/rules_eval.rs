@@ -426,3 +426,91 @@ fn suppression_gives_one_alert_per_key_and_period() {
     );
     assert!(err.contains("3 findings (3 medium), 3 suppressed"), "{err}");
 }
+
+/// The screen in front of `rules eval` changes no answer: the boolean conditions of the
+/// built-in IBM packs that need a member's string (so the screen is on) as one rules file, and
+/// every event of the IBM pack cases, against every rule evaluated on every event by the
+/// library.
+#[test]
+fn the_screen_changes_no_answer() {
+    use iamwatch::conditions::Condition;
+    use iamwatch::screen::{conditions_needs, Need, Screen};
+    let mut rules = Vec::new();
+    let mut parsed = Vec::new();
+    let packs = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/packs"))
+        .expect("packs")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("ibm-"))
+        });
+    for path in packs {
+        let pack: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("pack")).expect("JSON");
+        for r in pack["rules"].as_array().expect("rules") {
+            let boolean = r.get("type").is_none_or(|t| t == "boolean");
+            let Ok(c) = Condition::parse(&r["conditions"], "$.conditions") else {
+                continue; // allowlist operators, which need the pack's lists
+            };
+            // A string needed anywhere would let most events through and test little.
+            let members_only = conditions_needs(&c)
+                .is_some_and(|n| n.iter().all(|n| matches!(n, Need::Member { .. })));
+            if !boolean || r["dormant"] == true || c.may_fail() || !members_only {
+                continue;
+            }
+            let id = r["id"].as_str().expect("id").to_string();
+            rules.push(json!({"conditions": r["conditions"], "event": {"type": id}}));
+            parsed.push((id, c));
+        }
+    }
+    let needs: Vec<_> = parsed.iter().map(|(_, c)| conditions_needs(c)).collect();
+    assert!(
+        Screen::new(&needs).is_some(),
+        "the screen is on for these rules"
+    );
+    let cases: Value = serde_json::from_str(include_str!(
+        "../../shared/tests/fixtures/ibm-pack-cases.json"
+    ))
+    .expect("cases");
+    let facts: Vec<&Value> = cases
+        .as_array()
+        .expect("cases")
+        .iter()
+        .flat_map(|c| c["events"].as_array().expect("events"))
+        .collect();
+    let events: String = facts.iter().map(|f| format!("{f}\n")).collect();
+    let file = pack_file("screen", &Value::Array(rules));
+    let out = iamwatch(
+        &["rules", "eval", "--rules", &file, "--format", "jsonl", "-"],
+        &events,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), facts.len());
+    let mut fired_somewhere = 0;
+    for (n, (line, f)) in lines.iter().zip(&facts).enumerate() {
+        // The record's members and the derived facts (time of day and the like).
+        let record = iamwatch::rules::facts::RecordFacts::new(f);
+        let want: Vec<&str> = parsed
+            .iter()
+            .filter(|(_, c)| c.evaluate(&record) == Ok(true))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        fired_somewhere += usize::from(!want.is_empty());
+        assert_eq!(line["line"], n + 1);
+        assert_eq!(line["fired"], json!(want), "event {}: {f:?}", n + 1);
+    }
+    // Both sides of the screen are exercised: events that fire and events that do not.
+    assert!(
+        fired_somewhere > 100 && fired_somewhere + 100 < facts.len(),
+        "{fired_somewhere} of {}",
+        facts.len()
+    );
+}
