@@ -146,7 +146,10 @@ impl Projection {
     /// text alone.
     pub fn build(&self, text: &str, layout: &Layout) -> serde_json::Result<Value> {
         if self.root.full {
-            return serde_json::from_str(text);
+            if !layout.is_object() {
+                return serde_json::from_str(text);
+            }
+            return members_whole(text, layout, layout.root());
         }
         if !layout.is_object() {
             // As for a member kept partly: a key step selects nothing in an array.
@@ -192,6 +195,21 @@ fn object(
     Ok(Value::Object(out))
 }
 
+/// An object of `members`, each whole.
+fn members_whole(text: &str, layout: &Layout, members: Members<'_>) -> serde_json::Result<Value> {
+    let mut out = Map::new();
+    for (i, m) in members {
+        let key = &text[m.key.0 as usize..m.key.1 as usize];
+        let key = if m.key_escaped {
+            serde_json::from_str(&text[m.key.0 as usize - 1..m.key.1 as usize + 1])?
+        } else {
+            key.to_string()
+        };
+        out.insert(key, whole(text, layout, m, i)?);
+    }
+    Ok(Value::Object(out))
+}
+
 /// A member's value, whole: objects from their members' text, strings without escapes as
 /// they are; serde_json reads the rest (arrays, escaped strings, numbers), all of it checked
 /// already.
@@ -199,19 +217,7 @@ fn whole(text: &str, layout: &Layout, m: &Member, at: usize) -> serde_json::Resu
     let (start, end) = (m.value.0 as usize, m.value.1 as usize);
     match m.kind {
         Kind::Plain => Ok(Value::String(text[start + 1..end - 1].to_string())),
-        Kind::Object => {
-            let mut out = Map::new();
-            for (i, child) in layout.children(m, at) {
-                let key = &text[child.key.0 as usize..child.key.1 as usize];
-                let key = if child.key_escaped {
-                    serde_json::from_str(&text[child.key.0 as usize - 1..child.key.1 as usize + 1])?
-                } else {
-                    key.to_string()
-                };
-                out.insert(key, whole(text, layout, child, i)?);
-            }
-            Ok(Value::Object(out))
-        }
+        Kind::Object => members_whole(text, layout, layout.children(m, at)),
         Kind::Scalar => match &text[start..end] {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),

@@ -252,7 +252,7 @@ fn parse_record(
         }
     }
     let projected = object && !how.projection.is_everything();
-    let value = if projected {
+    let value = if object {
         how.projection.build(text, layout)
     } else {
         serde_json::from_str(text)
