@@ -147,14 +147,32 @@ fn json_lines_count_bad_lines_and_go_on() {
         ev("C")
     );
     let got = run(input.as_bytes(), Format::JsonLines);
-    assert_eq!(names(&got), ["A", "B"]);
+    // Line 5 starts an object that never closes: read as a pretty-printed document (taking
+    // line 6 in as its member value), it ends unclosed at the end of the input; so line 5 is
+    // a line cut short, reported, and line 6 is read on its own: nothing after it is lost.
+    assert_eq!(names(&got), ["A", "B", "C"]);
     let b = bad(&got);
     assert_eq!(b[0].0, at(2, None));
-    // Line 5 starts an object that never closes: it is read as a pretty-printed document
-    // (taking line 6 in as its member value), which ends unclosed at the end of the input.
-    assert_eq!(b[1].0.line, 7);
+    assert_eq!(b[1].0, at(5, None));
     assert!(b[1].1.contains("EOF"), "{}", b[1].1);
     assert_eq!(b.len(), 2);
+    // Lines cut short further on are reported one by one, without another document attempt.
+    let input = format!(
+        "{{\"a\":\n{}\n{{\"b\":\n{}\n[1,\n{}\n",
+        ev("A"),
+        ev("B"),
+        ev("C")
+    );
+    let got = run(input.as_bytes(), Format::JsonLines);
+    assert_eq!(names(&got), ["A", "B", "C"]);
+    let lines: Vec<u64> = bad(&got).iter().map(|(p, _)| p.line).collect();
+    assert_eq!(lines, [1, 3, 5]);
+    // A pretty-printed document broken part-way is reported on the line it begins on, and
+    // the lines after that are read on their own (here only C is a record by itself).
+    let input = format!("[\n{},\n{} x\n]\n{}\n", ev("A"), ev("B"), ev("C"));
+    let got = run(input.as_bytes(), Format::JsonLines);
+    assert_eq!(names(&got), ["C"]);
+    assert_eq!(bad(&got)[0].0, at(1, None));
 }
 
 #[test]
@@ -331,4 +349,62 @@ fn records_that_are_not_utf8_are_bad_however_they_are_read() {
     )
     .expect("read");
     assert_eq!(bad, 1);
+}
+
+/// Inputs larger than the read buffer: lines and elements that lie whole in it are read where
+/// they are, those that straddle its end (or outgrow it) are copied; both keep their numbers.
+#[test]
+fn positions_hold_across_the_read_buffer() {
+    // Lines of varied length, some longer than the 256 KiB buffer, some bad, some blank.
+    let mut lines = Vec::new();
+    let mut want = Vec::new();
+    for i in 0..4000u64 {
+        let line = match i % 997 {
+            5 => "{\"eventName\":\"Broken\",".to_string(),
+            9 => String::new(),
+            13 => format!(
+                r#"{{"eventName":"Big{i}","pad":"{}"}}"#,
+                "x".repeat(300_000)
+            ),
+            _ => format!(
+                r#"{{"eventName":"E{i}","pad":"{}"}}"#,
+                "y".repeat((i * 37 % 400) as usize)
+            ),
+        };
+        lines.push(line);
+    }
+    for (i, l) in lines.iter().enumerate() {
+        let n = i as u64 + 1;
+        match (i as u64) % 997 {
+            5 => want.push(format!("bad {n}")),
+            9 => {}
+            _ => want.push(format!("{} {n}", &l[14..l.find("\",").unwrap()])),
+        }
+    }
+    let text = lines.join("\n");
+    let seen = |got: Vec<Got>| -> Vec<String> {
+        got.into_iter()
+            .map(|g| match g {
+                Got::Ok(name, p) => format!("{name} {}", p.line),
+                Got::Bad(p, _) => format!("bad {}", p.line),
+            })
+            .collect()
+    };
+    assert_eq!(seen(run(text.as_bytes(), Format::JsonLines)), want);
+    // The same records as a CloudTrail file, one per line: elements keep line and index.
+    let ok: Vec<&String> = lines.iter().filter(|l| l.ends_with('}')).collect();
+    let file = format!(
+        "{{\"Records\":[\n{}\n]}}",
+        ok.iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",\n")
+    );
+    let got = run(file.as_bytes(), Format::Auto);
+    assert_eq!(got.len(), ok.len());
+    for (k, g) in got.iter().enumerate() {
+        let Got::Ok(name, p) = g else { panic!("{g:?}") };
+        assert_eq!(*p, at(k as u64 + 2, Some(k as u64 + 1)));
+        assert!(ok[k].contains(&format!("\"{name}\"")), "{k}");
+    }
 }

@@ -321,7 +321,7 @@ fn read_plain<R: BufRead>(
             let line = scanner.line;
             structural(result, line, count, sink)
         }
-        Format::JsonLines | Format::AwsLogs | Format::Auto => lines(input, how, sink),
+        Format::JsonLines | Format::AwsLogs | Format::Auto => lines(input, 0, true, how, sink),
     }
 }
 
@@ -387,80 +387,151 @@ fn sniff(input: &mut impl BufRead) -> io::Result<Format> {
 
 /// JSON Lines. A line that does not parse on its own may begin a pretty-printed document:
 /// if the whole remaining input parses as JSON values, those are read instead.
-fn lines<R: BufRead>(mut input: R, how: &Parse<'_>, sink: &mut Sink) -> io::Result<()> {
+/// `before` is the number of lines already read before `input`; `documents` whether a line
+/// may begin a document spread over several lines (tried once per input: the rest is read
+/// into memory for it).
+fn lines<R: BufRead>(
+    mut input: R,
+    before: u64,
+    documents: bool,
+    how: &Parse<'_>,
+    sink: &mut Sink,
+) -> io::Result<()> {
     let mut buf = Vec::with_capacity(16 * 1024);
     let mut layout = Layout::new();
-    let mut line = 0u64;
+    let mut line = before;
+    // Corrupt data (a decompressor's complaint) is a bad record that ends the input.
+    let corrupt = |sink: &mut Sink, line: u64, e: io::Error| {
+        if !is_data_error(&e) {
+            return Err(e);
+        }
+        sink(Item::Bad {
+            position: Position { line, index: None },
+            reason: format!("the input is corrupt or truncated: {e}"),
+        });
+        Ok(())
+    };
     loop {
-        buf.clear();
-        match input.read_until(b'\n', &mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(_) => {}
-            Err(e) if is_data_error(&e) => {
-                sink(Item::Bad {
-                    position: Position {
-                        line: line + 1,
-                        index: None,
-                    },
-                    reason: format!("the input is corrupt or truncated: {e}"),
-                });
-                return Ok(());
+        // A line that lies whole in the read buffer is read there, without a copy.
+        let ahead = match input.fill_buf() {
+            Ok(ahead) => ahead,
+            Err(e) => return corrupt(sink, line + 1, e),
+        };
+        if ahead.is_empty() {
+            return Ok(());
+        }
+        if let Some(end) = memchr::memchr(b'\n', ahead) {
+            line += 1;
+            let text = trim_ascii(&ahead[..end]);
+            match one_line(text, line, documents, &mut layout, how, sink) {
+                Ok(()) => input.consume(end + 1),
+                Err(()) => {
+                    // The start of a document spread over several lines.
+                    buf.clear();
+                    buf.extend_from_slice(&ahead[..=end]);
+                    input.consume(end + 1);
+                    return document(buf, input, line, how, sink);
+                }
             }
-            Err(e) => return Err(e),
+            continue;
+        }
+        buf.clear();
+        if let Err(e) = input.read_until(b'\n', &mut buf) {
+            return corrupt(sink, line + 1, e);
         }
         line += 1;
         let text = trim_ascii(&buf);
-        if text.is_empty() {
-            continue;
+        if one_line(text, line, documents, &mut layout, how, sink).is_err() {
+            return document(buf, input, line, how, sink);
         }
-        let position = Position { line, index: None };
-        match parse_record(text, None, &mut layout, how) {
-            Ok(p) => expand(p, position, text, sink),
-            Err(e) if e.is_eof() && matches!(text.first(), Some(b'{' | b'[')) => {
-                // A document spread over several lines: read the rest and parse it whole.
-                let mut doc = buf.clone();
-                if let Err(e) = input.read_to_end(&mut doc) {
-                    sink(Item::Bad {
-                        position,
-                        reason: format!("the input is corrupt or truncated: {e}"),
-                    });
-                    return Ok(());
-                }
-                let mut values = serde_json::Deserializer::from_slice(&doc).into_iter::<Value>();
-                let mut n = 0u64;
-                loop {
-                    match values.next() {
-                        None => return Ok(()),
-                        Some(Ok(value)) => {
-                            n += 1;
-                            let position = Position {
-                                line,
-                                index: Some(n),
-                            };
-                            let whole = Parsed::Value {
-                                value,
-                                projected: false,
-                                screened: false,
-                            };
-                            expand(whole, position, &[], sink);
-                        }
-                        Some(Err(e)) => {
-                            sink(Item::Bad {
-                                position: Position {
-                                    line: line + e.line() as u64 - 1,
-                                    index: Some(n + 1),
-                                },
-                                reason: format!("not valid JSON: {e}"),
-                            });
-                            return Ok(());
-                        }
-                    }
-                }
+    }
+}
+
+/// One line of JSON Lines; `Err` when it does not parse on its own but may begin a document
+/// spread over several lines (and `documents` allows one).
+fn one_line(
+    text: &[u8],
+    line: u64,
+    documents: bool,
+    layout: &mut Layout,
+    how: &Parse<'_>,
+    sink: &mut Sink,
+) -> Result<(), ()> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    let position = Position { line, index: None };
+    match parse_record(text, None, layout, how) {
+        Ok(p) => expand(p, position, text, sink),
+        Err(e) if documents && e.is_eof() && matches!(text.first(), Some(b'{' | b'[')) => {
+            return Err(())
+        }
+        Err(e) => sink(Item::Bad {
+            position,
+            reason: format!("not valid JSON: {e}"),
+        }),
+    }
+    Ok(())
+}
+
+/// A document spread over several lines, starting with `first` (the line it begins on,
+/// numbered `line`): the rest of the input is read and parsed as JSON values one after
+/// another. Where that fails, the line it fails on is reported and reading goes on line by
+/// line after it, so that a line cut short in JSON Lines loses nothing after it.
+fn document<R: BufRead>(
+    mut first: Vec<u8>,
+    mut input: R,
+    line: u64,
+    how: &Parse<'_>,
+    sink: &mut Sink,
+) -> io::Result<()> {
+    if let Err(e) = input.read_to_end(&mut first) {
+        sink(Item::Bad {
+            position: Position { line, index: None },
+            reason: format!("the input is corrupt or truncated: {e}"),
+        });
+        return Ok(());
+    }
+    let mut values = serde_json::Deserializer::from_slice(&first).into_iter::<Value>();
+    let mut n = 0u64;
+    loop {
+        match values.next() {
+            None => return Ok(()),
+            Some(Ok(value)) => {
+                n += 1;
+                let position = Position {
+                    line,
+                    index: Some(n),
+                };
+                let whole = Parsed::Value {
+                    value,
+                    projected: false,
+                    screened: false,
+                };
+                expand(whole, position, &[], sink);
             }
-            Err(e) => sink(Item::Bad {
-                position,
-                reason: format!("not valid JSON: {e}"),
-            }),
+            Some(Err(e)) => {
+                // Lines into the document where it fails (1 is its first line).
+                let at = (e.line() as u64).max(1);
+                let position = match n {
+                    0 => Position { line, index: None },
+                    _ => Position {
+                        line: line + at - 1,
+                        index: Some(n + 1),
+                    },
+                };
+                sink(Item::Bad {
+                    position,
+                    reason: format!("not valid JSON: {e}"),
+                });
+                // Go on after the line the error is reported on.
+                let skip = if n == 0 { 1 } else { at };
+                let rest = match memchr::memchr_iter(b'\n', &first).nth(skip as usize - 1) {
+                    Some(end) => &first[end + 1..],
+                    None => return Ok(()),
+                };
+                return lines(rest, position.line, false, how, sink);
+            }
         }
     }
 }
