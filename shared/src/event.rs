@@ -529,6 +529,19 @@ fn crn_account(crn: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn detection_reads_the_keys_a_screened_projection_keeps() {
+        let mut keys: Vec<&str> = DETECTION_KEYS.to_vec();
+        let mut kept: Vec<&str> = DETECTION_VALUES
+            .iter()
+            .chain(DETECTION_PRESENCE)
+            .copied()
+            .collect();
+        keys.sort_unstable();
+        kept.sort_unstable();
+        assert_eq!(keys, kept);
+    }
+
+    #[test]
     fn the_layout_finds_every_detection_key_in_its_place() {
         for (i, key) in DETECTION_KEYS.iter().enumerate() {
             let text = format!(r#"{{"other":1,"{key}":"x"}}"#);

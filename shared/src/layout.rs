@@ -13,6 +13,23 @@ use std::fmt;
 /// Nesting allowed, as serde_json allows it (127 levels).
 const MAX_DEPTH: u32 = 127;
 
+/// A text's length and first eight bytes (zeros after its end): texts that differ mostly
+/// differ there, so comparing this pair first spares most byte comparisons.
+pub type Head = (usize, u64);
+
+/// The [`Head`] of `b`.
+pub fn head(b: &[u8]) -> Head {
+    let word = match b.first_chunk::<8>() {
+        Some(word) => *word,
+        None => {
+            let mut word = [0u8; 8];
+            word[..b.len()].copy_from_slice(b);
+            word
+        }
+    };
+    (b.len(), u64::from_le_bytes(word))
+}
+
 /// What a value is, as far as building it goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -7,7 +7,7 @@
 //! projected record matches every rule of the detector exactly as the whole record would,
 //! because every path a rule can see is kept; findings re-parse the whole record.
 
-use crate::layout::{Kind, Layout, Member, Members};
+use crate::layout::{head, Head, Kind, Layout, Member, Members};
 use crate::pattern::ast::Step;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -23,21 +23,7 @@ struct Node {
     keys: Vec<(Box<str>, Node)>,
     /// Each key's length and first eight bytes, in the order of `keys`: most keys of a
     /// record are not kept, and one word comparison tells.
-    heads: Vec<(usize, u64)>,
-}
-
-/// A key's length and its first eight bytes (zeros after its end).
-fn head(key: &str) -> (usize, u64) {
-    let b = key.as_bytes();
-    let word = match b.first_chunk::<8>() {
-        Some(word) => *word,
-        None => {
-            let mut word = [0u8; 8];
-            word[..b.len()].copy_from_slice(b);
-            word
-        }
-    };
-    (b.len(), u64::from_le_bytes(word))
+    heads: Vec<Head>,
 }
 
 impl Node {
@@ -46,7 +32,7 @@ impl Node {
             Ok(i) => i,
             Err(i) => {
                 self.keys.insert(i, (key.into(), Node::default()));
-                self.heads.insert(i, head(key));
+                self.heads.insert(i, head(key.as_bytes()));
                 i
             }
         };
@@ -54,7 +40,7 @@ impl Node {
     }
 
     fn get(&self, key: &str) -> Option<&Node> {
-        let h = head(key);
+        let h = head(key.as_bytes());
         let i = self
             .heads
             .iter()
@@ -116,7 +102,8 @@ impl Projection {
         }
     }
 
-    /// Parses `bytes`, keeping only what the projection names.
+    /// Parses `bytes` with serde_json, keeping only what the projection names: the reference
+    /// that [`Projection::build`] is tested against (ingest builds from the layout).
     pub fn parse(&self, bytes: &[u8]) -> serde_json::Result<Value> {
         if self.root.full {
             return serde_json::from_slice(bytes);

@@ -19,7 +19,7 @@
 use crate::conditions::operators::Base;
 use crate::conditions::path::{Path, Seg};
 use crate::conditions::{Condition, Operand};
-use crate::layout::{Kind, Layout};
+use crate::layout::{head, Head, Kind, Layout};
 use crate::pattern::ast::{
     Expr, JsonCondition, JsonTest, Op, Pattern, Step, Value as PatternValue,
 };
@@ -70,8 +70,8 @@ pub type Needs = Vec<Need>;
 #[derive(Debug, Clone)]
 struct MemberNeeds {
     name: Box<[u8]>,
-    /// The name's first eight bytes and its length, compared before the name itself.
-    head: (u64, usize),
+    /// Compared before the name itself.
+    head: Head,
     /// Exact strings by length and first eight bytes, sorted: a record's value is passed
     /// over after a binary search on one word pair, bytes compared only on a tie.
     exact: Vec<(Head, Box<[u8]>)>,
@@ -92,21 +92,6 @@ pub struct Screen {
 
 fn length_bit(len: usize) -> u64 {
     1 << len.min(63)
-}
-
-/// A string's length and first eight bytes.
-type Head = (usize, u64);
-
-/// The first eight bytes of `b` (zeros after its end), in one word.
-fn head(b: &[u8]) -> u64 {
-    match b.first_chunk::<8>() {
-        Some(word) => u64::from_le_bytes(*word),
-        None => {
-            let mut word = [0u8; 8];
-            word[..b.len()].copy_from_slice(b);
-            u64::from_le_bytes(word)
-        }
-    }
 }
 
 impl Screen {
@@ -139,14 +124,11 @@ impl Screen {
             .into_iter()
             .map(|(key, (exact, other))| MemberNeeds {
                 exact: {
-                    let mut v: Vec<_> = exact
-                        .into_iter()
-                        .map(|s| ((s.len(), head(&s)), s))
-                        .collect();
+                    let mut v: Vec<_> = exact.into_iter().map(|s| (head(&s), s)).collect();
                     v.sort();
                     v
                 },
-                head: (head(key.as_bytes()), key.len()),
+                head: head(key.as_bytes()),
                 name: key.into_bytes().into(),
                 other,
                 any: false,
@@ -155,7 +137,7 @@ impl Screen {
         match members.iter_mut().find(|m| &*m.name == b"awslogs") {
             Some(m) => m.any = true,
             None => members.push(MemberNeeds {
-                head: (head(b"awslogs"), 7),
+                head: head(b"awslogs"),
                 name: b"awslogs".as_slice().into(),
                 exact: Vec::new(),
                 other: Vec::new(),
@@ -184,7 +166,7 @@ impl Screen {
                 if self.lengths & length_bit(key.len()) == 0 || m.key_escaped {
                     return false;
                 }
-                let h = (head(key), key.len());
+                let h = head(key);
                 self.members
                     .iter()
                     .any(|n| n.head == h && &*n.name == key && n.met(raw, m))
@@ -202,7 +184,7 @@ impl MemberNeeds {
             Kind::Escaped => true,
             Kind::Plain => {
                 let value = &raw[start + 1..end - 1];
-                let h = (value.len(), head(value));
+                let h = head(value);
                 let from = self.exact.partition_point(|(k, _)| *k < h);
                 self.exact[from..]
                     .iter()
