@@ -351,6 +351,24 @@ const DETECTION_KEYS: [&str; 10] = [
     "typeURI",
 ];
 
+/// Where a member detection reads goes in [`Laid::found`]: its place in [`DETECTION_KEYS`].
+/// A `match` compares lengths before bytes, so most keys of a record are passed over at once.
+fn detection_slot(key: &str) -> Option<usize> {
+    Some(match key {
+        "eventName" => 0,
+        "eventSource" => 1,
+        "eventVersion" => 2,
+        "eventType" => 3,
+        "action" => 4,
+        "userIdentity" => 5,
+        "initiator" => 6,
+        "observer" => 7,
+        "logSourceCRN" => 8,
+        "typeURI" => 9,
+        _ => return None,
+    })
+}
+
 /// A checked record's text and, per detection key, its member in the layout (the last of
 /// duplicates, as when parsed).
 struct Laid<'a> {
@@ -362,30 +380,9 @@ impl<'a> Laid<'a> {
     fn new(text: &'a str, layout: &'a Layout) -> Self {
         let mut found = [None; DETECTION_KEYS.len()];
         for (_, m) in layout.root() {
-            let quoted = &text[m.key.0 as usize - 1..m.key.1 as usize + 1];
-            let key = if m.key_escaped {
-                match serde_json::from_str::<String>(quoted) {
-                    Ok(k) => std::borrow::Cow::Owned(k),
-                    Err(_) => continue,
-                }
-            } else {
-                std::borrow::Cow::Borrowed(&quoted[1..quoted.len() - 1])
-            };
-            // A `match` compares lengths before bytes: most keys are passed over at once.
-            let i = match &*key {
-                "eventName" => 0,
-                "eventSource" => 1,
-                "eventVersion" => 2,
-                "eventType" => 3,
-                "action" => 4,
-                "userIdentity" => 5,
-                "initiator" => 6,
-                "observer" => 7,
-                "logSourceCRN" => 8,
-                "typeURI" => 9,
-                _ => continue,
-            };
-            found[i] = Some(m);
+            if let Some(i) = m.key(text).ok().and_then(|k| detection_slot(&k)) {
+                found[i] = Some(m);
+            }
         }
         Self { text, found }
     }
@@ -393,14 +390,10 @@ impl<'a> Laid<'a> {
 
 impl TopLevel for Laid<'_> {
     fn seen(&self, key: &str) -> Seen<'_> {
-        let Some(m) = DETECTION_KEYS
-            .iter()
-            .position(|k| *k == key)
-            .and_then(|i| self.found[i])
-        else {
+        let Some(m) = detection_slot(key).and_then(|i| self.found[i]) else {
             return Seen::Missing;
         };
-        let value = &self.text[m.value.0 as usize..m.value.1 as usize];
+        let value = m.value(self.text);
         match m.kind {
             Kind::Plain => Seen::Text(value[1..value.len() - 1].into()),
             Kind::Escaped => match serde_json::from_str::<String>(value) {
@@ -548,6 +541,7 @@ mod tests {
             let mut layout = Layout::new();
             layout.scan(&text).expect("JSON");
             let laid = Laid::new(&text, &layout);
+            assert_eq!(detection_slot(key), Some(i), "{key}");
             assert!(laid.found[i].is_some(), "{key}");
             assert_eq!(laid.found.iter().flatten().count(), 1, "{key}");
         }

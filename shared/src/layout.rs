@@ -8,6 +8,7 @@
 //! accepts (grammar, control characters in strings, escapes and surrogate pairs, numbers that
 //! overflow, 127 levels of nesting); UTF-8 is the caller's: the scan reads `str`.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Nesting allowed, as serde_json allows it (127 levels).
@@ -54,6 +55,28 @@ pub struct Member {
     next: u32,
 }
 
+impl Member {
+    /// The key's text between its quotes, escapes not decoded.
+    pub fn raw_key<'t>(&self, text: &'t str) -> &'t str {
+        &text[self.key.0 as usize..self.key.1 as usize]
+    }
+
+    /// The key, escapes decoded.
+    pub fn key<'t>(&self, text: &'t str) -> serde_json::Result<Cow<'t, str>> {
+        if self.key_escaped {
+            let quoted = &text[self.key.0 as usize - 1..self.key.1 as usize + 1];
+            serde_json::from_str::<String>(quoted).map(Cow::Owned)
+        } else {
+            Ok(Cow::Borrowed(self.raw_key(text)))
+        }
+    }
+
+    /// The value's text, as written (a string with its quotes).
+    pub fn value<'t>(&self, text: &'t str) -> &'t str {
+        &text[self.value.0 as usize..self.value.1 as usize]
+    }
+}
+
 /// Where the members of a checked JSON text are; reused from text to text.
 #[derive(Debug, Default, Clone)]
 pub struct Layout {
@@ -70,8 +93,6 @@ pub struct Layout {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     what: &'static str,
-    /// Byte offset in the text.
-    at: usize,
     line: usize,
     column: usize,
 }
@@ -80,11 +101,6 @@ impl Error {
     /// The text ended inside a value: more input could complete it.
     pub fn is_eof(&self) -> bool {
         self.what == EOF
-    }
-
-    /// Byte offset of the error in the text.
-    pub fn offset(&self) -> usize {
-        self.at
     }
 }
 
@@ -121,7 +137,7 @@ impl Layout {
 
     /// Checks the object that starts `bytes` (after whitespace) and returns where it ends;
     /// what follows it is not looked at. An error that [`Error::is_eof`] means `bytes` end
-    /// inside it. `bytes` must be UTF-8 up to the object's end for [`Layout::members`] to be
+    /// inside it. `bytes` must be UTF-8 up to the object's end for [`Layout::all`] to be
     /// read as `str` (the scan itself only compares ASCII).
     pub fn scan_object(&mut self, bytes: &[u8]) -> Result<usize, Error> {
         self.scan_prefix(bytes, true)
@@ -307,7 +323,6 @@ impl<'b> Scan<'b> {
         let start = memchr::memrchr(b'\n', before).map_or(0, |n| n + 1);
         Error {
             what,
-            at,
             line,
             column: at - start + 1,
         }

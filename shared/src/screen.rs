@@ -19,7 +19,7 @@
 use crate::conditions::operators::Base;
 use crate::conditions::path::{Path, Seg};
 use crate::conditions::{Condition, Operand};
-use crate::layout::{head, Head, Kind, Layout};
+use crate::layout::{head, Head, Kind, Layout, Member};
 use crate::pattern::ast::{
     Expr, JsonCondition, JsonTest, Op, Pattern, Step, Value as PatternValue,
 };
@@ -162,14 +162,14 @@ impl Screen {
         layout.odd_escapes()
             || self.anywhere.iter().any(|f| f.find(raw).is_some())
             || layout.all().iter().any(|m| {
-                let key = &raw[m.key.0 as usize..m.key.1 as usize];
+                let key = m.raw_key(text).as_bytes();
                 if self.lengths & length_bit(key.len()) == 0 || m.key_escaped {
                     return false;
                 }
                 let h = head(key);
                 self.members
                     .iter()
-                    .any(|n| n.head == h && &*n.name == key && n.met(raw, m))
+                    .any(|n| n.head == h && &*n.name == key && n.met(text, m))
             })
     }
 }
@@ -177,13 +177,13 @@ impl Screen {
 impl MemberNeeds {
     /// Whether this member's value meets a need: a string that matches, or one with an
     /// escape (which could).
-    fn met(&self, raw: &[u8], m: &crate::layout::Member) -> bool {
-        let (start, end) = (m.value.0 as usize, m.value.1 as usize);
+    fn met(&self, text: &str, m: &Member) -> bool {
         match m.kind {
             _ if self.any => true,
             Kind::Escaped => true,
             Kind::Plain => {
-                let value = &raw[start + 1..end - 1];
+                let quoted = m.value(text).as_bytes();
+                let value = &quoted[1..quoted.len() - 1];
                 let h = head(value);
                 let from = self.exact.partition_point(|(k, _)| *k < h);
                 self.exact[from..]

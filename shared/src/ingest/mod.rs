@@ -272,7 +272,7 @@ fn may_hold_records(text: &str, layout: &Layout) -> bool {
     layout.root().any(|(_, m)| {
         m.key_escaped
             || matches!(
-                &text[m.key.0 as usize..m.key.1 as usize],
+                m.raw_key(text),
                 "Records" | "awslogs" | "logEvents" | "messageType" | "detail" | "detail-type"
             )
     })
