@@ -2,18 +2,20 @@
 
 use crate::exit;
 use clap::ValueEnum;
+use iamwatch::conditions::Facts;
 use iamwatch::detector::{keep_facts, settle};
 use iamwatch::event::Event;
-use iamwatch::ingest::{self, Format, Item};
+use iamwatch::ingest::{self, Format, Item, Position};
 use iamwatch::pattern::ast::Step;
 use iamwatch::projection::Projection;
-use iamwatch::rules::facts::RecordFacts;
+use iamwatch::rules::facts::{LaidFacts, LaidScratch, RecordFacts};
 use iamwatch::rules::{Matcher, Rule};
 use iamwatch::screen::{conditions_needs, Screen};
 use iamwatch::window::MemoryStore;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,50 +87,82 @@ pub fn run(args: Args) -> ExitCode {
     let started = std::time::Instant::now();
     let mut write_error = None;
     let (mut events, mut fired_total) = (0u64, 0u64);
-    let projection = projection(&rules);
     let screen = screen(&rules);
-    let nothing = Projection::new();
-    let screening = screen.as_ref().map(|s| (s, &nothing));
-    let result = ingest::read_screened(input, args.input, &projection, screening, &mut |item| {
+    // Rule names as JSON strings, written as they are.
+    let names: Vec<String> = rules
+        .iter()
+        .map(|(_, r)| Value::from(name(r)).to_string())
+        .collect();
+    let mut outcome = Outcome::default();
+    let mut scratch = LaidScratch::default();
+    let mut sink = |item: Item| {
         if write_error.is_some() {
             return;
         }
-        let line = match item {
+        let position = match item {
             Item::Record {
                 value, position, ..
             } => {
-                events += 1;
-                let (fired, errors) = evaluate(&rules, &index, &value, &mut windows);
-                fired_total += fired.len() as u64;
-                match args.format {
-                    EvalFormat::Jsonl => Some(jsonl(position.line, &fired, &errors)),
-                    EvalFormat::Text if !fired.is_empty() || !errors.is_empty() => {
-                        let mut t = format!("{}: {}", position, fired.join(", "));
-                        for e in &errors {
-                            t.push_str(&format!("\n  error in {}: {}", e["rule"], e["error"]));
-                        }
-                        Some(t)
-                    }
-                    EvalFormat::Text => None,
+                let facts = RecordFacts::new(&value);
+                let action = value.get("action").and_then(Value::as_str);
+                outcome.evaluate(&rules, &index, &facts, action, Some(&value), &mut windows);
+                position
+            }
+            Item::Laid {
+                text,
+                layout,
+                position,
+            } => {
+                if screen.as_ref().is_some_and(|s| !s.admits(text, layout)) {
+                    // No rule can fire on it, and none can fail.
+                    outcome.clear();
+                } else {
+                    let facts = LaidFacts::new(text, layout, &mut scratch);
+                    let action = facts.string("action");
+                    outcome.evaluate(&rules, &index, &facts, action, None, &mut windows);
                 }
+                position
             }
             // No rule can fire on it, and none can fail.
             Item::Screened { position, .. } => {
-                events += 1;
-                (args.format == EvalFormat::Jsonl).then(|| jsonl(position.line, &[], &[]))
+                outcome.clear();
+                position
             }
             Item::Bad { position, reason } => {
                 eprintln!("iamwatch: {position}: {reason} (skipped)");
-                (args.format == EvalFormat::Jsonl)
-                    .then(|| jsonl(position.line, &[], &[json!({"error": reason})]))
+                if args.format == EvalFormat::Jsonl {
+                    outcome.clear();
+                    outcome.errors.push(json!({"error": reason}));
+                    if let Err(e) = outcome.write_jsonl(&mut out, position.line, &names) {
+                        write_error = Some(e);
+                    }
+                }
+                return;
             }
         };
-        if let Some(l) = line {
-            if let Err(e) = writeln!(out, "{l}") {
-                write_error = Some(e);
-            }
+        events += 1;
+        fired_total += outcome.fired.len() as u64;
+        let written = match args.format {
+            EvalFormat::Jsonl => outcome.write_jsonl(&mut out, position.line, &names),
+            EvalFormat::Text => outcome.write_text(&mut out, position, &rules),
+        };
+        if let Err(e) = written {
+            write_error = Some(e);
         }
-    });
+    };
+    // Conditions read a few members of each record: they read them from its text, unless a
+    // rule needs the record built (a window counts events, a filter pattern reads it all).
+    let result = if rules
+        .iter()
+        .all(|(_, r)| matches!(r.matcher, Matcher::Conditions(_)) && r.window.is_none())
+    {
+        ingest::read_laid(input, args.input, &mut sink)
+    } else {
+        let projection = projection(&rules);
+        let nothing = Projection::new();
+        let screening = screen.as_ref().map(|s| (s, &nothing));
+        ingest::read_screened(input, args.input, &projection, screening, &mut sink)
+    };
     if let Some(e) = write_error.or_else(|| out.flush().err()) {
         if e.kind() == io::ErrorKind::BrokenPipe {
             return ExitCode::SUCCESS;
@@ -149,31 +183,18 @@ pub fn run(args: Args) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `{"line": N, "fired": [...]}` with `"errors"` when there are any, keys in that order.
-fn jsonl(line: u64, fired: &[&str], errors: &[Value]) -> String {
-    let mut out = format!("{{\"line\":{line},\"fired\":");
-    // Writing into a String cannot fail.
-    out.push_str(&serde_json::to_string(fired).unwrap_or_default());
-    if !errors.is_empty() {
-        out.push_str(",\"errors\":");
-        out.push_str(&serde_json::to_string(errors).unwrap_or_default());
-    }
-    out.push('}');
-    out
-}
-
 /// The rules by the `action` values they require: an event runs only the rules that can fire
 /// on it, and those whose evaluation could fail (json-rules-engine runs and reports them on
 /// every event).
 struct ByAction {
-    rules: HashMap<String, Vec<usize>>,
+    rules: HashMap<String, Vec<usize>, BuildHasherDefault<WordHasher>>,
     always: Vec<usize>,
 }
 
 impl ByAction {
     fn new(rules: &[(&str, &Rule)]) -> Self {
         let mut by = ByAction {
-            rules: HashMap::new(),
+            rules: HashMap::default(),
             always: Vec::new(),
         };
         for (i, (_, r)) in rules.iter().enumerate() {
@@ -196,18 +217,43 @@ impl ByAction {
         by
     }
 
-    /// Positions of the rules to run on `record`, in order.
-    fn for_record(&self, record: &Value) -> Vec<usize> {
-        let mut at = self.always.clone();
-        if let Some(list) = record
-            .get("action")
-            .and_then(Value::as_str)
-            .and_then(|a| self.rules.get(a))
-        {
+    /// Positions of the rules to run on a record whose `action` is `action`, in order.
+    fn for_action(&self, action: Option<&str>, at: &mut Vec<usize>) {
+        at.clear();
+        at.extend(&self.always);
+        if let Some(list) = action.and_then(|a| self.rules.get(a)) {
             at.extend(list);
             at.sort_unstable();
         }
-        at
+    }
+}
+
+/// A hash of a few multiplications per eight bytes: action names are short and come from
+/// the rules, so hash flooding is no concern, and SipHash cost more than the rules.
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(c);
+            self.add(u64::from_le_bytes(word));
+        }
+        let mut last = [0u8; 8];
+        last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        self.add(u64::from_le_bytes(last));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl WordHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
 
@@ -241,43 +287,102 @@ fn screen(rules: &[(&str, &Rule)]) -> Option<Screen> {
     Screen::new(&needs)
 }
 
-/// Names of the rules that fire on `record`, and the evaluation errors.
-fn evaluate<'r>(
-    rules: &[(&str, &'r Rule)],
-    index: &ByAction,
-    record: &Value,
-    windows: &mut MemoryStore,
-) -> (Vec<&'r str>, Vec<Value>) {
-    let facts = RecordFacts::new(record);
-    let mut fired = Vec::new();
-    let mut errors = Vec::new();
-    // Windows need the event's time, id and account: only audit events can be counted.
-    let windowed = rules.iter().any(|(_, r)| r.window.is_some());
-    let event = if windowed {
-        Event::new(record.clone()).ok()
-    } else {
-        None
-    };
-    for (pack, r) in index.for_record(record).into_iter().map(|i| rules[i]) {
-        let name = r.event_type.as_deref().unwrap_or(&r.id);
-        let hit = match &r.matcher {
-            Matcher::Conditions(c) => match c.evaluate(&facts) {
-                Ok(hit) => hit,
-                Err(e) => {
-                    errors.push(json!({"rule": name, "error": e.0}));
-                    false
+/// A rule's name in the output: its json-rules-engine `event.type`, or its id.
+fn name(r: &Rule) -> &str {
+    r.event_type.as_deref().unwrap_or(&r.id)
+}
+
+/// What the rules made of one record: the positions of those that fired, in order, and the
+/// evaluation errors. Kept from record to record.
+#[derive(Default)]
+struct Outcome {
+    fired: Vec<usize>,
+    errors: Vec<Value>,
+    /// The rules to run.
+    at: Vec<usize>,
+}
+
+impl Outcome {
+    fn clear(&mut self) {
+        self.fired.clear();
+        self.errors.clear();
+    }
+
+    /// Runs the rules that can fire on a record: its facts, its `action`, and the record
+    /// itself when a rule needs it built (filter patterns, windows).
+    fn evaluate(
+        &mut self,
+        rules: &[(&str, &Rule)],
+        index: &ByAction,
+        facts: &dyn Facts,
+        action: Option<&str>,
+        record: Option<&Value>,
+        windows: &mut MemoryStore,
+    ) {
+        self.clear();
+        // Windows need the event's time, id and account: only audit events can be counted.
+        let windowed = rules.iter().any(|(_, r)| r.window.is_some());
+        let event = match record {
+            Some(r) if windowed => Event::new(r.clone()).ok(),
+            _ => None,
+        };
+        index.for_action(action, &mut self.at);
+        for &i in &self.at {
+            let (pack, r) = rules[i];
+            let hit = match &r.matcher {
+                Matcher::Conditions(c) => match c.evaluate(facts) {
+                    Ok(hit) => hit,
+                    Err(e) => {
+                        self.errors.push(json!({"rule": name(r), "error": e.0}));
+                        false
+                    }
+                },
+                Matcher::FilterPattern(p) => record.is_some_and(|r| p.matches_json(r)),
+            };
+            let hit = match (&r.window, &event) {
+                (None, _) => hit,
+                (Some(_), Some(ev)) if hit => {
+                    matches!(settle(pack, r, ev, windows), Ok(Some(_)))
                 }
-            },
-            Matcher::FilterPattern(p) => p.matches_json(record),
-        };
-        let hit = match (&r.window, &event) {
-            (None, _) => hit,
-            (Some(_), Some(ev)) if hit => matches!(settle(pack, r, ev, windows), Ok(Some(_))),
-            (Some(_), _) => false,
-        };
-        if hit {
-            fired.push(name);
+                (Some(_), _) => false,
+            };
+            if hit {
+                self.fired.push(i);
+            }
         }
     }
-    (fired, errors)
+
+    /// `{"line": N, "fired": [...]}` with `"errors"` when there are any, keys in that order.
+    fn write_jsonl(&self, out: &mut impl Write, line: u64, names: &[String]) -> io::Result<()> {
+        write!(out, "{{\"line\":{line},\"fired\":[")?;
+        for (n, &i) in self.fired.iter().enumerate() {
+            if n > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(names[i].as_bytes())?;
+        }
+        out.write_all(b"]")?;
+        if !self.errors.is_empty() {
+            write!(out, ",\"errors\":{}", Value::from(self.errors.clone()))?;
+        }
+        out.write_all(b"}\n")
+    }
+
+    /// `line N: a, b` and the errors, for a record that fired something or failed.
+    fn write_text(
+        &self,
+        out: &mut impl Write,
+        position: Position,
+        rules: &[(&str, &Rule)],
+    ) -> io::Result<()> {
+        if self.fired.is_empty() && self.errors.is_empty() {
+            return Ok(());
+        }
+        let fired: Vec<&str> = self.fired.iter().map(|&i| name(rules[i].1)).collect();
+        writeln!(out, "{position}: {}", fired.join(", "))?;
+        for e in &self.errors {
+            writeln!(out, "  error in {}: {}", e["rule"], e["error"])?;
+        }
+        Ok(())
+    }
 }

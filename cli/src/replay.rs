@@ -9,6 +9,7 @@ use iamwatch::finding::Finding;
 use iamwatch::ingest::{self, Format, Item, Position};
 use iamwatch::notify::DeliveryError;
 use iamwatch::packs;
+use iamwatch::projection::Projection;
 use iamwatch::rules::{Pack, Severity};
 use iamwatch::window::MemoryStore;
 use std::fs::File;
@@ -221,6 +222,18 @@ pub fn run(args: Args) -> ExitCode {
                         position,
                         raw,
                     } => (value, position, raw),
+                    // Not sent by `read_screened`; built whole if it were.
+                    Item::Laid {
+                        text,
+                        layout,
+                        position,
+                    } => match Projection::everything().build(text, layout) {
+                        Ok(value) => (value, position, None),
+                        Err(e) => {
+                            report_bad(&mut tally, &name, position, &e.to_string());
+                            return;
+                        }
+                    },
                     Item::Screened { event, position } => {
                         match event {
                             Ok(_) => tally.events += 1,

@@ -175,7 +175,7 @@ fn members_whole(text: &str, layout: &Layout, members: Members<'_>) -> serde_jso
 /// A member's value, whole: objects from their members' text, strings without escapes as
 /// they are; serde_json reads the rest (arrays, escaped strings, numbers), all of it checked
 /// already.
-fn whole(text: &str, layout: &Layout, m: &Member, at: usize) -> serde_json::Result<Value> {
+pub fn whole(text: &str, layout: &Layout, m: &Member, at: usize) -> serde_json::Result<Value> {
     let value = m.value(text);
     match m.kind {
         Kind::Plain => Ok(Value::String(value[1..value.len() - 1].to_string())),

@@ -62,6 +62,24 @@ impl Path {
         }
     }
 
+    /// The keys of a path that only names keys (`.reasonCode`, `$.host.address`, `$['a']`; no
+    /// path at all gives none), walked one object member at a time; `None` for any other path.
+    pub fn plain_keys(&self) -> Option<impl Iterator<Item = &str> + '_> {
+        let (json, selectn): (&[Seg], &[String]) = match self {
+            Path::None => (&[], &[]),
+            Path::Selectn(keys) => (&[], keys),
+            Path::Json { segs, multi: false } if segs.iter().all(|s| matches!(s, Seg::Key(_))) => {
+                (segs, &[])
+            }
+            Path::Json { .. } => return None,
+        };
+        let json = json.iter().filter_map(|s| match s {
+            Seg::Key(k) => Some(k.as_str()),
+            _ => None,
+        });
+        Some(json.chain(selectn.iter().map(String::as_str)))
+    }
+
     /// Applies the path to a fact value.
     pub fn apply<'v>(&self, fact: Option<Cow<'v, Value>>) -> Option<Cow<'v, Value>> {
         let fact = fact?;

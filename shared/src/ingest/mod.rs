@@ -100,6 +100,13 @@ pub enum Item<'a> {
         event: Result<Provider, NotAnEvent>,
         position: Position,
     },
+    /// A record checked but not built (see [`read_laid`]): its text and where its members
+    /// are, for rules that read a few members straight from the text.
+    Laid {
+        text: &'a str,
+        layout: &'a Layout,
+        position: Position,
+    },
     /// Something that could not be read as a record, and why.
     Bad { position: Position, reason: String },
 }
@@ -147,26 +154,46 @@ pub fn read_screened(
     screen: Option<(&Screen, &Projection)>,
     sink: &mut Sink,
 ) -> io::Result<()> {
-    let envelopes = |p: &Projection| {
-        let mut p = p.clone();
-        for key in ENVELOPE_KEYS {
-            p.keep(&[Step::Key((*key).to_string())]);
-        }
-        p
-    };
-    let projection = envelopes(projection);
-    let minimal = screen.map(|(s, m)| (s, envelopes(m)));
+    let projection = with_envelopes(projection);
+    let minimal = screen.map(|(s, m)| (s, with_envelopes(m)));
     let how = Parse {
         projection: &projection,
         screen: minimal.as_ref().map(|(s, m)| (*s, m)),
+        laid: false,
     };
+    read_with(input, format, &how, sink)
+}
+
+/// Like [`read`] with nothing built: a record (not a container) comes as [`Item::Laid`], its
+/// text checked and its members located. Records inside containers (arrays on one line,
+/// subscription payloads, EventBridge envelopes, a document spread over several lines) are
+/// parsed whole and come as [`Item::Record`].
+pub fn read_laid(input: impl Read, format: Format, sink: &mut Sink) -> io::Result<()> {
+    let how = Parse {
+        projection: &Projection::everything(),
+        screen: None,
+        laid: true,
+    };
+    read_with(input, format, &how, sink)
+}
+
+/// `p`, keeping the members that make a value a container whole, so that containers still open.
+fn with_envelopes(p: &Projection) -> Projection {
+    let mut p = p.clone();
+    for key in ENVELOPE_KEYS {
+        p.keep(&[Step::Key((*key).to_string())]);
+    }
+    p
+}
+
+fn read_with(input: impl Read, format: Format, how: &Parse<'_>, sink: &mut Sink) -> io::Result<()> {
     let mut input = BufReader::with_capacity(256 * 1024, input);
     let gzip = input.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     if gzip {
         let inner = BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(input));
-        read_plain(inner, format, &how, sink)
+        read_plain(inner, format, how, sink)
     } else {
-        read_plain(input, format, &how, sink)
+        read_plain(input, format, how, sink)
     }
 }
 
@@ -175,10 +202,12 @@ struct Parse<'p> {
     projection: &'p Projection,
     /// The screen and the projection of the records it turns away.
     screen: Option<(&'p Screen, &'p Projection)>,
+    /// Records are handed on checked but not built ([`Item::Laid`]).
+    laid: bool,
 }
 
 /// One record's bytes parsed.
-enum Parsed {
+enum Parsed<'t> {
     /// The value, whether it was projected, whether the screen turned it away.
     Value {
         value: Value,
@@ -187,6 +216,8 @@ enum Parsed {
     },
     /// Turned away by the screen, and not a container: whether it is an event.
     Screened(Result<Provider, NotAnEvent>),
+    /// Checked, not built, and not a container.
+    Laid(&'t str, &'t Layout),
 }
 
 /// Why a record's bytes could not be read.
@@ -219,18 +250,18 @@ impl fmt::Display for ParseError {
 /// or the whole value otherwise; with the minimal projection when the screen turns the record
 /// away. Checking every byte, whatever is kept, makes a record good or bad whatever the rules
 /// read of it.
-fn parse_record(
-    bytes: &[u8],
-    checked: Option<&Layout>,
-    scratch: &mut Layout,
+fn parse_record<'t>(
+    bytes: &'t [u8],
+    checked: Option<&'t Layout>,
+    scratch: &'t mut Layout,
     how: &Parse<'_>,
-) -> Result<Parsed, ParseError> {
+) -> Result<Parsed<'t>, ParseError> {
     let text = std::str::from_utf8(bytes).map_err(|e| ParseError::NotUtf8(e.valid_up_to()))?;
     let layout = match checked {
         Some(layout) => layout,
         None => {
             scratch.scan(text).map_err(ParseError::Json)?;
-            scratch
+            &*scratch
         }
     };
     let object = layout.is_object();
@@ -251,6 +282,9 @@ fn parse_record(
             }
         }
     }
+    if how.laid && object && !may_hold_records(text, layout) {
+        return Ok(Parsed::Laid(text, layout));
+    }
     let projected = object && !how.projection.is_everything();
     let value = if object {
         how.projection.build(text, layout)
@@ -270,11 +304,19 @@ fn parse_record(
 /// key might spell one).
 fn may_hold_records(text: &str, layout: &Layout) -> bool {
     layout.root().any(|(_, m)| {
+        let key = m.raw_key(text).as_bytes();
+        // First letters first: record keys of the same lengths (`action`, `outcome`) are many.
         m.key_escaped
-            || matches!(
-                m.raw_key(text),
-                "Records" | "awslogs" | "logEvents" | "messageType" | "detail" | "detail-type"
-            )
+            || (matches!(key.first(), Some(b'R' | b'a' | b'l' | b'm' | b'd'))
+                && matches!(
+                    key,
+                    b"Records"
+                        | b"awslogs"
+                        | b"logEvents"
+                        | b"messageType"
+                        | b"detail"
+                        | b"detail-type"
+                ))
     })
 }
 
@@ -561,6 +603,13 @@ fn expand(parsed: Parsed, position: Position, bytes: &[u8], sink: &mut Sink) {
             screened,
         } => (value, projected, screened),
         Parsed::Screened(event) => return sink(Item::Screened { event, position }),
+        Parsed::Laid(text, layout) => {
+            return sink(Item::Laid {
+                text,
+                layout,
+                position,
+            })
+        }
     };
     let raw = projected.then_some(bytes);
     let expand_one = |v: Value, p: Position, raw: Option<&[u8]>, sink: &mut Sink| {

@@ -14,7 +14,10 @@
 //!   1700→0800 is 17:00–07:59); `false` outside; undefined when the params or the time are
 //!   missing or malformed.
 
+use crate::conditions::path::Path;
 use crate::conditions::Facts;
+use crate::layout::{self, Head, Kind, Layout, Member};
+use crate::projection::{self, Projection};
 use crate::time::Timestamp;
 use memchr::memmem::Finder;
 use serde_json::Value;
@@ -37,11 +40,7 @@ impl<'a> RecordFacts<'a> {
     }
 
     fn hhmm(&self) -> Option<u32> {
-        self.record
-            .get("eventTime")
-            .and_then(Value::as_str)
-            .and_then(Timestamp::parse)
-            .map(Timestamp::hhmm)
+        hhmm_of(self.record.get("eventTime"))
     }
 }
 
@@ -72,29 +71,12 @@ impl Facts for RecordFacts<'_> {
         if let Some(v) = self.record.get(name) {
             return Some(Cow::Borrowed(v));
         }
-        match name {
-            "event_time" => self
-                .hhmm()
-                .map(|t| Cow::Owned(Value::String(format!("{t:04}")))),
-            "timeOfDay" => {
-                let start = hhmm_param(params, "dayStartTime")?;
-                let end = hhmm_param(params, "dayEndTime")?;
-                let t = self.hhmm()?;
-                let inside = if start <= end {
-                    start <= t && t < end
-                } else {
-                    t >= start || t < end
-                };
-                Some(Cow::Owned(Value::Bool(inside)))
-            }
-            "tokens" => Some(Cow::Borrowed(self.tokens.get_or_init(|| {
-                let mut out = Vec::new();
-                let mut seen = HashSet::new();
-                tokens(self.record, &mut out, &mut seen, 0);
-                Value::Array(out)
-            }))),
-            _ => None,
+        if name == "tokens" {
+            return Some(Cow::Borrowed(
+                self.tokens.get_or_init(|| record_tokens(self.record)),
+            ));
         }
+        derived(name, params, self.hhmm()).map(Cow::Owned)
     }
 
     fn array_holds(&self, name: &str, item: &Value) -> Option<bool> {
@@ -103,13 +85,213 @@ impl Facts for RecordFacts<'_> {
         if name != "tokens" || self.record.get(name).is_some() || self.tokens.get().is_some() {
             return None;
         }
-        Some(match item {
-            Value::String(w) if !w.is_empty() && w.chars().all(is_word_char) => {
-                has_token(self.record, &Finder::new(w.as_bytes()), 0)
-            }
-            // Tokens are non-empty strings of word characters: nothing else is one.
-            _ => false,
+        Some(holds_token(self.record, item))
+    }
+}
+
+/// `event_time` and `timeOfDay` for an event at `hhmm` (UTC); `None` for other names.
+fn derived(name: &str, params: Option<&Value>, hhmm: Option<u32>) -> Option<Value> {
+    match name {
+        "event_time" => hhmm.map(|t| Value::String(format!("{t:04}"))),
+        "timeOfDay" => {
+            let start = hhmm_param(params, "dayStartTime")?;
+            let end = hhmm_param(params, "dayEndTime")?;
+            let t = hhmm?;
+            let inside = if start <= end {
+                start <= t && t < end
+            } else {
+                t >= start || t < end
+            };
+            Some(Value::Bool(inside))
+        }
+        _ => None,
+    }
+}
+
+fn hhmm_of(event_time: Option<&Value>) -> Option<u32> {
+    event_time
+        .and_then(Value::as_str)
+        .and_then(Timestamp::parse)
+        .map(Timestamp::hhmm)
+}
+
+fn record_tokens(record: &Value) -> Value {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    tokens(record, &mut out, &mut seen, 0);
+    Value::Array(out)
+}
+
+/// `tokens contains item`, without building the token list.
+fn holds_token(record: &Value, item: &Value) -> bool {
+    match item {
+        Value::String(w) if !w.is_empty() && w.chars().all(is_word_char) => {
+            has_token(record, &Finder::new(w.as_bytes()), 0)
+        }
+        // Tokens are non-empty strings of word characters: nothing else is one.
+        _ => false,
+    }
+}
+
+/// The same facts as [`RecordFacts`], read from a checked record's text and [`Layout`]
+/// without building the record: a fact with a path of plain keys
+/// ([`Path::plain_keys`]) builds only the value at the path's end. What cannot be read so
+/// (`tokens`, a path through an array or with wildcards) builds what it reads from. Values
+/// built are kept for the other rules evaluated on the same record.
+pub struct LaidFacts<'a> {
+    text: &'a str,
+    layout: &'a Layout,
+    /// One per member of the layout: its value, once built.
+    built: &'a [OnceCell<Value>],
+    /// The top-level members: their keys' heads (see [`layout::head`]), where they are, and
+    /// whether their keys have escapes.
+    root: &'a [(Head, usize, bool)],
+    /// The whole record, for `tokens`.
+    record: OnceCell<Value>,
+    tokens: OnceCell<Value>,
+}
+
+/// Room that [`LaidFacts`] reuse from record to record.
+#[derive(Default)]
+pub struct LaidScratch {
+    cells: Vec<OnceCell<Value>>,
+    root: Vec<(Head, usize, bool)>,
+}
+
+impl<'a> LaidFacts<'a> {
+    /// Facts of `text`, an object checked into `layout`.
+    pub fn new(text: &'a str, layout: &'a Layout, scratch: &'a mut LaidScratch) -> Self {
+        scratch.cells.clear();
+        scratch.cells.resize_with(layout.all().len(), OnceCell::new);
+        scratch.root.clear();
+        scratch.root.extend(
+            layout
+                .root()
+                .map(|(at, m)| (layout::head(m.raw_key(text).as_bytes()), at, m.key_escaped)),
+        );
+        Self {
+            text,
+            layout,
+            built: &scratch.cells,
+            root: &scratch.root,
+            record: OnceCell::new(),
+            tokens: OnceCell::new(),
+        }
+    }
+
+    /// The top-level member `name` (the last of that name, as a parser keeps it).
+    fn member(&self, name: &str) -> Option<(usize, &'a Member)> {
+        let want = layout::head(name.as_bytes());
+        let all = self.layout.all();
+        self.root.iter().rev().find_map(|&(head, at, escaped)| {
+            let m = &all[at];
+            let same = if escaped {
+                m.key(self.text).is_ok_and(|k| k == name)
+            } else {
+                // Keys of up to eight bytes are whole in their heads.
+                head == want && (name.len() <= 8 || m.raw_key(self.text) == name)
+            };
+            same.then_some((at, m))
         })
+    }
+
+    /// The value of the member at `at`, built once.
+    fn value(&self, at: usize, m: &Member) -> Option<&Value> {
+        let cell = &self.built[at];
+        if cell.get().is_none() {
+            // The text is checked: building it cannot fail.
+            let v = projection::whole(self.text, self.layout, m, at).ok()?;
+            let _ = cell.set(v);
+        }
+        cell.get()
+    }
+
+    /// The top-level member `name` as a string, when it is one: `action` for an index.
+    pub fn string(&self, name: &str) -> Option<&str> {
+        let (at, m) = self.member(name)?;
+        match m.kind {
+            Kind::Plain => {
+                let v = m.value(self.text);
+                Some(&v[1..v.len() - 1])
+            }
+            Kind::Escaped => self.value(at, m)?.as_str(),
+            _ => None,
+        }
+    }
+
+    fn record(&self) -> Option<&Value> {
+        if self.record.get().is_none() {
+            let v = Projection::everything()
+                .build(self.text, self.layout)
+                .ok()?;
+            let _ = self.record.set(v);
+        }
+        self.record.get()
+    }
+
+    fn hhmm(&self) -> Option<u32> {
+        let (at, m) = self.member("eventTime")?;
+        hhmm_of(self.value(at, m))
+    }
+}
+
+/// The last member of `members` named `name`.
+fn find<'a>(text: &str, members: layout::Members<'a>, name: &str) -> Option<(usize, &'a Member)> {
+    let mut found = None;
+    for (at, m) in members {
+        let (start, end) = (m.key.0 as usize, m.key.1 as usize);
+        let same = if m.key_escaped {
+            m.key(text).is_ok_and(|k| k == name)
+        } else {
+            // Lengths first: most keys differ there.
+            end - start == name.len() && text.as_bytes().get(start..end) == Some(name.as_bytes())
+        };
+        if same {
+            found = Some((at, m));
+        }
+    }
+    found
+}
+
+impl Facts for LaidFacts<'_> {
+    fn fact(&self, name: &str, params: Option<&Value>) -> Option<Cow<'_, Value>> {
+        self.fact_at(name, params, &Path::None)
+    }
+
+    fn fact_at(&self, name: &str, params: Option<&Value>, path: &Path) -> Option<Cow<'_, Value>> {
+        let Some((at, m)) = self.member(name) else {
+            if name == "tokens" {
+                let record = self.record()?;
+                let tokens = self.tokens.get_or_init(|| record_tokens(record));
+                return path.apply(Some(Cow::Borrowed(tokens)));
+            }
+            return path.apply(derived(name, params, self.hhmm()).map(Cow::Owned));
+        };
+        let whole_fact = || path.apply(self.value(at, m).map(Cow::Borrowed));
+        let Some(keys) = path.plain_keys() else {
+            return whole_fact();
+        };
+        // A path on a scalar fact is ignored; a key step into a scalar finds nothing; a key
+        // step into an array (an index, or `length`) is left to the path itself.
+        let (mut at_end, mut end) = (at, m);
+        for key in keys {
+            match end.kind {
+                Kind::Object => {
+                    (at_end, end) = find(self.text, self.layout.children(end, at_end), key)?;
+                }
+                Kind::Array => return whole_fact(),
+                _ if at_end == at => break,
+                _ => return None,
+            }
+        }
+        self.value(at_end, end).map(Cow::Borrowed)
+    }
+
+    fn array_holds(&self, name: &str, item: &Value) -> Option<bool> {
+        if name != "tokens" || self.member(name).is_some() || self.tokens.get().is_some() {
+            return None;
+        }
+        Some(holds_token(self.record()?, item))
     }
 }
 
