@@ -2,7 +2,8 @@
 
 use base64::Engine;
 use flate2::write::GzEncoder;
-use iamwatch::ingest::{read, Format, Item, Position};
+use iamwatch::ingest::{read, read_laid, Format, Item, Position};
+use iamwatch::projection::Projection;
 use serde_json::{json, Value};
 use std::io::Write;
 
@@ -12,24 +13,36 @@ enum Got {
     Bad(Position, String),
 }
 
+/// What `read` finds; `read_laid` must find the same (its laid records built whole).
 fn run(input: &[u8], format: Format) -> Vec<Got> {
     let mut out = Vec::new();
-    read(input, format, &mut |item| {
-        out.push(match item {
-            Item::Record {
-                value, position, ..
-            } => Got::Ok(
-                value["eventName"].as_str().unwrap_or("?").to_string(),
-                position,
-            ),
-            Item::Bad { position, reason } => Got::Bad(position, reason),
-            Item::Screened { position, .. } => {
-                Got::Bad(position, "screened without a screen".into())
-            }
-        })
+    read(input, format, &mut |item| out.push(got(item))).expect("readable input");
+    let mut laid = Vec::new();
+    read_laid(input, format, &mut |item| {
+        if let Item::Laid { text, layout, .. } = &item {
+            let built = Projection::everything().build(text, layout).expect("built");
+            assert_eq!(built, serde_json::from_str::<Value>(text).expect("JSON"));
+        }
+        laid.push(got(item))
     })
     .expect("readable input");
+    assert_eq!(out, laid, "read_laid differs from read");
     out
+}
+
+fn got(item: Item<'_>) -> Got {
+    let name = |v: &Value| v["eventName"].as_str().unwrap_or("?").to_string();
+    match item {
+        Item::Record {
+            value, position, ..
+        } => Got::Ok(name(&value), position),
+        Item::Laid { text, position, .. } => Got::Ok(
+            name(&serde_json::from_str(text).expect("a laid record is JSON")),
+            position,
+        ),
+        Item::Bad { position, reason } => Got::Bad(position, reason),
+        Item::Screened { position, .. } => Got::Bad(position, "screened without a screen".into()),
+    }
 }
 
 fn names(got: &[Got]) -> Vec<&str> {
@@ -407,4 +420,33 @@ fn positions_hold_across_the_read_buffer() {
         assert_eq!(*p, at(k as u64 + 2, Some(k as u64 + 1)));
         assert!(ok[k].contains(&format!("\"{name}\"")), "{k}");
     }
+}
+
+#[test]
+fn laid_records_are_those_not_inside_containers() {
+    let kinds = |input: &[u8]| {
+        let mut out = Vec::new();
+        read_laid(input, Format::Auto, &mut |item| {
+            out.push(match item {
+                Item::Laid { .. } => "laid",
+                Item::Record { .. } => "built",
+                Item::Bad { .. } => "bad",
+                Item::Screened { .. } => "screened",
+            })
+        })
+        .expect("readable input");
+        out
+    };
+    let lines = format!("{}\n{}\n[{}]\n", ev("A"), ev("B"), ev("C"));
+    assert_eq!(kinds(lines.as_bytes()), ["laid", "laid", "built"]);
+    assert_eq!(
+        kinds(records_file(&["A", "B"]).as_bytes()),
+        ["laid", "laid"]
+    );
+    let bridge = json!({"detail-type": "AWS API Call via CloudTrail", "detail": ev("A")});
+    assert_eq!(kinds(bridge.to_string().as_bytes()), ["built"]);
+    assert_eq!(
+        kinds(gzip(lines.as_bytes()).as_slice()),
+        ["laid", "laid", "built"]
+    );
 }

@@ -61,6 +61,7 @@ fn outcome(rules: &Rules, input: &[u8], screened: bool) -> Vec<String> {
                 Err(e) => format!("{position}: not an event: {e}"),
             },
             Item::Bad { position, reason } => format!("{position}: bad: {reason}"),
+            Item::Laid { position, .. } => panic!("{position}: read_screened lays no record"),
         })
     };
     if screened {
