@@ -1,15 +1,24 @@
 //! The in-memory [`WindowStore`]: one process (the CLI, tests, one invocation).
 
 use super::{StoreResult, WindowStore};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 #[derive(Debug, Default)]
 struct Occurrences {
-    /// (time, id), ordered by time for range queries.
-    by_time: BTreeSet<(i64, String)>,
+    /// (time, id), sorted: events mostly come in time order, so an occurrence is mostly
+    /// added at the back and forgotten at the front, and a window's count is two binary
+    /// searches.
+    by_time: VecDeque<(i64, String)>,
     ids: HashSet<String>,
-    /// The newest event time recorded.
-    newest: i64,
+}
+
+impl Occurrences {
+    /// Positions of the occurrences in `(from, to]`.
+    fn between(&self, from: i64, to: i64) -> std::ops::Range<usize> {
+        let lo = self.by_time.partition_point(|(t, _)| *t <= from);
+        let hi = self.by_time.partition_point(|(t, _)| *t <= to);
+        lo..hi.max(lo)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -30,19 +39,32 @@ impl MemoryStore {
 
 impl WindowStore for MemoryStore {
     fn record(&mut self, key: &str, id: &str, at: i64, expires: i64) -> StoreResult<bool> {
-        let o = self.occurrences.entry(key.to_string()).or_default();
-        if !o.ids.insert(id.to_string()) {
+        let o = match self.occurrences.get_mut(key) {
+            Some(o) => o,
+            None => self.occurrences.entry(key.to_string()).or_default(),
+        };
+        if o.ids.contains(id) {
             return Ok(false);
         }
-        o.by_time.insert((at, id.to_string()));
-        if o.by_time.len() == 1 || at > o.newest {
-            o.newest = at;
-        }
+        o.ids.insert(id.to_string());
+        let end = o.by_time.len();
+        let place = if o
+            .by_time
+            .back()
+            .is_none_or(|last| (at, id) >= (last.0, &*last.1))
+        {
+            end
+        } else {
+            o.by_time
+                .partition_point(|(t, i)| (*t, i.as_str()) < (at, id))
+        };
+        o.by_time.insert(place, (at, id.to_string()));
         // Forget what is older than two windows before the newest event: a late event up to
         // one window late still sees every window it belongs to, and memory stays bounded.
-        let cutoff = o.newest - 2 * (expires - at).max(0);
-        while o.by_time.first().is_some_and(|(t, _)| *t <= cutoff) {
-            if let Some((_, old)) = o.by_time.pop_first() {
+        let newest = o.by_time.back().map_or(at, |(t, _)| *t);
+        let cutoff = newest - 2 * (expires - at).max(0);
+        while o.by_time.front().is_some_and(|(t, _)| *t <= cutoff) {
+            if let Some((_, old)) = o.by_time.pop_front() {
                 o.ids.remove(&old);
             }
         }
@@ -52,11 +74,67 @@ impl WindowStore for MemoryStore {
     fn occurrences(&mut self, key: &str, from: i64, to: i64) -> StoreResult<Vec<i64>> {
         Ok(self.occurrences.get(key).map_or_else(Vec::new, |o| {
             o.by_time
-                .range((from + 1, String::new())..)
-                .take_while(|(t, _)| *t <= to)
+                .range(o.between(from, to))
                 .map(|(t, _)| *t)
                 .collect()
         }))
+    }
+
+    /// Counts instead of listing: the candidate window ends are the event's own time and the
+    /// occurrences after it within a window (none when events come in order), and each
+    /// window's count is two binary searches.
+    fn busiest(&mut self, key: &str, at: i64, w: i64) -> StoreResult<(u64, i64, i64)> {
+        let mut best = (0, at, at);
+        let Some(o) = self.occurrences.get(key) else {
+            return Ok(best);
+        };
+        let ends = o.between(at - 1, at + w - 1);
+        for (r, _) in o.by_time.range(ends) {
+            let span = o.between(r - w, *r);
+            let count = span.len() as u64;
+            if count > best.0 {
+                best = (count, o.by_time[span.start].0, *r);
+            }
+        }
+        Ok(best)
+    }
+
+    fn together(
+        &mut self,
+        keys: &[String],
+        at: i64,
+        w: i64,
+    ) -> StoreResult<Option<(u64, i64, i64)>> {
+        let mut per_key = Vec::with_capacity(keys.len());
+        for key in keys {
+            match self.occurrences.get(key.as_str()) {
+                Some(o) => per_key.push(o),
+                None => return Ok(None),
+            }
+        }
+        let mut ends: Vec<i64> = per_key
+            .iter()
+            .flat_map(|o| {
+                o.by_time
+                    .range(o.between(at - 1, at + w - 1))
+                    .map(|(t, _)| *t)
+            })
+            .collect();
+        ends.sort_unstable();
+        ends.dedup();
+        'ends: for r in ends {
+            let (mut count, mut first) = (0, r);
+            for o in &per_key {
+                let span = o.between(r - w, r);
+                if span.is_empty() {
+                    continue 'ends;
+                }
+                count += span.len() as u64;
+                first = first.min(o.by_time[span.start].0);
+            }
+            return Ok(Some((count, first, r)));
+        }
+        Ok(None)
     }
 
     fn hold(&mut self, key: &str, owner: &str, until: i64, now: i64) -> StoreResult<bool> {
