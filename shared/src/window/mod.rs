@@ -586,7 +586,7 @@ mod tests {
             let w = Window::parse("10 minutes").unwrap();
             let op = [CountOp::Equal, CountOp::GreaterThan, CountOp::GreaterThanInclusive]
                 [op as usize];
-            let actions = vec!["a0".to_string(), "a1".to_string(), "a2".to_string()];
+            let actions = ["a0".to_string(), "a1".to_string(), "a2".to_string()];
             let (mut counting, mut listing) = (MemoryStore::default(), Listing(MemoryStore::default()));
             for (i, (minute, group, retry, action)) in events.into_iter().enumerate() {
                 // Every fourth event is late by up to 40 minutes.
