@@ -3,9 +3,10 @@
 use crate::exit;
 use clap::ValueEnum;
 use iamwatch::conditions::Facts;
-use iamwatch::detector::{keep_facts, settle};
+use iamwatch::detector::{keep_event, keep_facts, settle};
 use iamwatch::event::Event;
 use iamwatch::ingest::{self, Format, Item, Position};
+use iamwatch::layout::Layout;
 use iamwatch::pattern::ast::Step;
 use iamwatch::projection::Projection;
 use iamwatch::rules::facts::{LaidFacts, LaidScratch, RecordFacts};
@@ -94,6 +95,14 @@ pub fn run(args: Args) -> ExitCode {
         .map(|(_, r)| Value::from(name(r)).to_string())
         .collect();
     let mut outcome = Outcome::default();
+    let laid = rules
+        .iter()
+        .all(|(_, r)| matches!(r.matcher, Matcher::Conditions(_)));
+    // What windows read of an event whose conditions held, built from its text then.
+    let mut window_keys = Projection::new();
+    if !keep_event(&mut window_keys, rules.iter().map(|(_, r)| *r)) {
+        window_keys = Projection::everything();
+    }
     let mut scratch = LaidScratch::default();
     let mut sink = |item: Item| {
         if write_error.is_some() {
@@ -103,9 +112,13 @@ pub fn run(args: Args) -> ExitCode {
             Item::Record {
                 value, position, ..
             } => {
-                let facts = RecordFacts::new(&value);
-                let action = value.get("action").and_then(Value::as_str);
-                outcome.evaluate(&rules, &index, &facts, action, Some(&value), &mut windows);
+                let subject = Subject {
+                    facts: &RecordFacts::new(&value),
+                    action: value.get("action").and_then(Value::as_str),
+                    record: Some(&value),
+                    event: &|| Event::new(value.clone()).ok(),
+                };
+                outcome.evaluate(&rules, &index, subject, &mut windows);
                 position
             }
             Item::Laid {
@@ -118,8 +131,13 @@ pub fn run(args: Args) -> ExitCode {
                     outcome.clear();
                 } else {
                     let facts = LaidFacts::new(text, layout, &mut scratch);
-                    let action = facts.string("action");
-                    outcome.evaluate(&rules, &index, &facts, action, None, &mut windows);
+                    let subject = Subject {
+                        facts: &facts,
+                        action: facts.string("action"),
+                        record: None,
+                        event: &|| laid_event(text, layout, &window_keys),
+                    };
+                    outcome.evaluate(&rules, &index, subject, &mut windows);
                 }
                 position
             }
@@ -151,11 +169,8 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     // Conditions read a few members of each record: they read them from its text, unless a
-    // rule needs the record built (a window counts events, a filter pattern reads it all).
-    let result = if rules
-        .iter()
-        .all(|(_, r)| matches!(r.matcher, Matcher::Conditions(_)) && r.window.is_none())
-    {
+    // rule needs the record built (a filter pattern reads it all).
+    let result = if laid {
         ingest::read_laid(input, args.input, &mut sink)
     } else {
         let projection = projection(&rules);
@@ -287,6 +302,27 @@ fn screen(rules: &[(&str, &Rule)]) -> Option<Screen> {
     Screen::new(&needs)
 }
 
+/// One record, as the rules see it.
+struct Subject<'a> {
+    facts: &'a dyn Facts,
+    /// Its `action`, for the index.
+    action: Option<&'a str>,
+    /// The record, when it is built (filter patterns read it).
+    record: Option<&'a Value>,
+    /// The record as an event, for windows.
+    event: &'a dyn Fn() -> Option<Event>,
+}
+
+/// The event a laid record is, from what windows read of it; from the whole record when it
+/// has no id (its window key is then a hash of the whole record).
+fn laid_event(text: &str, layout: &Layout, keys: &Projection) -> Option<Event> {
+    let event = Event::new(keys.build(text, layout).ok()?).ok()?;
+    if event.id().is_some() {
+        return Some(event);
+    }
+    Event::new(Projection::everything().build(text, layout).ok()?).ok()
+}
+
 /// A rule's name in the output: its json-rules-engine `event.type`, or its id.
 fn name(r: &Rule) -> &str {
     r.event_type.as_deref().unwrap_or(&r.id)
@@ -308,43 +344,38 @@ impl Outcome {
         self.errors.clear();
     }
 
-    /// Runs the rules that can fire on a record: its facts, its `action`, and the record
-    /// itself when a rule needs it built (filter patterns, windows).
+    /// Runs the rules that can fire on a record.
     fn evaluate(
         &mut self,
         rules: &[(&str, &Rule)],
         index: &ByAction,
-        facts: &dyn Facts,
-        action: Option<&str>,
-        record: Option<&Value>,
+        subject: Subject<'_>,
         windows: &mut MemoryStore,
     ) {
         self.clear();
-        // Windows need the event's time, id and account: only audit events can be counted.
-        let windowed = rules.iter().any(|(_, r)| r.window.is_some());
-        let event = match record {
-            Some(r) if windowed => Event::new(r.clone()).ok(),
-            _ => None,
-        };
-        index.for_action(action, &mut self.at);
+        // Windows need the event's time, id and account (only audit events can be counted):
+        // built once, for the first windowed rule whose conditions hold.
+        let mut event: Option<Option<Event>> = None;
+        index.for_action(subject.action, &mut self.at);
         for &i in &self.at {
             let (pack, r) = rules[i];
             let hit = match &r.matcher {
-                Matcher::Conditions(c) => match c.evaluate(facts) {
+                Matcher::Conditions(c) => match c.evaluate(subject.facts) {
                     Ok(hit) => hit,
                     Err(e) => {
                         self.errors.push(json!({"rule": name(r), "error": e.0}));
                         false
                     }
                 },
-                Matcher::FilterPattern(p) => record.is_some_and(|r| p.matches_json(r)),
+                Matcher::FilterPattern(p) => subject.record.is_some_and(|r| p.matches_json(r)),
             };
-            let hit = match (&r.window, &event) {
-                (None, _) => hit,
-                (Some(_), Some(ev)) if hit => {
-                    matches!(settle(pack, r, ev, windows), Ok(Some(_)))
-                }
-                (Some(_), _) => false,
+            let hit = match &r.window {
+                None => hit,
+                Some(_) if hit => match event.get_or_insert_with(subject.event) {
+                    Some(ev) => matches!(settle(pack, r, ev, windows), Ok(Some(_))),
+                    None => false,
+                },
+                Some(_) => false,
             };
             if hit {
                 self.fired.push(i);

@@ -350,6 +350,49 @@ fn aggregate_and_coincident_windows() {
 }
 
 #[test]
+fn events_without_an_id_are_told_apart_by_their_whole_record() {
+    // Counted from records read as text: an event without an id is known by a hash of the
+    // whole record, not of the members windows read, so a retry counts once and two events
+    // that differ elsewhere (here in `message`) count twice.
+    let rules = pack_file(
+        "no-id",
+        &json!([
+            {"type": "aggregate",
+             "conditions": {"all": [
+                 {"fact": "action", "operator": "equal", "value": "iam-groups.group.delete"},
+                 {"fact": "occurrences", "operator": "greaterThanInclusive", "value": 2},
+                 {"fact": "withInLast", "operator": "equal", "value": "30 minutes"}]},
+             "event": {"type": "deletes"}}
+        ]),
+    );
+    let event = |message: &str| {
+        json!({"action": "iam-groups.group.delete", "eventTime": "2026-11-20T10:00:00.00+0000",
+               "message": message, "initiator": {"id": "u1"},
+               "logSourceCRN": "crn:v1:bluemix:public:iam-groups:global:a/acct1:::"})
+        .to_string()
+    };
+    let fired = |events: &[String]| {
+        let o = iamwatch(
+            &["rules", "eval", "--rules", &rules, "--format", "jsonl", "-"],
+            &events.join("\n"),
+        );
+        String::from_utf8(o.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["fired"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        fired(&[event("first"), event("first")]),
+        [json!([]), json!([])]
+    );
+    assert_eq!(
+        fired(&[event("first"), event("second")]),
+        [json!([]), json!(["deletes"])]
+    );
+}
+
+#[test]
 fn thresholds_on_filter_patterns_group_by_selectors() {
     let rules = pack_file(
         "threshold",

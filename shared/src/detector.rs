@@ -216,35 +216,40 @@ impl Detector {
                 }
             }
         }
-        for key in DETECTION_VALUES {
-            p.keep(&[Step::Key((*key).to_string())]);
-        }
-        // Windows need the event's id, time and group key.
-        let windowed = self
-            .cloudtrail
-            .iter()
-            .chain(&self.cadf)
-            .filter_map(|e| e.rule.window.as_ref());
-        let mut any_window = false;
-        for w in windowed {
-            any_window = true;
-            for (_, path) in &w.by {
-                match path.first_key() {
-                    Some(k) => p.keep(&[Step::Key(k.to_string())]),
-                    None => return Projection::everything(),
-                }
-            }
-        }
-        if any_window {
-            for key in WINDOW_KEYS {
-                p.keep(&[Step::Key((*key).to_string())]);
-            }
-        }
-        for key in DETECTION_PRESENCE {
-            p.keep_presence(key);
+        let rules = self.cloudtrail.iter().chain(&self.cadf).map(|e| &*e.rule);
+        if !keep_event(&mut p, rules) {
+            return Projection::everything();
         }
         p
     }
+}
+
+/// Adds to `p` what an [`Event`] needs to tell its provider and, when some of `rules` are
+/// windowed, what their windows read (the event's id, time and group key). `false` when a
+/// window groups by a path that does not start with a key (everything is needed then).
+pub fn keep_event<'r>(p: &mut Projection, rules: impl Iterator<Item = &'r Rule>) -> bool {
+    for key in DETECTION_VALUES {
+        p.keep(&[Step::Key((*key).to_string())]);
+    }
+    let mut any_window = false;
+    for w in rules.filter_map(|r| r.window.as_ref()) {
+        any_window = true;
+        for (_, path) in &w.by {
+            match path.first_key() {
+                Some(k) => p.keep(&[Step::Key(k.to_string())]),
+                None => return false,
+            }
+        }
+    }
+    if any_window {
+        for key in WINDOW_KEYS {
+            p.keep(&[Step::Key((*key).to_string())]);
+        }
+    }
+    for key in DETECTION_PRESENCE {
+        p.keep_presence(key);
+    }
+    true
 }
 
 /// Adds to `p` what conditions `c` read of a record: the top-level members they name (facts
@@ -279,6 +284,8 @@ const WINDOW_KEYS: &[&str] = &[
     "userIdentity",
     "logSourceCRN",
     "target",
+    // Insight events name their operation there (coincident windows read it).
+    "insightDetails",
 ];
 
 /// A rule that fired on a record, with what its window held.
