@@ -442,8 +442,21 @@ impl<'b> Scan<'b> {
     }
 
     /// The rest of a string after its opening quote; whether it has escapes.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Result<bool, Error> {
+        // Most strings end at the first special byte: their scan is inlined where they are.
+        let end = skip_plain(self.b, self.i);
+        if self.b.get(end) == Some(&b'"') {
+            self.i = end + 1;
+            return Ok(false);
+        }
+        self.i = end;
+        self.string_rest()
+    }
+
+    /// [`Scan::string`] from its first special byte (or its last few bytes).
+    #[inline(never)]
+    fn string_rest(&mut self) -> Result<bool, Error> {
         let mut escaped = false;
         loop {
             self.i = skip_plain(self.b, self.i);
@@ -554,7 +567,10 @@ impl<'b> Scan<'b> {
             let key_start = self.i;
             let key_escaped = self.string()?;
             let key = (key_start as u32, (self.i - 1) as u32);
-            self.ws();
+            // Compact JSON has no whitespace around ':'.
+            if self.peek() != Some(b':') {
+                self.ws();
+            }
             match self.peek() {
                 Some(b':') => self.i += 1,
                 Some(_) => return Err(self.error("expected ':' after a member name")),
@@ -563,19 +579,40 @@ impl<'b> Scan<'b> {
             self.ws();
             let start = self.i;
             let slot = members.len();
-            members.push(Member {
-                key,
-                key_escaped,
-                value: (0, 0),
-                kind: Kind::Scalar,
-                next: 0,
-            });
-            let kind = self.value(depth, members)?;
-            let next = members.len() as u32;
-            let m = &mut members[slot];
-            m.value = (start as u32, self.i as u32);
-            m.kind = kind;
-            m.next = next;
+            if self.peek() == Some(b'"') {
+                // A string value, the most common, is scanned here and noted whole.
+                self.i += 1;
+                let kind = if self.string()? {
+                    Kind::Escaped
+                } else {
+                    Kind::Plain
+                };
+                members.push(Member {
+                    key,
+                    key_escaped,
+                    value: (start as u32, self.i as u32),
+                    kind,
+                    next: slot as u32 + 1,
+                });
+            } else {
+                members.push(Member {
+                    key,
+                    key_escaped,
+                    value: (0, 0),
+                    kind: Kind::Scalar,
+                    next: 0,
+                });
+                let kind = self.value(depth, members)?;
+                let next = members.len() as u32;
+                let m = &mut members[slot];
+                m.value = (start as u32, self.i as u32);
+                m.kind = kind;
+                m.next = next;
+            }
+            if self.peek() == Some(b',') {
+                self.i += 1;
+                continue;
+            }
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,

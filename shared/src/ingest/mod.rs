@@ -303,20 +303,23 @@ fn parse_record<'t>(
 /// Whether a checked object has a member that makes it a container of records (an escaped
 /// key might spell one).
 fn may_hold_records(text: &str, layout: &Layout) -> bool {
+    let bytes = text.as_bytes();
     layout.root().any(|(_, m)| {
-        let key = m.raw_key(text).as_bytes();
-        // First letters first: record keys of the same lengths (`action`, `outcome`) are many.
+        // First letters first (read without slicing the key): record keys of the same
+        // lengths (`action`, `outcome`) are many.
         m.key_escaped
-            || (matches!(key.first(), Some(b'R' | b'a' | b'l' | b'm' | b'd'))
-                && matches!(
-                    key,
-                    b"Records"
-                        | b"awslogs"
-                        | b"logEvents"
-                        | b"messageType"
-                        | b"detail"
-                        | b"detail-type"
-                ))
+            || (matches!(
+                bytes.get(m.key.0 as usize),
+                Some(b'R' | b'a' | b'l' | b'm' | b'd')
+            ) && matches!(
+                m.raw_key(text).as_bytes(),
+                b"Records"
+                    | b"awslogs"
+                    | b"logEvents"
+                    | b"messageType"
+                    | b"detail"
+                    | b"detail-type"
+            ))
     })
 }
 
