@@ -126,37 +126,49 @@ const NAMES: &[&str] = &[
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
+    /// Several records in a row share the scratch space, as a reader's records do.
     #[test]
-    fn laid_facts_are_the_parsed_records_facts(d in record()) {
-        let mut text = String::new();
-        write(&d, &mut text);
-        let parsed: Value = serde_json::from_str(&text).expect("written JSON");
-        let whole = RecordFacts::new(&parsed);
-        let mut layout = Layout::new();
-        layout.scan(&text).expect("checked");
+    fn laid_facts_are_the_parsed_records_facts(
+        docs in proptest::collection::vec(record(), 1..4)
+    ) {
         let mut scratch = LaidScratch::default();
-        let laid = LaidFacts::new(&text, &layout, &mut scratch);
-        let night = json!({"dayStartTime": "1700", "dayEndTime": "0800"});
-        for name in NAMES {
-            for params in [None, Some(&night)] {
-                for p in PATHS {
-                    let path = Path::parse(p).expect("path");
-                    let want = path.apply(whole.fact(name, params)).map(|v| v.into_owned());
-                    let got = laid.fact_at(name, params, &path).map(|v| v.into_owned());
-                    prop_assert_eq!(&got, &want, "fact {} path {:?} in {}", name, p, text);
-                }
+        for d in &docs {
+            same_facts(d, &mut scratch)?;
+        }
+    }
+}
+
+fn same_facts(d: &Doc, scratch: &mut LaidScratch) -> Result<(), TestCaseError> {
+    let mut text = String::new();
+    write(d, &mut text);
+    let parsed: Value = serde_json::from_str(&text).expect("written JSON");
+    let whole = RecordFacts::new(&parsed);
+    let mut layout = Layout::new();
+    layout.scan(&text).expect("checked");
+    let laid = LaidFacts::new(&text, &layout, scratch);
+    let night = json!({"dayStartTime": "1700", "dayEndTime": "0800"});
+    for name in NAMES {
+        for params in [None, Some(&night)] {
+            for p in PATHS {
+                let path = Path::parse(p).expect("path");
+                let want = path.apply(whole.fact(name, params)).map(|v| v.into_owned());
+                let got = laid.fact_at(name, params, &path).map(|v| v.into_owned());
+                prop_assert_eq!(&got, &want, "fact {} path {:?} in {}", name, p, text);
             }
         }
-        for word in ["ip_address_restriction_violation", "b", "a", "x y", ""] {
-            let item = json!(word);
-            prop_assert_eq!(
-                laid.array_holds("tokens", &item),
-                whole.array_holds("tokens", &item),
-                "tokens {:?} in {}", word, text
-            );
-        }
-        prop_assert_eq!(laid.string("a"), parsed.get("a").and_then(Value::as_str));
     }
+    for word in ["ip_address_restriction_violation", "b", "a", "x y", ""] {
+        let item = json!(word);
+        prop_assert_eq!(
+            laid.array_holds("tokens", &item),
+            whole.array_holds("tokens", &item),
+            "tokens {:?} in {}",
+            word,
+            text
+        );
+    }
+    prop_assert_eq!(laid.string("a"), parsed.get("a").and_then(Value::as_str));
+    Ok(())
 }
 
 #[test]

@@ -22,7 +22,7 @@ use crate::time::Timestamp;
 use memchr::memmem::Finder;
 use serde_json::Value;
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashSet;
 
 pub struct RecordFacts<'a> {
@@ -141,8 +141,10 @@ fn holds_token(record: &Value, item: &Value) -> bool {
 pub struct LaidFacts<'a> {
     text: &'a str,
     layout: &'a Layout,
-    /// One per member of the layout: its value, once built.
+    /// One per member of the layout (or more): its value, once built.
     built: &'a [OnceCell<Value>],
+    /// Which of `built` are set, to be cleared for the next record.
+    set: &'a RefCell<Vec<usize>>,
     /// The top-level members: their keys' heads (see [`layout::head`]), where they are, and
     /// whether their keys have escapes.
     root: &'a [(Head, usize, bool)],
@@ -155,14 +157,21 @@ pub struct LaidFacts<'a> {
 #[derive(Default)]
 pub struct LaidScratch {
     cells: Vec<OnceCell<Value>>,
+    set: RefCell<Vec<usize>>,
     root: Vec<(Head, usize, bool)>,
 }
 
 impl<'a> LaidFacts<'a> {
     /// Facts of `text`, an object checked into `layout`.
     pub fn new(text: &'a str, layout: &'a Layout, scratch: &'a mut LaidScratch) -> Self {
-        scratch.cells.clear();
-        scratch.cells.resize_with(layout.all().len(), OnceCell::new);
+        // Only the values the last record built are cleared: most of its members were not.
+        for at in scratch.set.get_mut().drain(..) {
+            scratch.cells[at].take();
+        }
+        let members = layout.all().len();
+        if scratch.cells.len() < members {
+            scratch.cells.resize_with(members, OnceCell::new);
+        }
         scratch.root.clear();
         scratch.root.extend(
             layout
@@ -173,6 +182,7 @@ impl<'a> LaidFacts<'a> {
             text,
             layout,
             built: &scratch.cells,
+            set: &scratch.set,
             root: &scratch.root,
             record: OnceCell::new(),
             tokens: OnceCell::new(),
@@ -202,6 +212,7 @@ impl<'a> LaidFacts<'a> {
             // The text is checked: building it cannot fail.
             let v = projection::whole(self.text, self.layout, m, at).ok()?;
             let _ = cell.set(v);
+            self.set.borrow_mut().push(at);
         }
         cell.get()
     }
