@@ -323,6 +323,19 @@ fn laid_event(text: &str, layout: &Layout, keys: &Projection) -> Option<Event> {
     Event::new(Projection::everything().build(text, layout).ok()?).ok()
 }
 
+/// `n` in decimal, written into the end of `buf` (one line per event: no formatter).
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
+        }
+    }
+}
+
 /// A rule's name in the output: its json-rules-engine `event.type`, or its id.
 fn name(r: &Rule) -> &str {
     r.event_type.as_deref().unwrap_or(&r.id)
@@ -385,7 +398,9 @@ impl Outcome {
 
     /// `{"line": N, "fired": [...]}` with `"errors"` when there are any, keys in that order.
     fn write_jsonl(&self, out: &mut impl Write, line: u64, names: &[String]) -> io::Result<()> {
-        write!(out, "{{\"line\":{line},\"fired\":[")?;
+        out.write_all(b"{\"line\":")?;
+        out.write_all(decimal(line, &mut [0; 20]))?;
+        out.write_all(b",\"fired\":[")?;
         for (n, &i) in self.fired.iter().enumerate() {
             if n > 0 {
                 out.write_all(b",")?;
@@ -415,5 +430,17 @@ impl Outcome {
             writeln!(out, "  error in {}: {}", e["rule"], e["error"])?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal;
+
+    #[test]
+    fn decimals_as_rust_writes_them() {
+        for n in [0, 7, 10, 99, 100, 123_456_789, u64::MAX] {
+            assert_eq!(decimal(n, &mut [0; 20]), n.to_string().as_bytes());
+        }
     }
 }
