@@ -20,15 +20,25 @@ pub type Head = (usize, u64);
 
 /// The [`Head`] of `b`.
 pub fn head(b: &[u8]) -> Head {
-    let word = match b.first_chunk::<8>() {
-        Some(word) => *word,
-        None => {
-            let mut word = [0u8; 8];
-            word[..b.len()].copy_from_slice(b);
-            word
-        }
-    };
-    (b.len(), u64::from_le_bytes(word))
+    if let Some(word) = b.first_chunk::<8>() {
+        return (b.len(), u64::from_le_bytes(*word));
+    }
+    // Fewer than eight bytes: four, two and one at a time (a copy of a length only known
+    // here would call `memcpy`, for every short key and value).
+    let (mut word, mut rest) = (0u64, b);
+    let mut shift = 0;
+    if let Some((four, tail)) = rest.split_first_chunk::<4>() {
+        word = u64::from(u32::from_le_bytes(*four));
+        (rest, shift) = (tail, 32);
+    }
+    if let Some((two, tail)) = rest.split_first_chunk::<2>() {
+        word |= u64::from(u16::from_le_bytes(*two)) << shift;
+        (rest, shift) = (tail, shift + 16);
+    }
+    if let Some(&one) = rest.first() {
+        word |= u64::from(one) << shift;
+    }
+    (b.len(), word)
 }
 
 /// What a value is, as far as building it goes.
@@ -661,6 +671,17 @@ mod tests {
 
     fn ok(text: &str) -> bool {
         Layout::new().scan(text).is_ok()
+    }
+
+    #[test]
+    fn heads_are_the_length_and_the_first_eight_bytes_zero_padded() {
+        let text = b"abcdefghij";
+        for n in 0..=text.len() {
+            let mut word = [0u8; 8];
+            let k = n.min(8);
+            word[..k].copy_from_slice(&text[..k]);
+            assert_eq!(head(&text[..n]), (n, u64::from_le_bytes(word)), "{n} bytes");
+        }
     }
 
     #[test]
