@@ -2,7 +2,7 @@
 
 use crate::exit;
 use clap::ValueEnum;
-use iamwatch::conditions::Facts;
+use iamwatch::conditions::{Condition, Facts};
 use iamwatch::detector::{keep_event, keep_facts, settle};
 use iamwatch::event::Event;
 use iamwatch::ingest::{self, Format, Item, Position};
@@ -204,6 +204,9 @@ pub fn run(args: Args) -> ExitCode {
 struct ByAction {
     rules: HashMap<String, Vec<usize>, BuildHasherDefault<WordHasher>>,
     always: Vec<usize>,
+    /// For each rule, the conditions left to test on a record the index chose it for (the
+    /// leaf the index was made from holds there); `None` to test them all.
+    rest: Vec<Option<Condition>>,
 }
 
 impl ByAction {
@@ -211,12 +214,17 @@ impl ByAction {
         let mut by = ByAction {
             rules: HashMap::default(),
             always: Vec::new(),
+            rest: Vec::with_capacity(rules.len()),
         };
         for (i, (_, r)) in rules.iter().enumerate() {
             let required = match &r.matcher {
                 Matcher::Conditions(c) if !c.may_fail() => c.required_values("action"),
                 _ => None,
             };
+            by.rest.push(match (&r.matcher, &required) {
+                (Matcher::Conditions(c), Some(_)) => rest_after_index(c),
+                _ => None,
+            });
             match required {
                 Some(actions) => {
                     for a in actions {
@@ -241,6 +249,25 @@ impl ByAction {
             at.sort_unstable();
         }
     }
+}
+
+/// The root `all` without the `action equal` / `in` leaf an index was made from (see
+/// [`Condition::required_values`]): on a record the index chose, that leaf is true and cannot
+/// fail, and a true child changes nothing in an `all` (its priority group is decided by the
+/// others; an `all` left empty is true). `None` when the index came from deeper in the tree.
+fn rest_after_index(c: &Condition) -> Option<Condition> {
+    let Condition::All(kids, priority) = c else {
+        return None;
+    };
+    let at = kids
+        .iter()
+        .position(|k| k.required_values("action").is_some())?;
+    if !matches!(kids[at], Condition::Leaf(_)) {
+        return None;
+    }
+    let mut rest = kids.clone();
+    rest.remove(at);
+    Some(Condition::All(rest, *priority))
 }
 
 /// A hash of a few multiplications per eight bytes: action names are short and come from
@@ -373,13 +400,15 @@ impl Outcome {
         for &i in &self.at {
             let (pack, r) = rules[i];
             let hit = match &r.matcher {
-                Matcher::Conditions(c) => match c.evaluate(subject.facts) {
-                    Ok(hit) => hit,
-                    Err(e) => {
-                        self.errors.push(json!({"rule": name(r), "error": e.0}));
-                        false
+                Matcher::Conditions(c) => {
+                    match index.rest[i].as_ref().unwrap_or(c).evaluate(subject.facts) {
+                        Ok(hit) => hit,
+                        Err(e) => {
+                            self.errors.push(json!({"rule": name(r), "error": e.0}));
+                            false
+                        }
                     }
-                },
+                }
                 Matcher::FilterPattern(p) => subject.record.is_some_and(|r| p.matches_json(r)),
             };
             let hit = match &r.window {
@@ -435,7 +464,36 @@ impl Outcome {
 
 #[cfg(test)]
 mod tests {
-    use super::decimal;
+    use super::{decimal, rest_after_index};
+    use iamwatch::conditions::Condition;
+    use serde_json::json;
+
+    fn condition(v: serde_json::Value) -> Condition {
+        Condition::parse(&v, "$").expect("condition")
+    }
+
+    #[test]
+    fn the_index_leaf_is_dropped_only_from_the_root_all() {
+        let action = json!({"fact": "action", "operator": "in", "value": ["a", "b"]});
+        let outcome = json!({"fact": "outcome", "operator": "equal", "value": "failure"});
+        assert_eq!(
+            rest_after_index(&condition(json!({"all": [outcome, action]}))),
+            Some(condition(json!({"all": [outcome]})))
+        );
+        // The index leaf alone: what is left is an empty `all`, which is true.
+        let rest = rest_after_index(&condition(json!({"all": [action]}))).expect("rest");
+        assert_eq!(rest, condition(json!({"all": []})));
+        assert_eq!(rest.evaluate(&serde_json::Map::new()), Ok(true));
+        // From deeper in the tree, or an `any`: everything is tested.
+        assert_eq!(
+            rest_after_index(&condition(json!({"all": [{"all": [action]}, outcome]}))),
+            None
+        );
+        assert_eq!(
+            rest_after_index(&condition(json!({"any": [action, action]}))),
+            None
+        );
+    }
 
     #[test]
     fn decimals_as_rust_writes_them() {
