@@ -1,11 +1,12 @@
-//! Arbitrary bytes through every input layout, projected, whole and screened: reading must
-//! never panic, a projected record must match the built-in rules exactly as the whole record
-//! does, and the screen must turn away only records that match nothing.
+//! Arbitrary bytes through every input layout, projected, whole, screened and laid: reading
+//! must never panic, a projected record must match the built-in rules exactly as the whole
+//! record does, the screen must turn away only records that match nothing, and records left as
+//! checked text must be the records the whole reading gives.
 #![no_main]
 
 use iamwatch::detector::Detector;
 use iamwatch::event::Event;
-use iamwatch::ingest::{read, read_projected, read_screened, Format, Item};
+use iamwatch::ingest::{read, read_laid, read_projected, read_screened, Format, Item};
 use iamwatch::projection::Projection;
 use iamwatch::screen::Screen;
 use libfuzzer_sys::fuzz_target;
@@ -36,6 +37,10 @@ fn seen(d: &Detector, item: Item<'_>) -> String {
         Item::Record { value, position, .. } => match Event::new(value) {
             Ok(e) => format!("{position} {:?}", ids(d, &e)),
             Err(e) => format!("{position} no event: {e}"),
+        },
+        Item::Laid { text, layout, position } => match Projection::everything().build(text, layout) {
+            Ok(value) => seen(d, Item::Record { value, position, raw: None }),
+            Err(e) => panic!("{position}: a laid record does not build: {e}"),
         },
         Item::Screened { event, position } => match event {
             Ok(_) => format!("{position} []"),
@@ -68,5 +73,10 @@ fuzz_target!(|data: &[u8]| {
             through.push(seen(live, item))
         });
         assert_eq!(plain, through);
+        let mut whole = Vec::new();
+        let _ = read(data, format, &mut |item| whole.push(seen(live, item)));
+        let mut laid = Vec::new();
+        let _ = read_laid(data, format, &mut |item| laid.push(seen(live, item)));
+        assert_eq!(whole, laid);
     }
 });
