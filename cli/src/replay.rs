@@ -253,6 +253,22 @@ pub fn run(args: Args) -> ExitCode {
                         return;
                     }
                 };
+                // Windows know an event by its id, or else by a hash of the whole record: an
+                // event without an id is counted whole, or two that differ only in what the
+                // rules do not read would count as one.
+                let (event, raw) = match (event.id(), raw) {
+                    (None, Some(bytes)) => match serde_json::from_slice(bytes)
+                        .map_err(|e| format!("not valid JSON: {e}"))
+                        .and_then(|v| Event::new(v).map_err(|e| e.to_string()))
+                    {
+                        Ok(whole) => (whole, None),
+                        Err(e) => {
+                            report_bad(&mut tally, &name, position, &e);
+                            return;
+                        }
+                    },
+                    (_, raw) => (event, raw),
+                };
                 tally.events += 1;
                 // Windowed rules count the event first; only the rules that fire make findings.
                 let fired = match detector.fire(&event, state.store()) {

@@ -390,6 +390,16 @@ fn events_without_an_id_are_told_apart_by_their_whole_record() {
         fired(&[event("first"), event("second")]),
         [json!([]), json!(["deletes"])]
     );
+    // Replay, which reads records only as far as the rules look, counts them the same way.
+    let findings = |events: &[String]| {
+        let o = iamwatch(
+            &["replay", "--pack", &rules, "--format", "jsonl", "-"],
+            &events.join("\n"),
+        );
+        common::jsonl(&o).len()
+    };
+    assert_eq!(findings(&[event("first"), event("first")]), 0);
+    assert_eq!(findings(&[event("first"), event("second")]), 1);
 }
 
 #[test]

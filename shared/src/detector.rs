@@ -242,8 +242,9 @@ pub fn keep_event<'r>(p: &mut Projection, rules: impl Iterator<Item = &'r Rule>)
         }
     }
     if any_window {
-        for key in WINDOW_KEYS {
-            p.keep(&[Step::Key((*key).to_string())]);
+        for path in WINDOW_PATHS {
+            let steps: Vec<Step> = path.iter().map(|k| Step::Key((*k).to_string())).collect();
+            p.keep(&steps);
         }
     }
     for key in DETECTION_PRESENCE {
@@ -274,18 +275,18 @@ pub fn keep_facts(p: &mut Projection, c: &Condition) -> bool {
     true
 }
 
-/// Top-level members that windows read: ids, time, account.
-const WINDOW_KEYS: &[&str] = &[
-    "eventID",
-    "id",
-    "correlationId",
-    "eventTime",
-    "recipientAccountId",
-    "userIdentity",
-    "logSourceCRN",
-    "target",
-    // Insight events name their operation there (coincident windows read it).
-    "insightDetails",
+/// What windows read of a record: its id, time and account (and an insight event's name, for
+/// coincident windows).
+const WINDOW_PATHS: &[&[&str]] = &[
+    &["eventID"],
+    &["id"],
+    &["correlationId"],
+    &["eventTime"],
+    &["recipientAccountId"],
+    &["userIdentity", "accountId"],
+    &["logSourceCRN"],
+    &["target", "id"],
+    &["insightDetails", "eventName"],
 ];
 
 /// A rule that fired on a record, with what its window held.
