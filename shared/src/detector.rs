@@ -10,6 +10,7 @@ use crate::rules::facts::{RecordFacts, DERIVED_FROM};
 use crate::rules::{AppliesTo, Matcher, Pack, Rule, WindowKind};
 use crate::screen::{conditions_needs, pattern_needs, Needs, Screen};
 use crate::window::{self, Seen, StoreResult, Suppressed, WindowFacts, WindowStore};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -381,9 +382,9 @@ impl Match<'_> {
 }
 
 /// The value of group-by selectors on `event`, `|`-joined; the account without selectors.
-fn group_key(by: &[(String, crate::conditions::path::Path)], event: &Event) -> String {
+fn group_key<'e>(by: &[(String, crate::conditions::path::Path)], event: &'e Event) -> Cow<'e, str> {
     if by.is_empty() {
-        return event.account().unwrap_or("-").to_string();
+        return Cow::Borrowed(event.account().unwrap_or("-"));
     }
     by.iter()
         .map(|(_, p)| {
@@ -398,6 +399,7 @@ fn group_key(by: &[(String, crate::conditions::path::Path)], event: &Event) -> S
         })
         .collect::<Vec<_>>()
         .join("|")
+        .into()
 }
 
 /// `suppress` for a finding of `rule` on `event`: `Some` when it becomes an alert (with what
@@ -421,10 +423,10 @@ pub fn admit(
 
 /// The event's own id, or a stable hash of the record for records without one: what makes a
 /// retried event recognisable.
-pub fn event_key(event: &Event) -> String {
+pub fn event_key(event: &Event) -> Cow<'_, str> {
     event.id().map_or_else(
-        || format!("h{:016x}", fnv(&event.record().to_string())),
-        str::to_string,
+        || Cow::Owned(format!("h{:016x}", fnv(&event.record().to_string()))),
+        Cow::Borrowed,
     )
 }
 

@@ -2,14 +2,16 @@
 
 use super::{StoreResult, WindowStore};
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 #[derive(Debug, Default)]
 struct Occurrences {
     /// (time, id), sorted: events mostly come in time order, so an occurrence is mostly
     /// added at the back and forgotten at the front, and a window's count is two binary
     /// searches.
-    by_time: VecDeque<(i64, String)>,
-    ids: HashSet<String>,
+    by_time: VecDeque<(i64, Arc<str>)>,
+    /// The same ids, shared with `by_time`.
+    ids: HashSet<Arc<str>>,
 }
 
 impl Occurrences {
@@ -46,7 +48,8 @@ impl WindowStore for MemoryStore {
         if o.ids.contains(id) {
             return Ok(false);
         }
-        o.ids.insert(id.to_string());
+        let shared: Arc<str> = Arc::from(id);
+        o.ids.insert(Arc::clone(&shared));
         let end = o.by_time.len();
         let place = if o
             .by_time
@@ -55,10 +58,9 @@ impl WindowStore for MemoryStore {
         {
             end
         } else {
-            o.by_time
-                .partition_point(|(t, i)| (*t, i.as_str()) < (at, id))
+            o.by_time.partition_point(|(t, i)| (*t, &**i) < (at, id))
         };
-        o.by_time.insert(place, (at, id.to_string()));
+        o.by_time.insert(place, (at, shared));
         // Forget what is older than two windows before the newest event: a late event up to
         // one window late still sees every window it belongs to, and memory stays bounded.
         let newest = o.by_time.back().map_or(at, |(t, _)| *t);
