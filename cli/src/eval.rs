@@ -3,11 +3,10 @@
 use crate::exit;
 use clap::ValueEnum;
 use iamwatch::conditions::{Condition, Facts};
-use iamwatch::detector::{keep_event, keep_facts, settle};
+use iamwatch::detector::{keep_event, settle};
 use iamwatch::event::Event;
 use iamwatch::ingest::{self, Format, Item, Position};
 use iamwatch::layout::Layout;
-use iamwatch::pattern::ast::Step;
 use iamwatch::projection::Projection;
 use iamwatch::rules::facts::{LaidFacts, LaidScratch, RecordFacts};
 use iamwatch::rules::{Matcher, Rule};
@@ -141,7 +140,7 @@ pub fn run(args: Args) -> ExitCode {
                 }
                 position
             }
-            // No rule can fire on it, and none can fail.
+            // Not sent by the readers used here (the screen runs above); nothing would fire.
             Item::Screened { position, .. } => {
                 outcome.clear();
                 position
@@ -169,14 +168,11 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     // Conditions read a few members of each record: they read them from its text, unless a
-    // rule needs the record built (a filter pattern reads it all).
+    // rule needs the record built (a filter pattern reads all of it).
     let result = if laid {
         ingest::read_laid(input, args.input, &mut sink)
     } else {
-        let projection = projection(&rules);
-        let nothing = Projection::new();
-        let screening = screen.as_ref().map(|s| (s, &nothing));
-        ingest::read_screened(input, args.input, &projection, screening, &mut sink)
+        ingest::read(input, args.input, &mut sink)
     };
     if let Some(e) = write_error.or_else(|| out.flush().err()) {
         if e.kind() == io::ErrorKind::BrokenPipe {
@@ -297,21 +293,6 @@ impl WordHasher {
     fn add(&mut self, word: u64) {
         self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
-}
-
-/// What of each record the rules read (see [`keep_facts`]), and `action` for the index. The
-/// whole record when a rule reads its text (filter patterns) or counts it in a window
-/// (windows read ids, times and accounts).
-fn projection(rules: &[(&str, &Rule)]) -> Projection {
-    let mut p = Projection::new();
-    p.keep(&[Step::Key("action".into())]);
-    for (_, r) in rules {
-        match &r.matcher {
-            Matcher::Conditions(c) if r.window.is_none() && keep_facts(&mut p, c) => {}
-            _ => return Projection::everything(),
-        }
-    }
-    p
 }
 
 /// A screen in front of the rules (see [`iamwatch::screen`]) when they are all boolean
