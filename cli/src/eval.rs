@@ -242,7 +242,10 @@ impl ByAction {
         at.extend(&self.always);
         if let Some(list) = action.and_then(|a| self.rules.get(a)) {
             at.extend(list);
-            at.sort_unstable();
+            // Each list is in order already.
+            if !self.always.is_empty() {
+                at.sort_unstable();
+            }
         }
     }
 }
