@@ -422,7 +422,8 @@ impl Outcome {
         }
         out.write_all(b"]")?;
         if !self.errors.is_empty() {
-            write!(out, ",\"errors\":{}", Value::from(self.errors.clone()))?;
+            out.write_all(b",\"errors\":")?;
+            serde_json::to_writer(&mut *out, &self.errors)?;
         }
         out.write_all(b"}\n")
     }

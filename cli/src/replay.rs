@@ -257,10 +257,7 @@ pub fn run(args: Args) -> ExitCode {
                 // event without an id is counted whole, or two that differ only in what the
                 // rules do not read would count as one.
                 let (event, raw) = match (event.id(), raw) {
-                    (None, Some(bytes)) => match serde_json::from_slice(bytes)
-                        .map_err(|e| format!("not valid JSON: {e}"))
-                        .and_then(|v| Event::new(v).map_err(|e| e.to_string()))
-                    {
+                    (None, Some(bytes)) => match whole_event(bytes) {
                         Ok(whole) => (whole, None),
                         Err(e) => {
                             report_bad(&mut tally, &name, position, &e);
@@ -282,17 +279,11 @@ pub fn run(args: Args) -> ExitCode {
                     return;
                 }
                 // The record was parsed only as far as the rules look; findings show all of it.
-                let whole = match raw.map(serde_json::from_slice).transpose() {
-                    Ok(Some(v)) => match Event::new(v) {
-                        Ok(e) => e,
-                        Err(e) => {
-                            report_bad(&mut tally, &name, position, &e.to_string());
-                            return;
-                        }
-                    },
-                    Ok(None) => event.clone(),
-                    Err(e) => {
-                        report_bad(&mut tally, &name, position, &format!("not valid JSON: {e}"));
+                let whole = match raw.map(whole_event) {
+                    Some(Ok(e)) => e,
+                    None => event.clone(),
+                    Some(Err(e)) => {
+                        report_bad(&mut tally, &name, position, &e);
                         return;
                     }
                 };
@@ -440,6 +431,12 @@ fn write_failed(e: io::Error) -> ExitCode {
 
 /// Bad records beyond this many are counted but not listed one by one.
 const BAD_LISTED: u64 = 20;
+
+/// The event of a whole record, from the bytes of one read only as far as the rules look.
+fn whole_event(bytes: &[u8]) -> Result<Event, String> {
+    let value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+    Event::new(value).map_err(|e| e.to_string())
+}
 
 fn report_bad(tally: &mut Tally, name: &str, position: Position, reason: &str) {
     tally.bad += 1;

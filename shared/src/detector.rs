@@ -422,7 +422,8 @@ pub fn admit(
 }
 
 /// The event's own id, or a stable hash of the record for records without one: what makes a
-/// retried event recognisable.
+/// retried event recognisable. An event without an id must hold its whole record: two
+/// records projected alike would hash alike.
 pub fn event_key(event: &Event) -> Cow<'_, str> {
     event.id().map_or_else(
         || Cow::Owned(format!("h{:016x}", fnv(&event.record().to_string()))),

@@ -358,14 +358,7 @@ impl<'b> Scan<'b> {
     /// One value at `self.i`; objects note their members in `out`.
     fn value(&mut self, depth: u32, out: &mut Vec<Member>) -> Result<Kind, Error> {
         match self.peek() {
-            Some(b'"') => {
-                self.i += 1;
-                Ok(if self.string()? {
-                    Kind::Escaped
-                } else {
-                    Kind::Plain
-                })
-            }
+            Some(b'"') => self.string_value(),
             Some(b'{') => {
                 self.object(depth + 1, out)?;
                 Ok(Kind::Object)
@@ -449,6 +442,17 @@ impl<'b> Scan<'b> {
             }
         }
         Ok(Kind::Scalar)
+    }
+
+    /// A string value at its opening quote, and its kind.
+    #[inline(always)]
+    fn string_value(&mut self) -> Result<Kind, Error> {
+        self.i += 1;
+        Ok(if self.string()? {
+            Kind::Escaped
+        } else {
+            Kind::Plain
+        })
     }
 
     /// The rest of a string after its opening quote; whether it has escapes.
@@ -591,12 +595,7 @@ impl<'b> Scan<'b> {
             let slot = members.len();
             if self.peek() == Some(b'"') {
                 // A string value, the most common, is scanned here and noted whole.
-                self.i += 1;
-                let kind = if self.string()? {
-                    Kind::Escaped
-                } else {
-                    Kind::Plain
-                };
+                let kind = self.string_value()?;
                 members.push(Member {
                     key,
                     key_escaped,

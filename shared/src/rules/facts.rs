@@ -76,7 +76,7 @@ impl Facts for RecordFacts<'_> {
                 self.tokens.get_or_init(|| record_tokens(self.record)),
             ));
         }
-        derived(name, params, self.hhmm()).map(Cow::Owned)
+        derived(name, params, || self.hhmm()).map(Cow::Owned)
     }
 
     fn array_holds(&self, name: &str, item: &Value) -> Option<bool> {
@@ -89,14 +89,19 @@ impl Facts for RecordFacts<'_> {
     }
 }
 
-/// `event_time` and `timeOfDay` for an event at `hhmm` (UTC); `None` for other names.
-fn derived(name: &str, params: Option<&Value>, hhmm: Option<u32>) -> Option<Value> {
+/// `event_time` and `timeOfDay` for an event at `hhmm()` (UTC, read only for these two);
+/// `None` for other names.
+fn derived(
+    name: &str,
+    params: Option<&Value>,
+    hhmm: impl FnOnce() -> Option<u32>,
+) -> Option<Value> {
     match name {
-        "event_time" => hhmm.map(|t| Value::String(format!("{t:04}"))),
+        "event_time" => hhmm().map(|t| Value::String(format!("{t:04}"))),
         "timeOfDay" => {
             let start = hhmm_param(params, "dayStartTime")?;
             let end = hhmm_param(params, "dayEndTime")?;
-            let t = hhmm?;
+            let t = hhmm()?;
             let inside = if start <= end {
                 start <= t && t < end
             } else {
@@ -276,7 +281,7 @@ impl Facts for LaidFacts<'_> {
                 let tokens = self.tokens.get_or_init(|| record_tokens(record));
                 return path.apply(Some(Cow::Borrowed(tokens)));
             }
-            return path.apply(derived(name, params, self.hhmm()).map(Cow::Owned));
+            return path.apply(derived(name, params, || self.hhmm()).map(Cow::Owned));
         };
         let whole_fact = || path.apply(self.value(at, m).map(Cow::Borrowed));
         let Some(keys) = path.plain_keys() else {

@@ -47,8 +47,9 @@ pub trait WindowStore {
     fn occurrences(&mut self, key: &str, from: i64, to: i64) -> StoreResult<Vec<i64>>;
 
     /// The busiest window of length `w` that holds the occurrence at `at` under `key`:
-    /// (count, first, last) as [`busiest`] finds it. Stores that can count without listing
-    /// every occurrence of two windows answer it themselves, with the same answer.
+    /// (count, first, last), the window ending at the earliest occurrence in `[at, at + w)`
+    /// on ties. Stores that can count without listing every occurrence of two windows answer
+    /// it themselves, with the same answer.
     fn busiest(&mut self, key: &str, at: i64, w: i64) -> StoreResult<(u64, i64, i64)> {
         let mut times = self.occurrences(key, at - w, at + w - 1)?;
         times.sort_unstable();
@@ -247,7 +248,7 @@ pub struct Seen<'a> {
 /// occurrence `times` (which include `at`): (count, first, last). Windows are `(r - w, r]`;
 /// the busiest one ends at an occurrence `r` in `[at, at + w)`, the earliest such on ties, so
 /// that for events in order it is the window ending at the event.
-pub fn busiest(times: &[i64], at: i64, w: i64) -> (u64, i64, i64) {
+fn busiest(times: &[i64], at: i64, w: i64) -> (u64, i64, i64) {
     let mut best = (0u64, at, at);
     let mut lo = 0;
     for (hi, &r) in times.iter().enumerate() {
