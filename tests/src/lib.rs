@@ -76,8 +76,12 @@ impl Moto {
             if let Ok(Some(_)) = moto.child.try_wait() {
                 return None;
             }
-            // Answering on the port is not enough: it must be this server that answers.
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            // Answering on the port is not enough: it must be this server that answers. A
+            // connection to a port nobody listens on yet can also connect to itself, when the
+            // kernel picks that very port as its source (free ports are ephemeral ones).
+            let answered = TcpStream::connect(("127.0.0.1", port))
+                .is_ok_and(|s| s.local_addr().ok() != s.peer_addr().ok());
+            if answered {
                 std::thread::sleep(Duration::from_millis(100));
                 if let Ok(None) = moto.child.try_wait() {
                     return Some(moto);
