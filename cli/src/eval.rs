@@ -3,8 +3,8 @@
 use crate::exit;
 use clap::ValueEnum;
 use iamwatch::conditions::{Condition, Facts};
-use iamwatch::detector::{keep_event, settle};
-use iamwatch::event::Event;
+use iamwatch::detector::{keep_event, settle, settle_counted, Counted};
+use iamwatch::event::{provider_of, Event};
 use iamwatch::ingest::{self, Format, Item, Position};
 use iamwatch::layout::Layout;
 use iamwatch::projection::Projection;
@@ -102,6 +102,10 @@ pub fn run(args: Args) -> ExitCode {
     if !keep_event(&mut window_keys, rules.iter().map(|(_, r)| *r)) {
         window_keys = Projection::everything();
     }
+    // A window that groups by selectors reads them from an event.
+    let grouped = rules
+        .iter()
+        .any(|(_, r)| r.window.as_ref().is_some_and(|w| !w.by.is_empty()));
     let mut scratch = LaidScratch::default();
     let mut sink = |item: Item| {
         if write_error.is_some() {
@@ -115,7 +119,7 @@ pub fn run(args: Args) -> ExitCode {
                     facts: &RecordFacts::new(&value),
                     action: value.get("action").and_then(Value::as_str),
                     record: Some(&value),
-                    event: &|| Event::new(value.clone()).ok(),
+                    counting: &|| Event::new(value.clone()).ok().map(Counting::Built),
                 };
                 outcome.evaluate(&rules, &index, subject, &mut windows);
                 position
@@ -134,7 +138,10 @@ pub fn run(args: Args) -> ExitCode {
                         facts: &facts,
                         action: facts.string("action"),
                         record: None,
-                        event: &|| laid_event(text, layout, &window_keys),
+                        counting: &|| match grouped {
+                            true => laid_event(text, layout, &window_keys).map(Counting::Built),
+                            false => laid_counted(text, layout, &facts),
+                        },
                     };
                     outcome.evaluate(&rules, &index, subject, &mut windows);
                 }
@@ -320,8 +327,38 @@ struct Subject<'a> {
     action: Option<&'a str>,
     /// The record, when it is built (filter patterns read it).
     record: Option<&'a Value>,
-    /// The record as an event, for windows.
-    event: &'a dyn Fn() -> Option<Event>,
+    /// The record as windows count it.
+    counting: &'a dyn Fn() -> Option<Counting<'a>>,
+}
+
+/// A record as windows count it.
+enum Counting<'a> {
+    /// Read from its text.
+    Read(Counted<'a>),
+    /// Built as an event: a window groups by selectors, or the record has no id.
+    Built(Event),
+}
+
+impl Counting<'_> {
+    /// Counts the record in the window of `rule`; whether the rule fires now.
+    fn settle(&self, pack: &str, rule: &Rule, windows: &mut MemoryStore) -> bool {
+        let settled = match self {
+            Counting::Read(c) => settle_counted(pack, rule, c, c.group(), windows),
+            Counting::Built(e) => settle(pack, rule, e, windows),
+        };
+        matches!(settled, Ok(Some(_)))
+    }
+}
+
+/// A laid record as windows count it: read from its text when it has an id, else built
+/// whole (its id is then a hash of the whole record).
+fn laid_counted<'a>(text: &'a str, layout: &Layout, facts: &LaidFacts<'a>) -> Option<Counting<'a>> {
+    let counted = Counted::read(provider_of(text, layout).ok()?, |p| facts.text_at(p))?;
+    if counted.id.is_some() {
+        return Some(Counting::Read(counted));
+    }
+    let whole = Projection::everything().build(text, layout).ok()?;
+    Event::new(whole).ok().map(Counting::Built)
 }
 
 /// The event a laid record is, from what windows read of it; from the whole record when it
@@ -378,8 +415,8 @@ impl Outcome {
     ) {
         self.clear();
         // Windows need the event's time, id and account (only audit events can be counted):
-        // built once, for the first windowed rule whose conditions hold.
-        let mut event: Option<Option<Event>> = None;
+        // read once, for the first windowed rule whose conditions hold.
+        let mut counting: Option<Option<Counting>> = None;
         index.for_action(subject.action, &mut self.at);
         for &i in &self.at {
             let (pack, r) = rules[i];
@@ -397,10 +434,10 @@ impl Outcome {
             };
             let hit = match &r.window {
                 None => hit,
-                Some(_) if hit => match event.get_or_insert_with(subject.event) {
-                    Some(ev) => matches!(settle(pack, r, ev, windows), Ok(Some(_))),
-                    None => false,
-                },
+                Some(_) if hit => counting
+                    .get_or_insert_with(subject.counting)
+                    .as_ref()
+                    .is_some_and(|c| c.settle(pack, r, windows)),
                 Some(_) => false,
             };
             if hit {

@@ -9,6 +9,7 @@ use crate::projection::Projection;
 use crate::rules::facts::{RecordFacts, DERIVED_FROM};
 use crate::rules::{AppliesTo, Matcher, Pack, Rule, WindowKind};
 use crate::screen::{conditions_needs, pattern_needs, Needs, Screen};
+use crate::time::Timestamp;
 use crate::window::{self, Seen, StoreResult, Suppressed, WindowFacts, WindowStore};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -243,7 +244,7 @@ pub fn keep_event<'r>(p: &mut Projection, rules: impl Iterator<Item = &'r Rule>)
         }
     }
     if any_window {
-        for path in WINDOW_PATHS {
+        for path in window_paths() {
             let steps: Vec<Step> = path.iter().map(|k| Step::Key((*k).to_string())).collect();
             p.keep(&steps);
         }
@@ -276,19 +277,15 @@ pub fn keep_facts(p: &mut Projection, c: &Condition) -> bool {
     true
 }
 
-/// What windows read of a record: its id, time and account (and an insight event's name, for
-/// coincident windows).
-const WINDOW_PATHS: &[&[&str]] = &[
-    &["eventID"],
-    &["id"],
-    &["correlationId"],
-    &["eventTime"],
-    &["recipientAccountId"],
-    &["userIdentity", "accountId"],
-    &["logSourceCRN"],
-    &["target", "id"],
-    &["insightDetails", "eventName"],
-];
+/// What windows read of a record: its time, and its id, name and account where either
+/// provider keeps them.
+fn window_paths() -> impl Iterator<Item = &'static [&'static str]> {
+    let fields = [Provider::CloudTrail, Provider::Cadf].map(Provider::fields);
+    let at = fields
+        .into_iter()
+        .flat_map(|f| f.id.iter().chain(f.name).chain(f.account).copied());
+    std::iter::once(&["eventTime"][..]).chain(at)
+}
 
 /// A rule that fired on a record, with what its window held.
 #[derive(Debug, Clone)]
@@ -381,10 +378,13 @@ impl Match<'_> {
     }
 }
 
+/// The group of an event without an account in a rule without `by`.
+const NO_ACCOUNT: &str = "-";
+
 /// The value of group-by selectors on `event`, `|`-joined; the account without selectors.
 fn group_key<'e>(by: &[(String, crate::conditions::path::Path)], event: &'e Event) -> Cow<'e, str> {
     if by.is_empty() {
-        return Cow::Borrowed(event.account().unwrap_or("-"));
+        return Cow::Borrowed(event.account().unwrap_or(NO_ACCOUNT));
     }
     by.iter()
         .map(|(_, p)| {
@@ -431,6 +431,56 @@ pub fn event_key(event: &Event) -> Cow<'_, str> {
     )
 }
 
+/// An event as windows count it: when it happened, what makes a retry of it recognisable,
+/// its account (the group of a rule without `by`) and its operation's name (coincident rules).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counted<'e> {
+    /// Event time, ms since the epoch.
+    pub at: i64,
+    /// The event's own id; `None` when it has none (see [`event_key`]).
+    pub id: Option<Cow<'e, str>>,
+    pub account: Option<Cow<'e, str>>,
+    pub name: Option<Cow<'e, str>>,
+}
+
+impl<'e> Counted<'e> {
+    /// Reads an event of `provider` with `text_at` (the string at a path of keys, when there
+    /// is one), as [`Event`]'s accessors read it. `None` when it has no time: windows do not
+    /// count it.
+    pub fn read(
+        provider: Provider,
+        text_at: impl Fn(&[&str]) -> Option<Cow<'e, str>>,
+    ) -> Option<Self> {
+        let at = Timestamp::parse(&text_at(&["eventTime"])?)?.millis();
+        let fields = provider.fields();
+        let first = |paths: &[&[&str]]| paths.iter().find_map(|p| text_at(p));
+        let account = fields.account.iter().find_map(|p| match text_at(p)? {
+            Cow::Borrowed(t) => fields.account_in(t).map(Cow::Borrowed),
+            Cow::Owned(t) => fields.account_in(&t).map(|a| Cow::Owned(a.to_string())),
+        });
+        Some(Self {
+            at,
+            id: first(fields.id),
+            account,
+            name: first(fields.name),
+        })
+    }
+
+    /// `event` as windows count it, an event without an id by a hash of its record.
+    pub fn of(event: &'e Event) -> Option<Self> {
+        let counted = Self::read(event.provider(), |p| event.str_at(p).map(Cow::Borrowed))?;
+        Some(Self {
+            id: Some(event_key(event)),
+            ..counted
+        })
+    }
+
+    /// Its group in a rule without `by`: its account.
+    pub fn group(&self) -> &str {
+        self.account.as_deref().unwrap_or(NO_ACCOUNT)
+    }
+}
+
 /// Counts `event`, which matched windowed `rule` of `pack`, in `store`; the window's facts
 /// when the rule fires now.
 pub fn settle(
@@ -439,26 +489,39 @@ pub fn settle(
     event: &Event,
     store: &mut dyn WindowStore,
 ) -> StoreResult<Option<WindowFacts>> {
-    let (Some(w), Some(at)) = (rule.window.as_ref(), event.time()) else {
+    let (Some(w), Some(counted)) = (rule.window.as_ref(), Counted::of(event)) else {
         return Ok(None);
     };
-    let at = at.millis();
-    let group = group_key(&w.by, event);
+    settle_counted(pack, rule, &counted, &group_key(&w.by, event), store)
+}
+
+/// [`settle`] for an event read as [`Counted`], in `group` (the rule's group key for it:
+/// its account when the rule has no `by`). An event without an id is not counted: count it
+/// with [`settle`], from its whole record.
+pub fn settle_counted(
+    pack: &str,
+    rule: &Rule,
+    counted: &Counted<'_>,
+    group: &str,
+    store: &mut dyn WindowStore,
+) -> StoreResult<Option<WindowFacts>> {
+    let (Some(w), Some(id)) = (rule.window.as_ref(), counted.id.as_deref()) else {
+        return Ok(None);
+    };
     // Retries must not count twice: key occurrences by the event's own id.
-    let id = event_key(event);
     let rule_key = format!("{pack}/{}", rule.id);
     let seen = Seen {
         rule_key: &rule_key,
-        group: &group,
-        id: &id,
-        at,
+        group,
+        id,
+        at: counted.at,
     };
     match &w.kind {
         WindowKind::Aggregate { op, count } => {
             window::aggregate(store, seen, w.window, *op, *count)
         }
         WindowKind::Coincident { actions } => {
-            let Some(action) = event.event_name() else {
+            let Some(action) = counted.name.as_deref() else {
                 return Ok(None);
             };
             if !actions.iter().any(|a| a == action) {

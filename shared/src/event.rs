@@ -35,6 +35,52 @@ impl fmt::Display for Provider {
     }
 }
 
+/// Where a provider keeps an event's id, operation name and account: for each, the paths
+/// tried in turn, the first that holds a string winning. [`Event`]'s accessors and what
+/// windows read of a record that is not built (`detector::Counted`) read the same.
+#[derive(Debug)]
+pub struct Fields {
+    pub id: &'static [&'static [&'static str]],
+    pub name: &'static [&'static [&'static str]],
+    pub account: &'static [&'static [&'static str]],
+    /// The account is the `a/<id>` scope of a CRN found there (CADF).
+    account_in_crn: bool,
+}
+
+impl Fields {
+    /// The account that `text`, found at one of the `account` paths, names.
+    pub fn account_in<'t>(&self, text: &'t str) -> Option<&'t str> {
+        if self.account_in_crn {
+            crn_account(text)
+        } else {
+            Some(text)
+        }
+    }
+}
+
+const CLOUDTRAIL_FIELDS: Fields = Fields {
+    id: &[&["eventID"]],
+    name: &[&["eventName"], &["insightDetails", "eventName"]],
+    account: &[&["recipientAccountId"], &["userIdentity", "accountId"]],
+    account_in_crn: false,
+};
+
+const CADF_FIELDS: Fields = Fields {
+    id: &[&["id"], &["correlationId"]],
+    name: &[&["action"]],
+    account: &[&["logSourceCRN"], &["target", "id"]],
+    account_in_crn: true,
+};
+
+impl Provider {
+    pub fn fields(self) -> &'static Fields {
+        match self {
+            Provider::CloudTrail => &CLOUDTRAIL_FIELDS,
+            Provider::Cadf => &CADF_FIELDS,
+        }
+    }
+}
+
 /// Why a JSON value is not an audit record we can evaluate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotAnEvent(pub String);
@@ -98,18 +144,15 @@ impl Event {
         Arc::unwrap_or_clone(self.record)
     }
 
-    fn str_at(&self, path: &[&str]) -> Option<&str> {
+    /// The string at `path` (keys from the top), when there is one.
+    pub fn str_at(&self, path: &[&str]) -> Option<&str> {
         get(&self.record, path)?.as_str()
     }
 
     /// CloudTrail `eventID`; CADF `id`, else `correlationId`.
     pub fn id(&self) -> Option<&str> {
-        match self.provider {
-            Provider::CloudTrail => self.str_at(&["eventID"]),
-            Provider::Cadf => self
-                .str_at(&["id"])
-                .or_else(|| self.str_at(&["correlationId"])),
-        }
+        let fields = self.provider.fields();
+        fields.id.iter().find_map(|p| self.str_at(p))
     }
 
     /// `eventTime` as written.
@@ -123,12 +166,8 @@ impl Event {
 
     /// The operation's own name: CloudTrail `eventName`, CADF `action`.
     pub fn event_name(&self) -> Option<&str> {
-        match self.provider {
-            Provider::CloudTrail => self
-                .str_at(&["eventName"])
-                .or_else(|| self.str_at(&["insightDetails", "eventName"])),
-            Provider::Cadf => self.str_at(&["action"]),
-        }
+        let fields = self.provider.fields();
+        fields.name.iter().find_map(|p| self.str_at(p))
     }
 
     /// `service:Operation` for CloudTrail (`iam:CreateUser`, as IAM policies name actions);
@@ -265,15 +304,11 @@ impl Event {
     /// CloudTrail `recipientAccountId` (else the principal's account); for CADF the `a/<id>`
     /// scope of `logSourceCRN` or `target.id`.
     pub fn account(&self) -> Option<&str> {
-        match self.provider {
-            Provider::CloudTrail => self
-                .str_at(&["recipientAccountId"])
-                .or_else(|| self.str_at(&["userIdentity", "accountId"])),
-            Provider::Cadf => self
-                .str_at(&["logSourceCRN"])
-                .and_then(crn_account)
-                .or_else(|| self.str_at(&["target", "id"]).and_then(crn_account)),
-        }
+        let fields = self.provider.fields();
+        fields
+            .account
+            .iter()
+            .find_map(|p| fields.account_in(self.str_at(p)?))
     }
 
     /// CloudTrail `awsRegion`; for CADF the location of `logSourceCRN` (`global`, `us-south`).

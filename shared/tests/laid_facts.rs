@@ -2,7 +2,7 @@
 //! whole (`RecordFacts`): for every fact name and path form (plain keys, selectn, indices,
 //! `length`, wildcards, recursive descent), on generated records with nested objects and
 //! arrays, scalars where objects are expected, duplicate keys (the last one counts, as in a
-//! parsed record), escaped keys, and the derived facts.
+//! parsed record), escaped keys, and the derived facts; and the strings at paths of keys.
 
 use iamwatch::conditions::path::Path;
 use iamwatch::conditions::Facts;
@@ -168,6 +168,22 @@ fn same_facts(d: &Doc, scratch: &mut LaidScratch) -> Result<(), TestCaseError> {
         );
     }
     prop_assert_eq!(laid.string("a"), parsed.get("a").and_then(Value::as_str));
+    // Strings at paths of keys, as windows read them.
+    let mut paths: Vec<Vec<&str>> = KEYS.iter().map(|k| vec![*k]).collect();
+    for k in KEYS {
+        for l in KEYS {
+            paths.push(vec![k, l]);
+            paths.push(vec![k, l, "a"]);
+        }
+    }
+    for p in &paths {
+        let want = p
+            .iter()
+            .try_fold(&parsed, |v, k| v.as_object()?.get(*k))
+            .and_then(Value::as_str);
+        let got = laid.text_at(p);
+        prop_assert_eq!(got.as_deref(), want, "text at {:?} in {}", p, text);
+    }
     Ok(())
 }
 

@@ -43,7 +43,7 @@ fn the_dynamodb_store_answers_as_the_memory_store_does() {
         v.sort_unstable();
         v
     };
-    // Occurrences: once per id, ranges (from, to].
+    // Occurrences: once per id and time, ranges (from, to].
     assert_eq!(
         both(&|s| format!("{:?}", s.record("k", "a", 10, 100))),
         "Ok(true)"
@@ -55,6 +55,16 @@ fn the_dynamodb_store_answers_as_the_memory_store_does() {
     both(&|s| format!("{:?}", s.record("k", "b", 20, 100)));
     both(&|s| format!("{:?}", s.record("k", "c", 30, 100)));
     both(&|s| format!("{:?}", s.record("other", "d", 20, 100)));
+    // A retry that lands before the newest occurrence; the same id at another time is
+    // another occurrence (the key is time and id).
+    assert_eq!(
+        both(&|s| format!("{:?}", s.record("k", "b", 20, 100))),
+        "Ok(false)"
+    );
+    assert_eq!(
+        both(&|s| format!("{:?}", s.record("other", "d", 25, 100))),
+        "Ok(true)"
+    );
     for (from, to) in [(0, 100), (10, 30), (9, 29), (30, 30), (-5, 10)] {
         both(&|s| format!("{:?}", s.occurrences("k", from, to).map(sorted)));
     }

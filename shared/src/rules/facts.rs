@@ -235,6 +235,30 @@ impl<'a> LaidFacts<'a> {
         }
     }
 
+    /// The string at `path`, a path of keys from the top, when there is one; borrowed from
+    /// the text unless it has escapes.
+    pub fn text_at(&self, path: &[&str]) -> Option<Cow<'a, str>> {
+        let (first, rest) = path.split_first()?;
+        let (mut at, mut m) = self.member(first)?;
+        for key in rest {
+            if !matches!(m.kind, Kind::Object) {
+                return None;
+            }
+            (at, m) = find(self.text, self.layout.children(m, at), key)?;
+        }
+        match m.kind {
+            Kind::Plain => {
+                let v = m.value(self.text);
+                Some(Cow::Borrowed(&v[1..v.len() - 1]))
+            }
+            // The text is checked: decoding it cannot fail.
+            Kind::Escaped => serde_json::from_str(m.value(self.text))
+                .ok()
+                .map(Cow::Owned),
+            _ => None,
+        }
+    }
+
     fn record(&self) -> Option<&Value> {
         if self.record.get().is_none() {
             let v = Projection::everything()

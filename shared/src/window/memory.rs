@@ -1,17 +1,14 @@
 //! The in-memory [`WindowStore`]: one process (the CLI, tests, one invocation).
 
 use super::{StoreResult, WindowStore};
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
 
 #[derive(Debug, Default)]
 struct Occurrences {
     /// (time, id), sorted: events mostly come in time order, so an occurrence is mostly
-    /// added at the back and forgotten at the front, and a window's count is two binary
-    /// searches.
-    by_time: VecDeque<(i64, Arc<str>)>,
-    /// The same ids, shared with `by_time`.
-    ids: HashSet<Arc<str>>,
+    /// added at the back and forgotten at the front, a window's count is two binary searches,
+    /// and a retry (the same id at the same time, as DynamoDB keys it) is found by one.
+    by_time: VecDeque<(i64, Box<str>)>,
 }
 
 impl Occurrences {
@@ -45,30 +42,28 @@ impl WindowStore for MemoryStore {
             Some(o) => o,
             None => self.occurrences.entry(key.to_string()).or_default(),
         };
-        if o.ids.contains(id) {
-            return Ok(false);
-        }
-        let shared: Arc<str> = Arc::from(id);
-        o.ids.insert(Arc::clone(&shared));
-        let end = o.by_time.len();
-        let place = if o
+        let fits_at_end = o
             .by_time
             .back()
-            .is_none_or(|last| (at, id) >= (last.0, &*last.1))
-        {
-            end
+            .is_none_or(|last| (at, id) > (last.0, &*last.1));
+        if fits_at_end {
+            o.by_time.push_back((at, id.into()));
         } else {
-            o.by_time.partition_point(|(t, i)| (*t, &**i) < (at, id))
-        };
-        o.by_time.insert(place, (at, shared));
+            let place = o.by_time.partition_point(|(t, i)| (*t, &**i) < (at, id));
+            if o.by_time
+                .get(place)
+                .is_some_and(|(t, i)| (*t, &**i) == (at, id))
+            {
+                return Ok(false);
+            }
+            o.by_time.insert(place, (at, id.into()));
+        }
         // Forget what is older than two windows before the newest event: a late event up to
         // one window late still sees every window it belongs to, and memory stays bounded.
         let newest = o.by_time.back().map_or(at, |(t, _)| *t);
         let cutoff = newest - 2 * (expires - at).max(0);
         while o.by_time.front().is_some_and(|(t, _)| *t <= cutoff) {
-            if let Some((_, old)) = o.by_time.pop_front() {
-                o.ids.remove(&old);
-            }
+            o.by_time.pop_front();
         }
         Ok(true)
     }

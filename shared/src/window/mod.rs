@@ -2,8 +2,8 @@
 //! of these actions within the last X") rules, over a [`WindowStore`].
 //!
 //! Windows slide on event time, not arrival time. Occurrences are kept per rule and group key
-//! (the account unless the rule says `by`), keyed by event id so that a retried batch never
-//! counts an event twice. A rule fires when some window of its length that holds the event
+//! (the account unless the rule says `by`), keyed by event id and time so that a retried batch
+//! never counts an event twice. A rule fires when some window of its length that holds the event
 //! meets its condition: for events in order that is the window ending at the event; a late
 //! event also completes the windows of the events after it, so the order in which events (or
 //! concurrent invocations) arrive does not decide whether a burst is seen. A rule fires once:
@@ -266,6 +266,9 @@ fn busiest(times: &[i64], at: i64, w: i64) -> (u64, i64, i64) {
     best
 }
 
+/// The prefix of a rule's firing hold, before its occurrences' key.
+const FIRED: &str = "fired|";
+
 /// Records one matching event of an aggregate rule and says whether the rule fires now.
 pub fn aggregate(
     store: &mut dyn WindowStore,
@@ -281,10 +284,10 @@ pub fn aggregate(
         at,
     } = seen;
     let w = window.millis;
-    let key = format!("{rule_key}|{group}");
-    store.record(&key, id, at, at + w)?;
-    let (count, first, last) = store.busiest(&key, at, w)?;
-    let armed_key = format!("fired|{key}");
+    let armed_key = format!("{FIRED}{rule_key}|{group}");
+    let key = &armed_key[FIRED.len()..];
+    store.record(key, id, at, at + w)?;
+    let (count, first, last) = store.busiest(key, at, w)?;
     if !op.holds(count, n) {
         // Keep an earlier firing held while occurrences keep coming.
         store.extend(&armed_key, at + w, at)?;
@@ -317,7 +320,7 @@ pub fn coincident(
     } = seen;
     let w = window.millis;
     store.record(&format!("{rule_key}|{group}|{action}"), id, at, at + w)?;
-    let armed_key = format!("fired|{rule_key}|{group}");
+    let armed_key = format!("{FIRED}{rule_key}|{group}");
     let keys: Vec<String> = actions
         .iter()
         .map(|a| format!("{rule_key}|{group}|{a}"))
@@ -377,6 +380,21 @@ mod tests {
         aggregate(s, seen, Window::parse("30 minutes").unwrap(), op, n)
             .unwrap()
             .map(|f| f.count)
+    }
+
+    #[test]
+    fn an_occurrence_is_an_id_at_a_time() {
+        let mut s = MemoryStore::default();
+        let mut record = |id: &str, at: i64| s.record("k", id, at, at + 100).unwrap();
+        assert!(record("a", 10));
+        assert!(record("b", 20));
+        // Retries, of the newest occurrence and of one before it.
+        assert!(!record("b", 20));
+        assert!(!record("a", 10));
+        // The same id at another time counts again, as DynamoDB keys it (time#id).
+        assert!(record("a", 15));
+        assert!(record("a", 30));
+        assert_eq!(s.occurrences("k", 0, 100).unwrap(), [10, 15, 20, 30]);
     }
 
     #[test]
