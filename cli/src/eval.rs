@@ -3,7 +3,7 @@
 use crate::exit;
 use clap::ValueEnum;
 use iamwatch::conditions::{Condition, Facts};
-use iamwatch::detector::{keep_event, settle, settle_counted, Counted};
+use iamwatch::detector::{keep_event, rule_key, settle, settle_counted, Counted};
 use iamwatch::event::{provider_of, Event};
 use iamwatch::ingest::{self, Format, Item, Position};
 use iamwatch::layout::Layout;
@@ -210,6 +210,8 @@ struct ByAction {
     /// For each rule, the conditions left to test on a record the index chose it for (the
     /// leaf the index was made from holds there); `None` to test them all.
     rest: Vec<Option<Condition>>,
+    /// For each rule, the key of its window state ([`rule_key`]).
+    keys: Vec<String>,
 }
 
 impl ByAction {
@@ -218,6 +220,7 @@ impl ByAction {
             rules: HashMap::default(),
             always: Vec::new(),
             rest: Vec::with_capacity(rules.len()),
+            keys: rules.iter().map(|(pack, r)| rule_key(pack, r)).collect(),
         };
         for (i, (_, r)) in rules.iter().enumerate() {
             let required = match &r.matcher {
@@ -341,9 +344,9 @@ enum Counting<'a> {
 
 impl Counting<'_> {
     /// Counts the record in the window of `rule`; whether the rule fires now.
-    fn settle(&self, pack: &str, rule: &Rule, windows: &mut MemoryStore) -> bool {
+    fn settle(&self, pack: &str, key: &str, rule: &Rule, windows: &mut MemoryStore) -> bool {
         let settled = match self {
-            Counting::Read(c) => settle_counted(pack, rule, c, c.group(), windows),
+            Counting::Read(c) => settle_counted(key, rule, c, c.group(), windows),
             Counting::Built(e) => settle(pack, rule, e, windows),
         };
         matches!(settled, Ok(Some(_)))
@@ -437,7 +440,7 @@ impl Outcome {
                 Some(_) if hit => counting
                     .get_or_insert_with(subject.counting)
                     .as_ref()
-                    .is_some_and(|c| c.settle(pack, r, windows)),
+                    .is_some_and(|c| c.settle(pack, &index.keys[i], r, windows)),
                 Some(_) => false,
             };
             if hit {

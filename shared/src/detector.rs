@@ -492,14 +492,20 @@ pub fn settle(
     let (Some(w), Some(counted)) = (rule.window.as_ref(), Counted::of(event)) else {
         return Ok(None);
     };
-    settle_counted(pack, rule, &counted, &group_key(&w.by, event), store)
+    let group = group_key(&w.by, event);
+    settle_counted(&rule_key(pack, rule), rule, &counted, &group, store)
+}
+
+/// What a rule's window state is kept under: `pack/rule`.
+pub fn rule_key(pack: &str, rule: &Rule) -> String {
+    format!("{pack}/{}", rule.id)
 }
 
 /// [`settle`] for an event read as [`Counted`], in `group` (the rule's group key for it:
-/// its account when the rule has no `by`). An event without an id is not counted: count it
-/// with [`settle`], from its whole record.
+/// its account when the rule has no `by`), `rule_key` being [`rule_key`]. An event without
+/// an id is not counted: count it with [`settle`], from its whole record.
 pub fn settle_counted(
-    pack: &str,
+    rule_key: &str,
     rule: &Rule,
     counted: &Counted<'_>,
     group: &str,
@@ -509,9 +515,8 @@ pub fn settle_counted(
         return Ok(None);
     };
     // Retries must not count twice: key occurrences by the event's own id.
-    let rule_key = format!("{pack}/{}", rule.id);
     let seen = Seen {
-        rule_key: &rule_key,
+        rule_key,
         group,
         id,
         at: counted.at,

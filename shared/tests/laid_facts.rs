@@ -202,3 +202,29 @@ fn the_last_of_repeated_keys_counts_at_every_depth() {
     assert_eq!(at(".b.c"), Some(json!(4)));
     assert_eq!(at(""), Some(json!({"b": {"c": 4}})));
 }
+
+#[test]
+fn every_top_level_member_is_found_among_many() {
+    // More keys than the lookup has buckets: names share buckets, and repeated ones are
+    // found last first.
+    let mut text = String::from("{");
+    for i in 0..300 {
+        text.push_str(&format!("\"key-{i}\": \"first {i}\", "));
+    }
+    for i in (0..300).step_by(7) {
+        text.push_str(&format!("\"key-{i}\": \"last {i}\", "));
+    }
+    text.push_str("\"k\": 0}");
+    let parsed: Value = serde_json::from_str(&text).expect("written JSON");
+    let mut layout = Layout::new();
+    layout.scan(&text).expect("checked");
+    let mut scratch = LaidScratch::default();
+    let laid = LaidFacts::new(&text, &layout, &mut scratch);
+    for i in 0..300 {
+        let name = format!("key-{i}");
+        assert_eq!(laid.string(&name), parsed[&name].as_str(), "{name}");
+    }
+    assert_eq!(laid.string("key-7"), Some("last 7"));
+    assert_eq!(laid.string("key-300"), None);
+    assert_eq!(laid.fact("k", None).as_deref(), Some(&json!(0)));
+}

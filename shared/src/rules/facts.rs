@@ -151,19 +151,43 @@ pub struct LaidFacts<'a> {
     /// Which of `built` are set, to be cleared for the next record.
     set: &'a RefCell<Vec<usize>>,
     /// The top-level members: their keys' heads (see [`layout::head`]), where they are, and
-    /// whether their keys have escapes.
-    root: &'a [(Head, usize, bool)],
+    /// the one before them in the same bucket of `buckets` (plus one; 0 for none).
+    root: &'a [(Head, usize, u32)],
+    /// For each bucket of key heads, the last top-level member in it (plus one; 0 for
+    /// none): a name is looked up among the few members of its bucket, last first.
+    buckets: &'a [u32; BUCKETS],
+    /// Some top-level key has escapes: heads of raw keys do not find it.
+    escaped_keys: bool,
     /// The whole record, for `tokens`.
     record: OnceCell<Value>,
     tokens: OnceCell<Value>,
 }
 
 /// Room that [`LaidFacts`] reuse from record to record.
-#[derive(Default)]
 pub struct LaidScratch {
     cells: Vec<OnceCell<Value>>,
     set: RefCell<Vec<usize>>,
-    root: Vec<(Head, usize, bool)>,
+    root: Vec<(Head, usize, u32)>,
+    buckets: [u32; BUCKETS],
+}
+
+impl Default for LaidScratch {
+    fn default() -> Self {
+        Self {
+            cells: Vec::new(),
+            set: RefCell::new(Vec::new()),
+            root: Vec::new(),
+            buckets: [0; BUCKETS],
+        }
+    }
+}
+
+/// Buckets of top-level keys: records have a few dozen.
+const BUCKETS: usize = 64;
+
+fn bucket((len, word): Head) -> usize {
+    // The multiplication mixes every byte of the head into the top bits.
+    ((word ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize
 }
 
 impl<'a> LaidFacts<'a> {
@@ -178,17 +202,23 @@ impl<'a> LaidFacts<'a> {
             scratch.cells.resize_with(members, OnceCell::new);
         }
         scratch.root.clear();
-        scratch.root.extend(
-            layout
-                .root()
-                .map(|(at, m)| (layout::head(m.raw_key(text).as_bytes()), at, m.key_escaped)),
-        );
+        scratch.buckets = [0; BUCKETS];
+        let mut escaped_keys = false;
+        for (at, m) in layout.root() {
+            let head = layout::head(m.raw_key(text).as_bytes());
+            let b = bucket(head);
+            scratch.root.push((head, at, scratch.buckets[b]));
+            scratch.buckets[b] = scratch.root.len() as u32;
+            escaped_keys |= m.key_escaped;
+        }
         Self {
             text,
             layout,
             built: &scratch.cells,
             set: &scratch.set,
             root: &scratch.root,
+            buckets: &scratch.buckets,
+            escaped_keys,
             record: OnceCell::new(),
             tokens: OnceCell::new(),
         }
@@ -196,18 +226,20 @@ impl<'a> LaidFacts<'a> {
 
     /// The top-level member `name` (the last of that name, as a parser keeps it).
     fn member(&self, name: &str) -> Option<(usize, &'a Member)> {
-        let want = layout::head(name.as_bytes());
         let all = self.layout.all();
-        self.root.iter().rev().find_map(|&(head, at, escaped)| {
-            let m = &all[at];
-            let same = if escaped {
-                m.key(self.text).is_ok_and(|k| k == name)
-            } else {
-                // Keys of up to eight bytes are whole in their heads.
-                head == want && (name.len() <= 8 || m.raw_key(self.text) == name)
-            };
-            same.then_some((at, m))
-        })
+        if self.escaped_keys {
+            return find(self.text, self.layout.root(), name);
+        }
+        let want = layout::head(name.as_bytes());
+        let mut next = self.buckets[bucket(want)];
+        while let Some(&(head, at, before)) = self.root.get((next as usize).wrapping_sub(1)) {
+            // Keys of up to eight bytes are whole in their heads.
+            if head == want && (name.len() <= 8 || all[at].raw_key(self.text) == name) {
+                return Some((at, &all[at]));
+            }
+            next = before;
+        }
+        None
     }
 
     /// The value of the member at `at`, built once.

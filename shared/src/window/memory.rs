@@ -1,6 +1,7 @@
 //! The in-memory [`WindowStore`]: one process (the CLI, tests, one invocation).
 
 use super::{StoreResult, WindowStore};
+use foldhash::fast::RandomState;
 use std::collections::{HashMap, VecDeque};
 
 #[derive(Debug, Default)]
@@ -18,14 +19,70 @@ impl Occurrences {
         let hi = self.by_time.partition_point(|(t, _)| *t <= to);
         lo..hi.max(lo)
     }
+
+    /// Adds `id` at `at`, kept until `expires`; `false` when it is there already (a retry).
+    fn add(&mut self, id: &str, at: i64, expires: i64) -> bool {
+        let fits_at_end = self
+            .by_time
+            .back()
+            .is_none_or(|last| (at, id) > (last.0, &*last.1));
+        if fits_at_end {
+            self.by_time.push_back((at, id.into()));
+        } else {
+            let place = self.by_time.partition_point(|(t, i)| (*t, &**i) < (at, id));
+            if self
+                .by_time
+                .get(place)
+                .is_some_and(|(t, i)| (*t, &**i) == (at, id))
+            {
+                return false;
+            }
+            self.by_time.insert(place, (at, id.into()));
+        }
+        // Forget what is older than two windows before the newest event: a late event up to
+        // one window late still sees every window it belongs to, and memory stays bounded.
+        let newest = self.by_time.back().map_or(at, |(t, _)| *t);
+        let cutoff = newest - 2 * (expires - at).max(0);
+        while self.by_time.front().is_some_and(|(t, _)| *t <= cutoff) {
+            self.by_time.pop_front();
+        }
+        true
+    }
+
+    /// See [`WindowStore::busiest`]. The candidate window ends are the event's own time and
+    /// the occurrences after it within a window (none when events come in order), and each
+    /// window's count is two binary searches.
+    fn busiest(&self, at: i64, w: i64) -> (u64, i64, i64) {
+        let mut best = (0, at, at);
+        for (r, _) in self.by_time.range(self.between(at - 1, at + w - 1)) {
+            let span = self.between(r - w, *r);
+            let count = span.len() as u64;
+            if count > best.0 {
+                best = (count, self.by_time[span.start].0, *r);
+            }
+        }
+        best
+    }
+}
+
+/// The occurrences under a key, made when there are none. A macro: a function returning
+/// the entry found by `get_mut` could not insert when there is none (the borrow checker
+/// holds the map borrowed), and `entry` would copy the key on every call.
+macro_rules! occurrences_of {
+    ($store:expr, $key:expr) => {
+        match $store.occurrences.get_mut($key) {
+            Some(o) => o,
+            None => $store.occurrences.entry($key.to_string()).or_default(),
+        }
+    };
 }
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    occurrences: HashMap<String, Occurrences>,
+    occurrences: HashMap<String, Occurrences, RandomState>,
     /// key → (until, owner).
-    holds: HashMap<String, (i64, String)>,
-    counts: HashMap<String, (u64, i64)>,
+    holds: HashMap<String, (i64, String), RandomState>,
+    counts: HashMap<String, (u64, i64), RandomState>,
 }
 
 impl MemoryStore {
@@ -38,34 +95,7 @@ impl MemoryStore {
 
 impl WindowStore for MemoryStore {
     fn record(&mut self, key: &str, id: &str, at: i64, expires: i64) -> StoreResult<bool> {
-        let o = match self.occurrences.get_mut(key) {
-            Some(o) => o,
-            None => self.occurrences.entry(key.to_string()).or_default(),
-        };
-        let fits_at_end = o
-            .by_time
-            .back()
-            .is_none_or(|last| (at, id) > (last.0, &*last.1));
-        if fits_at_end {
-            o.by_time.push_back((at, id.into()));
-        } else {
-            let place = o.by_time.partition_point(|(t, i)| (*t, &**i) < (at, id));
-            if o.by_time
-                .get(place)
-                .is_some_and(|(t, i)| (*t, &**i) == (at, id))
-            {
-                return Ok(false);
-            }
-            o.by_time.insert(place, (at, id.into()));
-        }
-        // Forget what is older than two windows before the newest event: a late event up to
-        // one window late still sees every window it belongs to, and memory stays bounded.
-        let newest = o.by_time.back().map_or(at, |(t, _)| *t);
-        let cutoff = newest - 2 * (expires - at).max(0);
-        while o.by_time.front().is_some_and(|(t, _)| *t <= cutoff) {
-            o.by_time.pop_front();
-        }
-        Ok(true)
+        Ok(occurrences_of!(self, key).add(id, at, expires))
     }
 
     fn occurrences(&mut self, key: &str, from: i64, to: i64) -> StoreResult<Vec<i64>> {
@@ -77,23 +107,24 @@ impl WindowStore for MemoryStore {
         }))
     }
 
-    /// Counts instead of listing: the candidate window ends are the event's own time and the
-    /// occurrences after it within a window (none when events come in order), and each
-    /// window's count is two binary searches.
+    /// Counts instead of listing (see [`Occurrences::busiest`]).
     fn busiest(&mut self, key: &str, at: i64, w: i64) -> StoreResult<(u64, i64, i64)> {
-        let mut best = (0, at, at);
-        let Some(o) = self.occurrences.get(key) else {
-            return Ok(best);
-        };
-        let ends = o.between(at - 1, at + w - 1);
-        for (r, _) in o.by_time.range(ends) {
-            let span = o.between(r - w, *r);
-            let count = span.len() as u64;
-            if count > best.0 {
-                best = (count, o.by_time[span.start].0, *r);
-            }
-        }
-        Ok(best)
+        Ok(self
+            .occurrences
+            .get(key)
+            .map_or((0, at, at), |o| o.busiest(at, w)))
+    }
+
+    fn record_busiest(
+        &mut self,
+        key: &str,
+        id: &str,
+        at: i64,
+        w: i64,
+    ) -> StoreResult<(u64, i64, i64)> {
+        let o = occurrences_of!(self, key);
+        o.add(id, at, at + w);
+        Ok(o.busiest(at, w))
     }
 
     fn together(

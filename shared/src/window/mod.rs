@@ -56,6 +56,19 @@ pub trait WindowStore {
         Ok(busiest(&times, at, w))
     }
 
+    /// [`record`](Self::record) (kept until `at + w`) and then
+    /// [`busiest`](Self::busiest): stores that can find `key` once for both do.
+    fn record_busiest(
+        &mut self,
+        key: &str,
+        id: &str,
+        at: i64,
+        w: i64,
+    ) -> StoreResult<(u64, i64, i64)> {
+        self.record(key, id, at, at + w)?;
+        self.busiest(key, at, w)
+    }
+
     /// The first window of length `w` ending in `[at, at + w)` in which each of `keys` has an
     /// occurrence: (the occurrences of all `keys` in it, the first of them, its end); `None`
     /// when there is none. Windows end at occurrences. Stores that can count without listing
@@ -286,8 +299,7 @@ pub fn aggregate(
     let w = window.millis;
     let armed_key = format!("{FIRED}{rule_key}|{group}");
     let key = &armed_key[FIRED.len()..];
-    store.record(key, id, at, at + w)?;
-    let (count, first, last) = store.busiest(key, at, w)?;
+    let (count, first, last) = store.record_busiest(key, id, at, w)?;
     if !op.holds(count, n) {
         // Keep an earlier firing held while occurrences keep coming.
         store.extend(&armed_key, at + w, at)?;
