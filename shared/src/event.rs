@@ -545,9 +545,12 @@ fn cloudtrail_actor(id: &Value) -> Option<String> {
 /// also when the `crn:` prefix is missing, as in some real events.
 fn crn_part(crn: &str, n: usize) -> Option<&str> {
     let shift = usize::from(!crn.starts_with("crn:"));
-    crn.split(':')
-        .nth(n.checked_sub(shift)?)
-        .filter(|s| !s.is_empty())
+    // Byte by byte: `split(':')` cost more than the windows it keys (a CRN is ASCII).
+    let mut parts = memchr::memchr_iter(b':', crn.as_bytes());
+    let k = n.checked_sub(shift)?;
+    let start = if k == 0 { 0 } else { parts.nth(k - 1)? + 1 };
+    let end = parts.next().unwrap_or(crn.len());
+    Some(&crn[start..end]).filter(|s| !s.is_empty())
 }
 
 fn crn_account(crn: &str) -> Option<&str> {
@@ -556,6 +559,32 @@ fn crn_account(crn: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn crn_parts_are_the_colon_separated_fields() {
+        // What `split(':')` gives, the prefix `crn:` optional, empty fields none.
+        fn reference(crn: &str, n: usize) -> Option<&str> {
+            let shift = usize::from(!crn.starts_with("crn:"));
+            crn.split(':')
+                .nth(n.checked_sub(shift)?)
+                .filter(|s| !s.is_empty())
+        }
+        for crn in [
+            "crn:v1:bluemix:public:iam-identity:global:a/acct4:::",
+            "crn:v1:bluemix:public:iam-identity:global:a/é::",
+            "v1:bluemix:public:iam-identity:us-south:a/x:i:t:r",
+            "crn:v1",
+            "crn:",
+            ":::::::",
+            "",
+            "no colons at all",
+            "crn:v1:bluemix:public:kms:us-south:a/1:inst:key:k1:extra",
+        ] {
+            for n in 0..12 {
+                assert_eq!(super::crn_part(crn, n), reference(crn, n), "{crn:?} {n}");
+            }
+        }
+    }
+
     #[test]
     fn detection_reads_the_keys_a_screened_projection_keeps() {
         let mut keys: Vec<&str> = DETECTION_KEYS.to_vec();

@@ -10,6 +10,9 @@ struct Occurrences {
     /// added at the back and forgotten at the front, a window's count is two binary searches,
     /// and a retry (the same id at the same time, as DynamoDB keys it) is found by one.
     by_time: VecDeque<(i64, Box<str>)>,
+    /// Where the last window counted began: windows of one key mostly move forward with
+    /// the newest event, so the next one begins a few occurrences later. Only a hint.
+    start: usize,
 }
 
 impl Occurrences {
@@ -18,6 +21,36 @@ impl Occurrences {
         let lo = self.by_time.partition_point(|(t, _)| *t <= from);
         let hi = self.by_time.partition_point(|(t, _)| *t <= to);
         lo..hi.max(lo)
+    }
+
+    /// The position of the first occurrence later than `t`, as `partition_point` finds it;
+    /// looked for first where it mostly is (the newest occurrences, or a few after
+    /// `from`), by halves only when it is not there.
+    fn after(&self, t: i64, from: usize) -> usize {
+        let n = self.by_time.len();
+        let time = |i: usize| self.by_time[i].0;
+        if n == 0 || time(n - 1) <= t {
+            return n;
+        }
+        let newest = n.saturating_sub(8);
+        if time(newest) > t {
+            // Not among the newest: from `from`, when it is not past the place.
+            if from < n && (from == 0 || time(from - 1) <= t) {
+                if let Some(k) = (from..n.min(from + 16)).find(|&i| time(i) > t) {
+                    return k;
+                }
+            }
+            return self.by_time.partition_point(|(x, _)| *x <= t);
+        }
+        (newest..n).find(|&i| time(i) > t).unwrap_or(n)
+    }
+
+    /// [`Occurrences::between`] by [`Occurrences::after`], for windows that end at the
+    /// newest occurrences.
+    fn window(&mut self, from: i64, to: i64) -> std::ops::Range<usize> {
+        let lo = self.after(from, self.start);
+        self.start = lo;
+        lo..self.after(to, lo).max(lo)
     }
 
     /// Adds `id` at `at`, kept until `expires`; `false` when it is there already (a retry).
@@ -52,13 +85,15 @@ impl Occurrences {
     /// See [`WindowStore::busiest`]. The candidate window ends are the event's own time and
     /// the occurrences after it within a window (none when events come in order), and each
     /// window's count is two binary searches.
-    fn busiest(&self, at: i64, w: i64) -> (u64, i64, i64) {
+    fn busiest(&mut self, at: i64, w: i64) -> (u64, i64, i64) {
         let mut best = (0, at, at);
-        for (r, _) in self.by_time.range(self.between(at - 1, at + w - 1)) {
-            let span = self.between(r - w, *r);
+        let ends = self.after(at - 1, 0)..self.after(at + w - 1, 0);
+        for end in ends {
+            let r = self.by_time[end].0;
+            let span = self.window(r - w, r);
             let count = span.len() as u64;
             if count > best.0 {
-                best = (count, self.by_time[span.start].0, *r);
+                best = (count, self.by_time[span.start].0, r);
             }
         }
         best
@@ -111,7 +146,7 @@ impl WindowStore for MemoryStore {
     fn busiest(&mut self, key: &str, at: i64, w: i64) -> StoreResult<(u64, i64, i64)> {
         Ok(self
             .occurrences
-            .get(key)
+            .get_mut(key)
             .map_or((0, at, at), |o| o.busiest(at, w)))
     }
 
