@@ -45,14 +45,6 @@ impl Occurrences {
         (newest..n).find(|&i| time(i) > t).unwrap_or(n)
     }
 
-    /// [`Occurrences::between`] by [`Occurrences::after`], for windows that end at the
-    /// newest occurrences.
-    fn window(&mut self, from: i64, to: i64) -> std::ops::Range<usize> {
-        let lo = self.after(from, self.start);
-        self.start = lo;
-        lo..self.after(to, lo).max(lo)
-    }
-
     /// Adds `id` at `at`, kept until `expires`; `false` when it is there already (a retry).
     fn add(&mut self, id: &str, at: i64, expires: i64) -> bool {
         let fits_at_end = self
@@ -83,17 +75,32 @@ impl Occurrences {
     }
 
     /// See [`WindowStore::busiest`]. The candidate window ends are the event's own time and
-    /// the occurrences after it within a window (none when events come in order), and each
-    /// window's count is two binary searches.
+    /// the occurrences after it within a window (only the event when events come in order);
+    /// the windows ending there are swept with two positions that only move forward, their
+    /// first one found from where the key's last window began.
     fn busiest(&mut self, at: i64, w: i64) -> (u64, i64, i64) {
         let mut best = (0, at, at);
-        let ends = self.after(at - 1, 0)..self.after(at + w - 1, 0);
+        let first_end = self.after(at - 1, 0);
+        let ends = first_end..self.after(at + w - 1, first_end);
+        let Some(&(r, _)) = self.by_time.get(first_end).filter(|_| !ends.is_empty()) else {
+            return best;
+        };
+        let (mut lo, mut hi) = (self.after(r - w, self.start), first_end);
+        self.start = lo;
+        let time = |i: usize| self.by_time[i].0;
         for end in ends {
-            let r = self.by_time[end].0;
-            let span = self.window(r - w, r);
-            let count = span.len() as u64;
+            let r = time(end);
+            // The window is (r - w, r]: from the first occurrence after r - w (there is one,
+            // at `end`) to the last at r.
+            while time(lo) <= r - w {
+                lo += 1;
+            }
+            while hi < self.by_time.len() && time(hi) <= r {
+                hi += 1;
+            }
+            let count = (hi - lo) as u64;
             if count > best.0 {
-                best = (count, self.by_time[span.start].0, r);
+                best = (count, time(lo), r);
             }
         }
         best
