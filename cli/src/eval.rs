@@ -308,15 +308,14 @@ impl WordHasher {
     }
 }
 
-/// A screen in front of the rules (see [`iamwatch::screen`]) when they are all boolean
-/// conditions that cannot fail: a record it turns away fires nothing and reports nothing.
+/// A screen in front of the rules (see [`iamwatch::screen`]) when they are all conditions
+/// that cannot fail: a record it turns away fires nothing and reports nothing, and no window
+/// counts it (a windowed rule counts only records its conditions hold on).
 fn screen(rules: &[(&str, &Rule)]) -> Option<Screen> {
     let mut needs = Vec::new();
     for (_, r) in rules {
         match &r.matcher {
-            Matcher::Conditions(c) if r.window.is_none() && !c.may_fail() => {
-                needs.push(conditions_needs(c))
-            }
+            Matcher::Conditions(c) if !c.may_fail() => needs.push(conditions_needs(c)),
             _ => return None,
         }
     }
