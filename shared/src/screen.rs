@@ -87,11 +87,20 @@ pub struct Screen {
     /// Bit `n` set when some member name is `n` bytes long (up to 63; longer ones set bit
     /// 63): most keys of a record are passed over on their length alone.
     lengths: u64,
+    /// Bit `b` set when some member name begins with byte `b` (or is empty): most keys
+    /// of the lengths wanted begin otherwise.
+    firsts: [u64; 4],
     anywhere: Vec<Finder<'static>>,
 }
 
 fn length_bit(len: usize) -> u64 {
     1 << len.min(63)
+}
+
+/// Whether `name`'s first byte is in `firsts` (an empty name's always is).
+fn first_in(firsts: &[u64; 4], name: &[u8]) -> bool {
+    name.first()
+        .is_none_or(|&b| firsts[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
 }
 
 impl Screen {
@@ -144,10 +153,15 @@ impl Screen {
                 any: true,
             }),
         }
+        let mut firsts = [0u64; 4];
+        for b in members.iter().filter_map(|m| m.name.first()) {
+            firsts[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
         Some(Screen {
             lengths: members
                 .iter()
                 .fold(0, |bits, m| bits | length_bit(m.name.len())),
+            firsts,
             members,
             anywhere: anywhere
                 .iter()
@@ -163,7 +177,10 @@ impl Screen {
             || self.anywhere.iter().any(|f| f.find(raw).is_some())
             || layout.all().iter().any(|m| {
                 let key = m.raw_key(text).as_bytes();
-                if self.lengths & length_bit(key.len()) == 0 || m.key_escaped {
+                if self.lengths & length_bit(key.len()) == 0
+                    || m.key_escaped
+                    || !first_in(&self.firsts, key)
+                {
                     return false;
                 }
                 let h = head(key);

@@ -341,12 +341,15 @@ fn ascii(bytes: &[u8]) -> bool {
 fn may_hold_records(text: &str, layout: &Layout) -> bool {
     let bytes = text.as_bytes();
     layout.root().any(|(_, m)| {
-        // First letters first (read without slicing the key): record keys of the same
-        // lengths (`action`, `outcome`) are many.
+        // Lengths and first letters first (read without slicing the key): record keys of
+        // the same lengths (`action`, `outcome`) are many, and so are their first letters.
         m.key_escaped
             || (matches!(
-                bytes.get(m.key.0 as usize),
-                Some(b'R' | b'a' | b'l' | b'm' | b'd')
+                (m.key.1 - m.key.0, bytes.get(m.key.0 as usize)),
+                (7, Some(b'R' | b'a'))
+                    | (9, Some(b'l'))
+                    | (11, Some(b'm' | b'd'))
+                    | (6, Some(b'd'))
             ) && matches!(
                 m.raw_key(text).as_bytes(),
                 b"Records"

@@ -297,7 +297,11 @@ pub fn aggregate(
         at,
     } = seen;
     let w = window.millis;
-    let armed_key = format!("{FIRED}{rule_key}|{group}");
+    // Built without the formatter: this runs for every counted event.
+    let mut armed_key = String::with_capacity(FIRED.len() + rule_key.len() + 1 + group.len());
+    for part in [FIRED, rule_key, "|", group] {
+        armed_key.push_str(part);
+    }
     let key = &armed_key[FIRED.len()..];
     let (count, first, last) = store.record_busiest(key, id, at, w)?;
     if !op.holds(count, n) {
