@@ -138,9 +138,12 @@ pub fn run(args: Args) -> ExitCode {
                         facts: &facts,
                         action: facts.string("action"),
                         record: None,
-                        counting: &|| match grouped {
-                            true => laid_event(text, layout, &window_keys).map(Counting::Built),
-                            false => laid_counted(text, layout, &facts),
+                        counting: &|| {
+                            if grouped {
+                                laid_event(text, layout, &window_keys).map(Counting::Built)
+                            } else {
+                                laid_counted(text, layout, &facts)
+                            }
                         },
                     };
                     outcome.evaluate(&rules, &index, subject, &mut windows);

@@ -7,8 +7,9 @@ use std::collections::{HashMap, VecDeque};
 #[derive(Debug, Default)]
 struct Occurrences {
     /// (time, id), sorted: events mostly come in time order, so an occurrence is mostly
-    /// added at the back and forgotten at the front, a window's count is two binary searches,
-    /// and a retry (the same id at the same time, as DynamoDB keys it) is found by one.
+    /// added at the back and forgotten at the front, a window's bounds are found by searching
+    /// (mostly a few steps from where they were), and a retry (the same id at the same time,
+    /// as DynamoDB keys it) is found by the binary search that places it.
     by_time: VecDeque<(i64, Box<str>)>,
     /// Where the last window counted began: windows of one key mostly move forward with
     /// the newest event, so the next one begins a few occurrences later. Only a hint.
