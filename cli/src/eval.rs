@@ -208,7 +208,10 @@ pub fn run(args: Args) -> ExitCode {
 /// on it, and those whose evaluation could fail (json-rules-engine runs and reports them on
 /// every event).
 struct ByAction {
+    /// For each action, the rules to run on it in order (those it can fire and those that
+    /// always run, merged once here rather than per record).
     rules: HashMap<String, Vec<usize>, BuildHasherDefault<WordHasher>>,
+    /// The rules to run on any other record.
     always: Vec<usize>,
     /// For each rule, the conditions left to test on a record the index chose it for (the
     /// leaf the index was made from holds there); `None` to test them all.
@@ -246,20 +249,18 @@ impl ByAction {
                 None => by.always.push(i),
             }
         }
+        for list in by.rules.values_mut() {
+            list.extend(&by.always);
+            list.sort_unstable();
+        }
         by
     }
 
     /// Positions of the rules to run on a record whose `action` is `action`, in order.
-    fn for_action(&self, action: Option<&str>, at: &mut Vec<usize>) {
-        at.clear();
-        at.extend(&self.always);
-        if let Some(list) = action.and_then(|a| self.rules.get(a)) {
-            at.extend(list);
-            // Each list is in order already.
-            if !self.always.is_empty() {
-                at.sort_unstable();
-            }
-        }
+    fn for_action(&self, action: Option<&str>) -> &[usize] {
+        action
+            .and_then(|a| self.rules.get(a))
+            .unwrap_or(&self.always)
     }
 }
 
@@ -400,8 +401,6 @@ fn name(r: &Rule) -> &str {
 struct Outcome {
     fired: Vec<usize>,
     errors: Vec<Value>,
-    /// The rules to run.
-    at: Vec<usize>,
 }
 
 impl Outcome {
@@ -422,8 +421,7 @@ impl Outcome {
         // Windows need the event's time, id and account (only audit events can be counted):
         // read once, for the first windowed rule whose conditions hold.
         let mut counting: Option<Option<Counting>> = None;
-        index.for_action(subject.action, &mut self.at);
-        for &i in &self.at {
+        for &i in index.for_action(subject.action) {
             let (pack, r) = rules[i];
             let hit = match &r.matcher {
                 Matcher::Conditions(c) => {

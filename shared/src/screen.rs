@@ -186,7 +186,8 @@ impl Screen {
                 let h = head(key);
                 self.members
                     .iter()
-                    .any(|n| n.head == h && &*n.name == key && n.met(text, m))
+                    // Names of up to eight bytes are whole in their heads.
+                    .any(|n| n.head == h && (h.0 <= 8 || &*n.name == key) && n.met(text, m))
             })
     }
 }
