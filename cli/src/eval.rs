@@ -97,15 +97,19 @@ pub fn run(args: Args) -> ExitCode {
     let laid = rules
         .iter()
         .all(|(_, r)| matches!(r.matcher, Matcher::Conditions(_)));
-    // What windows read of an event whose conditions held, built from its text then.
-    let mut window_keys = Projection::new();
-    if !keep_event(&mut window_keys, rules.iter().map(|(_, r)| *r)) {
-        window_keys = Projection::everything();
-    }
-    // A window that groups by selectors reads them from an event.
+    // A window that groups by selectors reads them from an event, built from what windows
+    // read of the record's text; other windows read the text itself.
     let grouped = rules
         .iter()
         .any(|(_, r)| r.window.as_ref().is_some_and(|w| !w.by.is_empty()));
+    let window_keys = grouped.then(|| {
+        let mut keys = Projection::new();
+        if keep_event(&mut keys, rules.iter().map(|(_, r)| *r)) {
+            keys
+        } else {
+            Projection::everything()
+        }
+    });
     let mut scratch = LaidScratch::default();
     let mut sink = |item: Item| {
         if write_error.is_some() {
@@ -138,13 +142,7 @@ pub fn run(args: Args) -> ExitCode {
                         facts: &facts,
                         action: facts.string("action"),
                         record: None,
-                        counting: &|| {
-                            if grouped {
-                                laid_event(text, layout, &window_keys).map(Counting::Built)
-                            } else {
-                                laid_counted(text, layout, &facts)
-                            }
-                        },
+                        counting: &|| laid_counting(text, layout, &facts, window_keys.as_ref()),
                     };
                     outcome.evaluate(&rules, &index, subject, &mut windows);
                 }
@@ -356,25 +354,31 @@ impl Counting<'_> {
     }
 }
 
-/// A laid record as windows count it: read from its text when it has an id, else built
-/// whole (its id is then a hash of the whole record).
-fn laid_counted<'a>(text: &'a str, layout: &Layout, facts: &LaidFacts<'a>) -> Option<Counting<'a>> {
-    let counted = Counted::read(provider_of(text, layout).ok()?, |p| facts.text_at(p))?;
-    if counted.id.is_some() {
-        return Some(Counting::Read(counted));
+/// A laid record as windows count it: read from its text, or built from what windows read
+/// of it when a window groups by selectors (`keys`; `None` otherwise); built whole when it
+/// has no id (its id is then a hash of the whole record).
+fn laid_counting<'a>(
+    text: &'a str,
+    layout: &Layout,
+    facts: &LaidFacts<'a>,
+    keys: Option<&Projection>,
+) -> Option<Counting<'a>> {
+    match keys {
+        None => {
+            let counted = Counted::read(provider_of(text, layout).ok()?, |p| facts.text_at(p))?;
+            if counted.id.is_some() {
+                return Some(Counting::Read(counted));
+            }
+        }
+        Some(keys) => {
+            let event = Event::new(keys.build(text, layout).ok()?).ok()?;
+            if event.id().is_some() {
+                return Some(Counting::Built(event));
+            }
+        }
     }
     let whole = Projection::everything().build(text, layout).ok()?;
     Event::new(whole).ok().map(Counting::Built)
-}
-
-/// The event a laid record is, from what windows read of it; from the whole record when it
-/// has no id (its window key is then a hash of the whole record).
-fn laid_event(text: &str, layout: &Layout, keys: &Projection) -> Option<Event> {
-    let event = Event::new(keys.build(text, layout).ok()?).ok()?;
-    if event.id().is_some() {
-        return Some(event);
-    }
-    Event::new(Projection::everything().build(text, layout).ok()?).ok()
 }
 
 /// `n` in decimal, written into the end of `buf` (one line per event: no formatter).

@@ -19,9 +19,8 @@ struct Occurrences {
 impl Occurrences {
     /// Positions of the occurrences in `(from, to]`.
     fn between(&self, from: i64, to: i64) -> std::ops::Range<usize> {
-        let lo = self.by_time.partition_point(|(t, _)| *t <= from);
-        let hi = self.by_time.partition_point(|(t, _)| *t <= to);
-        lo..hi.max(lo)
+        let lo = self.after(from, 0);
+        lo..self.after(to, lo).max(lo)
     }
 
     /// The position of the first occurrence later than `t`, as `partition_point` finds it;
@@ -81,12 +80,11 @@ impl Occurrences {
     /// first one found from where the key's last window began.
     fn busiest(&mut self, at: i64, w: i64) -> (u64, i64, i64) {
         let mut best = (0, at, at);
-        let first_end = self.after(at - 1, 0);
-        let ends = first_end..self.after(at + w - 1, first_end);
-        let Some(&(r, _)) = self.by_time.get(first_end).filter(|_| !ends.is_empty()) else {
+        let ends = self.between(at - 1, at + w - 1);
+        let Some(&(r, _)) = self.by_time.get(ends.start).filter(|_| !ends.is_empty()) else {
             return best;
         };
-        let (mut lo, mut hi) = (self.after(r - w, self.start), first_end);
+        let (mut lo, mut hi) = (self.after(r - w, self.start), ends.start);
         self.start = lo;
         let time = |i: usize| self.by_time[i].0;
         for end in ends {
