@@ -37,6 +37,8 @@ pub fn root() -> PathBuf {
 pub struct Moto {
     child: Child,
     pub endpoint: String,
+    /// What the server wrote (its log), shown when a test using it fails.
+    log: PathBuf,
 }
 
 impl Moto {
@@ -60,33 +62,33 @@ impl Moto {
 
     /// `None` when the server exits at start (its port was taken meanwhile).
     fn start_on(server: &std::path::Path, port: u16) -> Option<Moto> {
+        let log =
+            std::env::temp_dir().join(format!("iamwatch-moto-{}-{port}.log", std::process::id()));
+        let stderr = std::fs::File::create(&log)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", log.display()));
         let child = Command::new(server)
             .arg(root().join("tests/moto_serial.py"))
             .args(["127.0.0.1", &port.to_string()])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.display()));
         let mut moto = Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
+            log,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(Some(_)) = moto.child.try_wait() {
                 return None;
             }
-            // Answering on the port is not enough: it must be this server that answers. A
-            // connection to a port nobody listens on yet can also connect to itself, when the
-            // kernel picks that very port as its source (free ports are ephemeral ones).
-            let answered = TcpStream::connect(("127.0.0.1", port))
-                .is_ok_and(|s| s.local_addr().ok() != s.peer_addr().ok());
-            if answered {
-                std::thread::sleep(Duration::from_millis(100));
-                if let Ok(None) = moto.child.try_wait() {
-                    return Some(moto);
-                }
-                return None;
+            if answers_http(port) {
+                // And it must be this server that answers.
+                return match moto.child.try_wait() {
+                    Ok(None) => Some(moto),
+                    _ => None,
+                };
             }
             assert!(Instant::now() < deadline, "the moto server did not start");
             std::thread::sleep(Duration::from_millis(50));
@@ -94,10 +96,38 @@ impl Moto {
     }
 }
 
+/// Whether an HTTP server answers a request on `port`. Accepting a connection is not
+/// enough: a connection to a port nobody listens on yet can connect to itself, when the
+/// kernel picks that very port as its source (free ports are ephemeral ones), and a
+/// listener that accepts may not be serving yet.
+fn answers_http(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    if s.local_addr().ok() == s.peer_addr().ok() {
+        return false;
+    }
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut head = [0u8; 7];
+    s.write_all(b"GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_ok()
+        && s.read_exact(&mut head).is_ok()
+        && &head == b"HTTP/1."
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
-        let _ = self.child.wait();
+        let status = self.child.wait();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            eprintln!(
+                "moto server at {} ({status:?}) wrote:\n{log}",
+                self.endpoint
+            );
+        }
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
