@@ -147,6 +147,7 @@ fn same_facts(d: &Doc, scratch: &mut LaidScratch) -> Result<(), TestCaseError> {
     layout.scan(&text).expect("checked");
     let laid = LaidFacts::new(&text, &layout, scratch);
     let night = json!({"dayStartTime": "1700", "dayEndTime": "0800"});
+    let mut read_as_text = 0;
     for name in NAMES {
         for params in [None, Some(&night)] {
             for p in PATHS {
@@ -154,6 +155,11 @@ fn same_facts(d: &Doc, scratch: &mut LaidScratch) -> Result<(), TestCaseError> {
                 let want = path.apply(whole.fact(name, params)).map(|v| v.into_owned());
                 let got = laid.fact_at(name, params, &path).map(|v| v.into_owned());
                 prop_assert_eq!(&got, &want, "fact {} path {:?} in {}", name, p, text);
+                // A string read without building it is the string the fact is.
+                if let Some(t) = laid.text_fact(name, &path) {
+                    prop_assert_eq!(want.as_ref().and_then(Value::as_str), Some(&*t));
+                    read_as_text += 1;
+                }
             }
         }
     }
@@ -167,6 +173,13 @@ fn same_facts(d: &Doc, scratch: &mut LaidScratch) -> Result<(), TestCaseError> {
             text
         );
     }
+    // Every string fact at the root that is written without escapes is read as text.
+    let plain = NAMES
+        .iter()
+        .filter_map(|n| parsed.get(*n).and_then(Value::as_str))
+        .filter(|s| !s.contains(['"', '\\']) && !s.chars().any(|c| c < ' '))
+        .count();
+    prop_assert!(read_as_text >= plain, "{} < {} in {}", read_as_text, plain, text);
     prop_assert_eq!(laid.string("a"), parsed.get("a").and_then(Value::as_str));
     // Strings at paths of keys, as windows read them.
     let mut paths: Vec<Vec<&str>> = KEYS.iter().map(|k| vec![*k]).collect();

@@ -36,6 +36,13 @@ pub trait Facts {
     fn array_holds(&self, _name: &str, _item: &Value) -> Option<bool> {
         None
     }
+
+    /// The fact `name` with `path` applied when it is a string that can be read without
+    /// building it; `None` to ask [`Facts::fact_at`] (which must then give this string, if
+    /// this gives one).
+    fn text_fact(&self, _name: &str, _path: &Path) -> Option<Cow<'_, str>> {
+        None
+    }
 }
 
 /// A JSON object's members as facts.
@@ -316,6 +323,9 @@ impl Leaf {
                 return Ok((self.operator.base == Base::Contains) == found);
             }
         }
+        if let Some(answer) = self.compare_text(facts) {
+            return Ok(answer);
+        }
         let fact = facts.fact_at(&self.fact, self.params.as_ref(), &self.path);
         let value = match &self.value {
             Operand::Literal(v) => Some(Cow::Borrowed(v)),
@@ -326,6 +336,31 @@ impl Leaf {
             }
         };
         self.operator.evaluate(fact.as_deref(), value.as_deref())
+    }
+
+    /// `equal`, `notEqual`, `in` and `notIn` (a list) between a string fact and literals,
+    /// answered on the fact's text when the facts can read it without building it: a string
+    /// strictly equals only the same string. `None` when the leaf is not one of these.
+    fn compare_text(&self, facts: &dyn Facts) -> Option<bool> {
+        let Operand::Literal(literal) = &self.value else {
+            return None;
+        };
+        let listed = match self.operator.base {
+            Base::Equal | Base::NotEqual => false,
+            // `in` a string value looks for the fact inside it: not this comparison.
+            Base::In | Base::NotIn if literal.is_array() => true,
+            _ => return None,
+        };
+        if !self.operator.decorators.is_empty() {
+            return None;
+        }
+        let text = facts.text_fact(&self.fact, &self.path)?;
+        let same = |v: &Value| v.as_str() == Some(&*text);
+        let found = match literal {
+            Value::Array(items) if listed => items.iter().any(same),
+            v => same(v),
+        };
+        Some(found == matches!(self.operator.base, Base::Equal | Base::In))
     }
 
     /// For an `ipIn` / `ipNotIn` leaf, what the allowlist says about the fact, in words:

@@ -307,6 +307,40 @@ impl<'a> LaidFacts<'a> {
     }
 }
 
+/// Where a path leads from a top-level member.
+enum Reach<'a> {
+    /// To this member's value.
+    At(usize, &'a Member),
+    /// Through an array, or not by keys alone: the path is applied to the member's value.
+    Whole,
+    /// To nothing.
+    Nothing,
+}
+
+impl<'a> LaidFacts<'a> {
+    /// Where `path` leads from the top-level member `m` (at `at`). A path on a scalar fact
+    /// is ignored; a key step into a scalar finds nothing; a key step into an array (an
+    /// index, or `length`) is left to the path itself.
+    fn reach(&self, at: usize, m: &'a Member, path: &Path) -> Reach<'a> {
+        let Some(keys) = path.plain_keys() else {
+            return Reach::Whole;
+        };
+        let (mut at_end, mut end) = (at, m);
+        for key in keys {
+            match end.kind {
+                Kind::Object => match find(self.text, self.layout.children(end, at_end), key) {
+                    Some(found) => (at_end, end) = found,
+                    None => return Reach::Nothing,
+                },
+                Kind::Array => return Reach::Whole,
+                _ if at_end == at => break,
+                _ => return Reach::Nothing,
+            }
+        }
+        Reach::At(at_end, end)
+    }
+}
+
 /// The last member of `members` named `name`.
 fn find<'a>(text: &str, members: layout::Members<'a>, name: &str) -> Option<(usize, &'a Member)> {
     let mut found = None;
@@ -339,24 +373,25 @@ impl Facts for LaidFacts<'_> {
             }
             return path.apply(derived(name, params, || self.hhmm()).map(Cow::Owned));
         };
-        let whole_fact = || path.apply(self.value(at, m).map(Cow::Borrowed));
-        let Some(keys) = path.plain_keys() else {
-            return whole_fact();
-        };
-        // A path on a scalar fact is ignored; a key step into a scalar finds nothing; a key
-        // step into an array (an index, or `length`) is left to the path itself.
-        let (mut at_end, mut end) = (at, m);
-        for key in keys {
-            match end.kind {
-                Kind::Object => {
-                    (at_end, end) = find(self.text, self.layout.children(end, at_end), key)?;
-                }
-                Kind::Array => return whole_fact(),
-                _ if at_end == at => break,
-                _ => return None,
-            }
+        match self.reach(at, m, path) {
+            Reach::At(at_end, end) => self.value(at_end, end).map(Cow::Borrowed),
+            Reach::Whole => path.apply(self.value(at, m).map(Cow::Borrowed)),
+            Reach::Nothing => None,
         }
-        self.value(at_end, end).map(Cow::Borrowed)
+    }
+
+    fn text_fact(&self, name: &str, path: &Path) -> Option<Cow<'_, str>> {
+        let (at, m) = self.member(name)?;
+        let Reach::At(_, end) = self.reach(at, m, path) else {
+            return None;
+        };
+        match end.kind {
+            Kind::Plain => {
+                let v = end.value(self.text);
+                Some(Cow::Borrowed(&v[1..v.len() - 1]))
+            }
+            _ => None,
+        }
     }
 
     fn array_holds(&self, name: &str, item: &Value) -> Option<bool> {
