@@ -450,3 +450,57 @@ fn laid_records_are_those_not_inside_containers() {
         ["laid", "laid", "built"]
     );
 }
+
+/// Lines as a reader of one line at a time sees them: split at line breaks, trimmed, blank
+/// ones skipped, each an object record or a bad line.
+fn line_by_line(input: &str) -> Vec<(bool, String, Position)> {
+    input
+        .split('\n')
+        .enumerate()
+        .filter(|(_, l)| !l.trim_ascii().is_empty())
+        .map(|(n, l)| {
+            let p = at(n as u64 + 1, None);
+            match serde_json::from_str::<Value>(l.trim_ascii()) {
+                Ok(v) if v.is_object() => (true, v["eventName"].as_str().unwrap_or("?").into(), p),
+                _ => (false, String::new(), p),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn json_lines_read_in_the_buffer_are_the_lines_read_one_by_one() {
+    // Line endings and what may follow an object on its line; lines of many lengths so that
+    // some straddle the reader's buffer; every sixth line bad in some way.
+    let endings = ["\n", "\r\n", "  \t\n", "\x0c\n", " x\n", " {}\n", "\n\n", ",\n"];
+    let mut input = String::new();
+    for n in 0..4000 {
+        let mut e = ev(&format!("E{n}"));
+        e["pad"] = json!("p".repeat(n % 397));
+        let text = e.to_string();
+        if n % 6 == 5 {
+            input.push_str(&text[..text.len() - 1]);
+            input.push_str("\"cut\n");
+        } else {
+            input.push_str(&text);
+            input.push_str(endings[n % endings.len()]);
+        }
+    }
+    input.push_str(&ev("Last").to_string());
+    assert!(input.len() > 3 * 256 * 1024, "{}", input.len());
+    let got = run(input.as_bytes(), Format::JsonLines);
+    let got: Vec<(bool, String, Position)> = got
+        .into_iter()
+        .map(|g| match g {
+            Got::Ok(name, p) => (true, name, p),
+            Got::Bad(p, _) => (false, String::new(), p),
+        })
+        .collect();
+    let want = line_by_line(&input);
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g, w);
+    }
+    assert!(want.iter().filter(|w| w.0).count() > 1800);
+    assert!(want.iter().filter(|w| !w.0).count() > 1000);
+}

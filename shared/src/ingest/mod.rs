@@ -483,6 +483,7 @@ fn lines<R: BufRead>(
 ) -> io::Result<()> {
     let mut buf = Vec::with_capacity(16 * 1024);
     let mut layout = Layout::new();
+    let mut checked = Layout::new();
     let mut line = before;
     // Corrupt data (a decompressor's complaint) is a bad record that ends the input.
     let corrupt = |sink: &mut Sink, line: u64, e: io::Error| {
@@ -503,6 +504,23 @@ fn lines<R: BufRead>(
         };
         if ahead.is_empty() {
             return Ok(());
+        }
+        // The common line: one object and its line break, whole in the buffer. The scan
+        // finds where it ends (no search for the line break first) and the record is read
+        // with that layout; any other line is read as a line below.
+        if let Some(n) = compact_object(ahead, &mut checked) {
+            line += 1;
+            let position = Position { line, index: None };
+            match parse_record(&ahead[..n], Some(&checked), &mut layout, how) {
+                Ok(p) => expand(p, position, &ahead[..n], sink),
+                Err(e) => sink(Item::Bad {
+                    position,
+                    reason: format!("not valid JSON: {e}"),
+                }),
+            }
+            let line_end = n + memchr::memchr(b'\n', &ahead[n..]).map_or(0, |k| k + 1);
+            input.consume(line_end);
+            continue;
         }
         if let Some(end) = memchr::memchr(b'\n', ahead) {
             line += 1;
@@ -529,6 +547,24 @@ fn lines<R: BufRead>(
             return document(buf, input, line, how, sink);
         }
     }
+}
+
+/// When `ahead` starts with an object on one line followed by nothing but whitespace up
+/// to a line break: the object's length, its layout in `layout`.
+fn compact_object(ahead: &[u8], layout: &mut Layout) -> Option<usize> {
+    if ahead.first() != Some(&b'{') {
+        return None;
+    }
+    let n = layout.scan_object(ahead).ok()?;
+    if layout.newlines() != 0 {
+        return None;
+    }
+    // What the line's trim would take off, then the line break.
+    let rest = ahead[n..]
+        .iter()
+        .position(|&c| c != b'\n' && !c.is_ascii_whitespace())
+        .map_or(&ahead[n..], |k| &ahead[n..n + k]);
+    rest.contains(&b'\n').then_some(n)
 }
 
 /// One line of JSON Lines; `Err` when it does not parse on its own but may begin a document
