@@ -85,6 +85,12 @@ impl Member {
     pub fn value<'t>(&self, text: &'t str) -> &'t str {
         &text[self.value.0 as usize..self.value.1 as usize]
     }
+
+    /// A string value without escapes: its text between the quotes, which is its value.
+    pub fn plain<'t>(&self, text: &'t str) -> Option<&'t str> {
+        let v = self.value(text);
+        (self.kind == Kind::Plain).then(|| &v[1..v.len() - 1])
+    }
 }
 
 /// Where the members of a checked JSON text are; reused from text to text.

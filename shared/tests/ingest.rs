@@ -472,7 +472,9 @@ fn line_by_line(input: &str) -> Vec<(bool, String, Position)> {
 fn json_lines_read_in_the_buffer_are_the_lines_read_one_by_one() {
     // Line endings and what may follow an object on its line; lines of many lengths so that
     // some straddle the reader's buffer; every sixth line bad in some way.
-    let endings = ["\n", "\r\n", "  \t\n", "\x0c\n", " x\n", " {}\n", "\n\n", ",\n"];
+    let endings = [
+        "\n", "\r\n", "  \t\n", "\x0c\n", " x\n", " {}\n", "\n\n", ",\n",
+    ];
     let mut input = String::new();
     for n in 0..4000 {
         let mut e = ev(&format!("E{n}"));

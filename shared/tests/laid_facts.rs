@@ -179,7 +179,13 @@ fn same_facts(d: &Doc, scratch: &mut LaidScratch) -> Result<(), TestCaseError> {
         .filter_map(|n| parsed.get(*n).and_then(Value::as_str))
         .filter(|s| !s.contains(['"', '\\']) && !s.chars().any(|c| c < ' '))
         .count();
-    prop_assert!(read_as_text >= plain, "{} < {} in {}", read_as_text, plain, text);
+    prop_assert!(
+        read_as_text >= plain,
+        "{} < {} in {}",
+        read_as_text,
+        plain,
+        text
+    );
     prop_assert_eq!(laid.string("a"), parsed.get("a").and_then(Value::as_str));
     // Strings at paths of keys, as windows read them.
     let mut paths: Vec<Vec<&str>> = KEYS.iter().map(|k| vec![*k]).collect();

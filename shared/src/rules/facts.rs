@@ -258,10 +258,7 @@ impl<'a> LaidFacts<'a> {
     pub fn string(&self, name: &str) -> Option<&str> {
         let (at, m) = self.member(name)?;
         match m.kind {
-            Kind::Plain => {
-                let v = m.value(self.text);
-                Some(&v[1..v.len() - 1])
-            }
+            Kind::Plain => m.plain(self.text),
             Kind::Escaped => self.value(at, m)?.as_str(),
             _ => None,
         }
@@ -279,10 +276,7 @@ impl<'a> LaidFacts<'a> {
             (at, m) = find(self.text, self.layout.children(m, at), key)?;
         }
         match m.kind {
-            Kind::Plain => {
-                let v = m.value(self.text);
-                Some(Cow::Borrowed(&v[1..v.len() - 1]))
-            }
+            Kind::Plain => m.plain(self.text).map(Cow::Borrowed),
             // The text is checked: decoding it cannot fail.
             Kind::Escaped => serde_json::from_str(m.value(self.text))
                 .ok()
@@ -385,13 +379,7 @@ impl Facts for LaidFacts<'_> {
         let Reach::At(_, end) = self.reach(at, m, path) else {
             return None;
         };
-        match end.kind {
-            Kind::Plain => {
-                let v = end.value(self.text);
-                Some(Cow::Borrowed(&v[1..v.len() - 1]))
-            }
-            _ => None,
-        }
+        end.plain(self.text).map(Cow::Borrowed)
     }
 
     fn array_holds(&self, name: &str, item: &Value) -> Option<bool> {
