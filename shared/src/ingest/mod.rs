@@ -510,14 +510,16 @@ fn lines<R: BufRead>(
         // with that layout; any other line is read as a line below.
         if let Some(n) = compact_object(ahead, &mut checked) {
             line += 1;
-            let position = Position { line, index: None };
-            match parse_record(&ahead[..n], Some(&checked), &mut layout, how) {
-                Ok(p) => expand(p, position, &ahead[..n], sink),
-                Err(e) => sink(Item::Bad {
-                    position,
-                    reason: format!("not valid JSON: {e}"),
-                }),
-            }
+            // A whole object does not begin a document over lines: this cannot fail.
+            let _ = one_line(
+                &ahead[..n],
+                Some(&checked),
+                line,
+                false,
+                &mut layout,
+                how,
+                sink,
+            );
             let line_end = n + memchr::memchr(b'\n', &ahead[n..]).map_or(0, |k| k + 1);
             input.consume(line_end);
             continue;
@@ -525,7 +527,7 @@ fn lines<R: BufRead>(
         if let Some(end) = memchr::memchr(b'\n', ahead) {
             line += 1;
             let text = trim_ascii(&ahead[..end]);
-            match one_line(text, line, documents, &mut layout, how, sink) {
+            match one_line(text, None, line, documents, &mut layout, how, sink) {
                 Ok(()) => input.consume(end + 1),
                 Err(()) => {
                     // The start of a document spread over several lines.
@@ -543,7 +545,7 @@ fn lines<R: BufRead>(
         }
         line += 1;
         let text = trim_ascii(&buf);
-        if one_line(text, line, documents, &mut layout, how, sink).is_err() {
+        if one_line(text, None, line, documents, &mut layout, how, sink).is_err() {
             return document(buf, input, line, how, sink);
         }
     }
@@ -567,10 +569,12 @@ fn compact_object(ahead: &[u8], layout: &mut Layout) -> Option<usize> {
     rest.contains(&b'\n').then_some(n)
 }
 
-/// One line of JSON Lines; `Err` when it does not parse on its own but may begin a document
-/// spread over several lines (and `documents` allows one).
+/// One line of JSON Lines (its text's layout in `checked` when that is known already); `Err`
+/// when it does not parse on its own but may begin a document spread over several lines (and
+/// `documents` allows one).
 fn one_line(
     text: &[u8],
+    checked: Option<&Layout>,
     line: u64,
     documents: bool,
     layout: &mut Layout,
@@ -581,7 +585,7 @@ fn one_line(
         return Ok(());
     }
     let position = Position { line, index: None };
-    match parse_record(text, None, layout, how) {
+    match parse_record(text, checked, layout, how) {
         Ok(p) => expand(p, position, text, sink),
         Err(e) if documents && e.is_eof() && matches!(text.first(), Some(b'{' | b'[')) => {
             return Err(())
