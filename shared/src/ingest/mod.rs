@@ -508,7 +508,7 @@ fn lines<R: BufRead>(
         // The common line: one object and its line break, whole in the buffer. The scan
         // finds where it ends (no search for the line break first) and the record is read
         // with that layout; any other line is read as a line below.
-        if let Some(n) = compact_object(ahead, &mut checked) {
+        if let Some((n, line_end)) = compact_object(ahead, &mut checked) {
             line += 1;
             // A whole object does not begin a document over lines: this cannot fail.
             let _ = one_line(
@@ -520,7 +520,6 @@ fn lines<R: BufRead>(
                 how,
                 sink,
             );
-            let line_end = n + memchr::memchr(b'\n', &ahead[n..]).map_or(0, |k| k + 1);
             input.consume(line_end);
             continue;
         }
@@ -552,8 +551,9 @@ fn lines<R: BufRead>(
 }
 
 /// When `ahead` starts with an object on one line followed by nothing but whitespace up
-/// to a line break: the object's length, its layout in `layout`.
-fn compact_object(ahead: &[u8], layout: &mut Layout) -> Option<usize> {
+/// to a line break: the object's length and the length of its line with the break, its
+/// layout in `layout`.
+fn compact_object(ahead: &[u8], layout: &mut Layout) -> Option<(usize, usize)> {
     if ahead.first() != Some(&b'{') {
         return None;
     }
@@ -561,12 +561,11 @@ fn compact_object(ahead: &[u8], layout: &mut Layout) -> Option<usize> {
     if layout.newlines() != 0 {
         return None;
     }
-    // What the line's trim would take off, then the line break.
-    let rest = ahead[n..]
+    // Only what the line's trim would take off may come before the line break.
+    let k = ahead[n..]
         .iter()
-        .position(|&c| c != b'\n' && !c.is_ascii_whitespace())
-        .map_or(&ahead[n..], |k| &ahead[n..n + k]);
-    rest.contains(&b'\n').then_some(n)
+        .position(|&c| c == b'\n' || !c.is_ascii_whitespace())?;
+    (ahead[n + k] == b'\n').then_some((n, n + k + 1))
 }
 
 /// One line of JSON Lines (its text's layout in `checked` when that is known already); `Err`
