@@ -1,5 +1,7 @@
 //! Shared pieces of the benchmark generators.
 
+pub mod cloudtrail;
+
 /// xorshift64*: deterministic, no dependency.
 pub struct Rng(pub u64);
 

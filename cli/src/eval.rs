@@ -57,7 +57,7 @@ pub fn run(args: Args) -> ExitCode {
     let packs = match crate::replay::load_packs(&args.rules) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("iamwatch: {e}");
+            say!("iamwatch: {e}");
             return ExitCode::from(exit::USAGE);
         }
     };
@@ -77,7 +77,7 @@ pub fn run(args: Args) -> ExitCode {
         Some(p) => match File::open(p) {
             Ok(f) => Box::new(f),
             Err(e) => {
-                eprintln!("iamwatch: cannot read {}: {e}", p.display());
+                say!("iamwatch: cannot read {}: {e}", p.display());
                 return ExitCode::from(exit::IO);
             }
         },
@@ -154,7 +154,7 @@ pub fn run(args: Args) -> ExitCode {
                 position
             }
             Item::Bad { position, reason } => {
-                eprintln!("iamwatch: {position}: {reason} (skipped)");
+                say!("iamwatch: {position}: {reason} (skipped)");
                 if args.format == EvalFormat::Jsonl {
                     outcome.clear();
                     outcome.errors.push(json!({"error": reason}));
@@ -186,15 +186,15 @@ pub fn run(args: Args) -> ExitCode {
         if e.kind() == io::ErrorKind::BrokenPipe {
             return ExitCode::SUCCESS;
         }
-        eprintln!("iamwatch: cannot write output: {e}");
+        say!("iamwatch: cannot write output: {e}");
         return ExitCode::from(exit::IO);
     }
     if let Err(e) = result {
-        eprintln!("iamwatch: cannot read events: {e}");
+        say!("iamwatch: cannot read events: {e}");
         return ExitCode::from(exit::IO);
     }
     let secs = started.elapsed().as_secs_f64().max(1e-9);
-    eprintln!(
+    say!(
         "{events} events, {} rules, {fired_total} fired in {secs:.2} s ({:.0} events/s)",
         rules.len(),
         events as f64 / secs

@@ -1,5 +1,35 @@
 //! `iamwatch`: the iamwatch engine on local files.
 
+/// A line on standard error. `eprintln!` panics when stderr is closed (`2>&1 | head -1`),
+/// and a panic aborts this binary: a message that cannot be shown is dropped instead.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// A line on standard output; when it cannot be written (a closed pipe, a full disk) the
+/// command exits with status 1 rather than panicking.
+macro_rules! show {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            crate::output_failed(&e);
+        }
+    }};
+}
+
+/// [`show!`] without the line break.
+macro_rules! show_text {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout(), $($arg)*) {
+            crate::output_failed(&e);
+        }
+    }};
+}
+
 mod eval;
 mod packs;
 mod publish;
@@ -48,6 +78,16 @@ pub mod exit {
     /// `replay --publish` / a state table: alerts were not delivered, or the window state
     /// could not be reached.
     pub const DELIVERY: u8 = 4;
+}
+
+/// Output could not be written: say so (stderr may be closed too) and exit with status 1.
+fn output_failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        say!("iamwatch: output closed before it was all written");
+    } else {
+        say!("iamwatch: cannot write output: {e}");
+    }
+    std::process::exit(i32::from(exit::IO))
 }
 
 fn main() -> ExitCode {

@@ -40,7 +40,7 @@ pub fn packs(cmd: PacksCommand) -> ExitCode {
             let all = match packs::all() {
                 Ok(p) => p,
                 Err(e) => {
-                    eprintln!("iamwatch: {e}");
+                    say!("iamwatch: {e}");
                     return ExitCode::from(exit::USAGE);
                 }
             };
@@ -51,7 +51,7 @@ pub fn packs(cmd: PacksCommand) -> ExitCode {
                     .as_deref()
                     .and_then(|d| d.split(". ").next())
                     .unwrap_or("");
-                println!(
+                show!(
                     "{:<22} {:>2} rules ({dormant} dormant)  {summary}",
                     p.name,
                     p.rules.len()
@@ -62,16 +62,16 @@ pub fn packs(cmd: PacksCommand) -> ExitCode {
         PacksCommand::Show { pack, json } => {
             if json {
                 if let Some((_, text)) = packs::BUILTIN.iter().find(|(n, _)| *n == pack) {
-                    print!("{text}");
+                    show_text!("{text}");
                     return ExitCode::SUCCESS;
                 }
                 return match std::fs::read_to_string(&pack) {
                     Ok(t) => {
-                        print!("{t}");
+                        show_text!("{t}");
                         ExitCode::SUCCESS
                     }
                     Err(e) => {
-                        eprintln!("iamwatch: {pack}: {e}");
+                        say!("iamwatch: {pack}: {e}");
                         ExitCode::from(exit::IO)
                     }
                 };
@@ -79,24 +79,24 @@ pub fn packs(cmd: PacksCommand) -> ExitCode {
             let p = match packs::resolve(&pack) {
                 Ok(p) => p,
                 Err(e) => {
-                    eprintln!("iamwatch: {e}");
+                    say!("iamwatch: {e}");
                     return ExitCode::from(exit::USAGE);
                 }
             };
-            println!("{}", p.name);
+            show!("{}", p.name);
             if let Some(d) = &p.description {
-                println!("  {d}");
+                show!("  {d}");
             }
             for r in &p.rules {
-                println!();
+                show!();
                 let dormant = if r.dormant { "  (dormant)" } else { "" };
-                println!("{} [{}]{dormant}", r.id, r.severity);
+                show!("{} [{}]{dormant}", r.id, r.severity);
                 if let Some(t) = &r.title_text {
-                    println!("  title    {t}");
+                    show!("  title    {t}");
                 }
-                println!("  applies  {}", r.applies_to.as_str());
+                show!("  applies  {}", r.applies_to.as_str());
                 match &r.matcher {
-                    Matcher::FilterPattern(fp) => println!("  pattern  {fp}"),
+                    Matcher::FilterPattern(fp) => show!("  pattern  {fp}"),
                     Matcher::Conditions(c) => {
                         for leaf in c.leaves() {
                             let value = match &leaf.value {
@@ -106,18 +106,18 @@ pub fn packs(cmd: PacksCommand) -> ExitCode {
                                     format!("allowlist {} ({} networks)", list.name, list.len())
                                 }
                             };
-                            println!("  when     {} {} {value}", leaf.fact, leaf.operator_name);
+                            show!("  when     {} {} {value}", leaf.fact, leaf.operator_name);
                         }
                     }
                 }
                 if let Some(d) = &r.description {
-                    println!("  about    {d}");
+                    show!("  about    {d}");
                 }
                 for (i, step) in r.runbook.iter().enumerate() {
-                    println!("  step {}   {step}", i + 1);
+                    show!("  step {}   {step}", i + 1);
                 }
                 if !r.references.is_empty() {
-                    println!("  refs     {}", r.references.join("; "));
+                    show!("  refs     {}", r.references.join("; "));
                 }
             }
             ExitCode::SUCCESS
@@ -134,7 +134,7 @@ pub fn rules(cmd: RulesCommand) -> ExitCode {
                 let text = match std::fs::read_to_string(&f) {
                     Ok(t) => t,
                     Err(e) => {
-                        eprintln!("iamwatch: cannot read {name}: {e}");
+                        say!("iamwatch: cannot read {name}: {e}");
                         status = ExitCode::from(exit::IO);
                         continue;
                     }
@@ -143,9 +143,9 @@ pub fn rules(cmd: RulesCommand) -> ExitCode {
                     .file_stem()
                     .map_or("pack".into(), |s| s.to_string_lossy().into_owned());
                 match load_pack(&text, &name, &stem) {
-                    Ok(p) => println!("{name}: ok, pack {} with {} rules", p.name, p.rules.len()),
+                    Ok(p) => show!("{name}: ok, pack {} with {} rules", p.name, p.rules.len()),
                     Err(e) => {
-                        eprintln!("{e}");
+                        say!("{e}");
                         if status == ExitCode::SUCCESS {
                             status = ExitCode::from(exit::USAGE);
                         }

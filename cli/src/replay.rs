@@ -1,15 +1,15 @@
 //! `iamwatch replay`: run rule packs over audit logs on disk and print the findings.
 
 use crate::exit;
-use crate::publish::{Aws, Publisher, State};
+use crate::publish::{Aws, State};
+use std::ops::ControlFlow;
 use clap::ValueEnum;
-use iamwatch::detector::{self, Detector};
-use iamwatch::event::{Event, Outcome};
+use iamwatch::config::{Config, ConfigError, PackChoice};
+use iamwatch::engine::{Counts, Engine, EngineError, Found, Run};
+use iamwatch::event::Outcome;
 use iamwatch::finding::Finding;
-use iamwatch::ingest::{self, Format, Item, Position};
-use iamwatch::notify::DeliveryError;
+use iamwatch::ingest::{Format, Position};
 use iamwatch::packs;
-use iamwatch::projection::Projection;
 use iamwatch::rules::{Pack, Severity};
 use iamwatch::window::MemoryStore;
 use std::fs::File;
@@ -62,8 +62,9 @@ pub struct Args {
     #[arg(long)]
     all_rules: bool,
     /// Report only findings of this severity or higher.
-    #[arg(long, value_name = "LEVEL", default_value = "info", value_parser = parse_severity)]
-    min_severity: Severity,
+    /// [default: info, or $IAMWATCH_MIN_SEVERITY]
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity)]
+    min_severity: Option<Severity>,
     /// Input layout: auto, cloudtrail, json-array, json-lines, awslogs.
     #[arg(long = "input", value_name = "FORMAT", default_value = "auto", value_parser = parse_format)]
     input: Format,
@@ -108,43 +109,49 @@ pub fn load_packs(specs: &[String]) -> Result<Vec<Pack>, String> {
         .collect()
 }
 
-#[derive(Default)]
-struct Tally {
-    events: u64,
-    bad: u64,
-    suppressed: u64,
-    undelivered: u64,
-    by_severity: [u64; 5],
-    bytes: u64,
+/// The engine's configuration: the environment's, with the command line over it. Locally
+/// every severity is shown unless asked otherwise.
+fn config(args: &Args) -> Result<Config, ConfigError> {
+    let mut config = Config::from_env()?;
+    if !args.packs.is_empty() {
+        config.packs = PackChoice::only(&args.packs);
+    }
+    config.packs.all_rules |= args.all_rules;
+    config.min_severity = match args.min_severity {
+        Some(s) => s,
+        None if std::env::var_os("IAMWATCH_MIN_SEVERITY").is_some() => config.min_severity,
+        None => Severity::Info,
+    };
+    if let Some(t) = &args.state_table {
+        config.state_table = Some(t.clone());
+    }
+    Ok(config)
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let packs = match load_packs(&args.packs) {
-        Ok(p) => p,
+    let config = match config(&args) {
+        Ok(c) => c,
         Err(e) => {
-            eprintln!("iamwatch: {e}");
+            say!("iamwatch: {e}");
             return ExitCode::from(exit::USAGE);
         }
     };
-    let detector = if args.all_rules {
-        Detector::with_filter(&packs, |_, _| true)
-    } else {
-        Detector::new(&packs)
+    let engine = match Engine::new(&config) {
+        Ok(e) => e,
+        Err(e) => {
+            say!("iamwatch: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
     };
-    // Parse each record only as far as the rules look, and records that no rule can match
-    // only as far as telling whether they are events.
-    let projection = detector.projection();
-    let screen = detector.screen();
-    let table = args.state_table.clone().or_else(|| {
-        std::env::var("IAMWATCH_STATE_TABLE")
-            .ok()
-            .filter(|t| !t.trim().is_empty())
-    });
-    let aws = if args.publish || table.is_some() {
-        match Aws::new() {
+    if args.publish && config.topic_arn.is_none() {
+        say!("iamwatch: --publish: set IAMWATCH_TOPIC_ARN to the ARN of the SNS topic for alerts");
+        return ExitCode::from(exit::USAGE);
+    }
+    let aws = if args.publish || config.state_table.is_some() {
+        match Aws::new(&config) {
             Ok(a) => Some(a),
             Err(e) => {
-                eprintln!("iamwatch: {e}");
+                say!("iamwatch: {e}");
                 return ExitCode::from(exit::USAGE);
             }
         }
@@ -152,21 +159,18 @@ pub fn run(args: Args) -> ExitCode {
         None
     };
     // Windows span files: a burst split across two log files still counts as one.
-    let mut state = match (&aws, &table) {
+    let mut state = match (&aws, &config.state_table) {
         (Some(aws), Some(t)) => aws.state(t),
         _ => State::Memory(MemoryStore::default()),
     };
-    let mut publisher: Option<Publisher> = match (&aws, args.publish) {
-        (Some(aws), true) => match aws.publisher() {
-            Ok(p) => Some(p),
-            Err(e) => {
-                eprintln!("iamwatch: {e}");
-                return ExitCode::from(exit::USAGE);
-            }
-        },
+    let publisher = match (&aws, &config.topic_arn, args.publish) {
+        (Some(aws), Some(topic), true) => Some(aws.publisher(topic)),
         _ => None,
     };
-    let mut fatal: Option<String> = None;
+    let mut run = Run::new(state.store());
+    if let Some(p) = &publisher {
+        run = run.notify(p);
+    }
     let files = if args.files.is_empty() {
         vec![PathBuf::from("-")]
     } else {
@@ -174,9 +178,9 @@ pub fn run(args: Args) -> ExitCode {
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut tally = Tally::default();
     let started = Instant::now();
     let mut status = ExitCode::SUCCESS;
+    let mut listed = 0u64;
     for path in &files {
         let name = if path.as_os_str() == "-" {
             "stdin".to_string()
@@ -192,164 +196,69 @@ pub fn run(args: Args) -> ExitCode {
                     (Box::new(f), size)
                 }
                 Err(e) => {
-                    eprintln!("iamwatch: cannot read {name}: {e}");
+                    say!("iamwatch: cannot read {name}: {e}");
                     status = ExitCode::from(exit::IO);
                     continue;
                 }
             }
         };
-        let progress = Progress::new(&name, size);
-        let counting = Counting {
-            inner: reader,
-            read: 0,
-            progress,
-        };
+        let mut reading = Progress::new(&name, size, reader);
         let mut write_error: Option<io::Error> = None;
-        let mut counting = counting;
-        let screening = screen.as_ref().map(|(s, m)| (s, m));
-        let result = ingest::read_screened(
-            &mut counting,
-            args.input,
-            &projection,
-            screening,
-            &mut |item| {
-                if write_error.is_some() || fatal.is_some() {
-                    return;
+        let result = engine.scan(&mut reading, args.input, &mut run, &mut |found| {
+            let written = match found {
+                Found::Finding {
+                    finding,
+                    position,
+                    raw,
+                } => match args.format {
+                    OutputFormat::Jsonl => write_jsonl(&mut out, finding, &name, position, raw),
+                    OutputFormat::Text => write_text(&mut out, finding, &name, position),
+                },
+                Found::Bad { position, reason } => {
+                    listed += 1;
+                    report_bad(listed, &name, position, reason);
+                    Ok(())
                 }
-                let (value, position, raw) = match item {
-                    Item::Record {
-                        value,
-                        position,
-                        raw,
-                    } => (value, position, raw),
-                    // Not sent by `read_screened`; built whole if it were.
-                    Item::Laid {
-                        text,
-                        layout,
-                        position,
-                    } => match Projection::everything().build(text, layout) {
-                        Ok(value) => (value, position, None),
-                        Err(e) => {
-                            report_bad(&mut tally, &name, position, &e.to_string());
-                            return;
-                        }
-                    },
-                    Item::Screened { event, position } => {
-                        match event {
-                            Ok(_) => tally.events += 1,
-                            Err(e) => report_bad(&mut tally, &name, position, &e.to_string()),
-                        }
-                        return;
-                    }
-                    Item::Bad { position, reason } => {
-                        report_bad(&mut tally, &name, position, &reason);
-                        return;
-                    }
-                };
-                let event = match Event::new(value) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        report_bad(&mut tally, &name, position, &e.to_string());
-                        return;
-                    }
-                };
-                // Windows know an event by its id, or else by a hash of the whole record: an
-                // event without an id is counted whole, or two that differ only in what the
-                // rules do not read would count as one.
-                let (event, raw) = match (event.id(), raw) {
-                    (None, Some(bytes)) => match whole_event(bytes) {
-                        Ok(whole) => (whole, None),
-                        Err(e) => {
-                            report_bad(&mut tally, &name, position, &e);
-                            return;
-                        }
-                    },
-                    (_, raw) => (event, raw),
-                };
-                tally.events += 1;
-                // Windowed rules count the event first; only the rules that fire make findings.
-                let fired = match detector.fire(&event, state.store()) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        fatal = Some(crate::publish::store_failed(&e));
-                        return;
-                    }
-                };
-                if fired.is_empty() {
-                    return;
+            };
+            match written {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    write_error = Some(e);
+                    ControlFlow::Break(())
                 }
-                // The record was parsed only as far as the rules look; findings show all of it.
-                let whole = match raw.map(whole_event) {
-                    Some(Ok(e)) => e,
-                    None => event.clone(),
-                    Some(Err(e)) => {
-                        report_bad(&mut tally, &name, position, &e);
-                        return;
-                    }
-                };
-                // `suppress`: one alert per key and period; the next one says how many it
-                // stands for.
-                let alerts = match detector::alerts(fired, &whole, state.store()) {
-                    Ok((alerts, suppressed)) => {
-                        tally.suppressed += suppressed;
-                        alerts
-                    }
-                    Err(e) => {
-                        fatal = Some(crate::publish::store_failed(&e));
-                        return;
-                    }
-                };
-                for finding in alerts {
-                    if finding.severity() < args.min_severity {
-                        continue;
-                    }
-                    tally.by_severity[finding.severity() as usize] += 1;
-                    let written = match args.format {
-                        OutputFormat::Jsonl => {
-                            write_jsonl(&mut out, &finding, &name, position, raw)
-                        }
-                        OutputFormat::Text => write_text(&mut out, &finding, &name, position),
-                    };
-                    if let Err(e) = written {
-                        write_error = Some(e);
-                        return;
-                    }
-                    if let Some(p) = publisher.as_mut() {
-                        if let Err(e) = p.push(finding, state.store()) {
-                            if undelivered(&mut tally, e, &mut fatal) {
-                                return;
-                            }
-                        }
-                    }
-                }
-            },
-        );
-        tally.bytes += counting.read;
-        counting.progress.finish();
+            }
+        });
+        reading.finish();
         if let Some(e) = write_error {
             return write_failed(e);
         }
-        if let Some(e) = fatal.take() {
-            let _ = out.flush();
-            eprintln!("iamwatch: {e}");
-            return ExitCode::from(exit::DELIVERY);
-        }
-        if let Err(e) = result {
-            eprintln!("iamwatch: cannot read {name}: {e}");
-            status = ExitCode::from(exit::IO);
-        }
-    }
-    if let Some(p) = publisher.as_mut() {
-        if let Err(e) = p.flush(state.store()) {
-            if undelivered(&mut tally, e, &mut fatal) {
+        match result {
+            Ok(()) => {}
+            Err(EngineError::Read(e)) => {
+                say!("iamwatch: cannot read {name}: {e}");
+                status = ExitCode::from(exit::IO);
+            }
+            Err(e) => {
                 let _ = out.flush();
-                eprintln!("iamwatch: {}", fatal.unwrap_or_default());
+                say!("iamwatch: {e}");
                 return ExitCode::from(exit::DELIVERY);
             }
         }
     }
+    let finished = run.finish();
     if let Err(e) = out.flush() {
         return write_failed(e);
+    }
+    let (counts, delivered) = (run.counts, run.delivered);
+    drop(run);
+    let delivered_all = finished.is_ok();
+    match finished {
+        Ok(()) => {}
+        Err(EngineError::Undelivered(u)) => say!("iamwatch: {u}"),
+        Err(e) => {
+            say!("iamwatch: {e}");
+            return ExitCode::from(exit::DELIVERY);
+        }
     }
     // Suppressed matches that no later alert reported.
     let open: Vec<(String, u64, i64)> = match &state {
@@ -362,25 +271,25 @@ pub fn run(args: Args) -> ExitCode {
     };
     for (key, n, since) in open {
         let key = key.trim_start_matches("suppressed|");
-        eprintln!(
+        say!(
             "iamwatch: {key}: {n} more match{} suppressed since {} (no later alert)",
             if n == 1 { "" } else { "es" },
             iamwatch::time::Timestamp(since)
         );
     }
-    summary(&tally, started.elapsed());
+    summary(&counts, started.elapsed());
     if let Some(p) = &publisher {
-        eprintln!(
+        say!(
             "published {} alert{} to {} in {} SNS request{}{}",
-            p.sent,
-            if p.sent == 1 { "" } else { "s" },
+            delivered.sent,
+            if delivered.sent == 1 { "" } else { "s" },
             p.topic(),
             p.requests(),
             if p.requests() == 1 { "" } else { "s" },
-            if p.already > 0 {
+            if delivered.already > 0 {
                 format!(
                     " ({} delivered by an earlier run, not sent again)",
-                    p.already
+                    delivered.already
                 )
             } else {
                 String::new()
@@ -389,61 +298,39 @@ pub fn run(args: Args) -> ExitCode {
     }
     if let State::Dynamo(d) = &state {
         let r = d.requests();
-        eprintln!(
+        say!(
             "window state in DynamoDB table {}: {} reads, {} writes",
             d.table(),
             r.reads,
             r.writes
         );
     }
-    if tally.undelivered > 0 {
+    if !delivered_all {
         return ExitCode::from(exit::DELIVERY);
     }
-    if status == ExitCode::SUCCESS && args.strict && tally.bad > 0 {
+    if status == ExitCode::SUCCESS && args.strict && counts.bad > 0 {
         return ExitCode::from(exit::MALFORMED);
     }
     status
 }
 
-/// Reports alerts that were not delivered; `true` when the run cannot go on (the window
-/// state is unreachable), with the reason in `fatal`.
-fn undelivered(tally: &mut Tally, e: DeliveryError, fatal: &mut Option<String>) -> bool {
-    match e {
-        DeliveryError::Undelivered(u) => {
-            tally.undelivered += u.failures.len() as u64;
-            eprintln!("iamwatch: {u}");
-            false
-        }
-        DeliveryError::Store(e) => {
-            *fatal = Some(crate::publish::store_failed(&e));
-            true
-        }
-    }
-}
-
 fn write_failed(e: io::Error) -> ExitCode {
     if e.kind() == io::ErrorKind::BrokenPipe {
-        return ExitCode::SUCCESS;
+        say!("iamwatch: output closed before the findings were written");
+    } else {
+        say!("iamwatch: cannot write output: {e}");
     }
-    eprintln!("iamwatch: cannot write output: {e}");
     ExitCode::from(exit::IO)
 }
 
 /// Bad records beyond this many are counted but not listed one by one.
 const BAD_LISTED: u64 = 20;
 
-/// The event of a whole record, from the bytes of one read only as far as the rules look.
-fn whole_event(bytes: &[u8]) -> Result<Event, String> {
-    let value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
-    Event::new(value).map_err(|e| e.to_string())
-}
-
-fn report_bad(tally: &mut Tally, name: &str, position: Position, reason: &str) {
-    tally.bad += 1;
-    if tally.bad <= BAD_LISTED {
-        eprintln!("iamwatch: {name}: {position}: {reason} (skipped)");
-    } else if tally.bad == BAD_LISTED + 1 {
-        eprintln!("iamwatch: more bad records follow; only their count is reported");
+fn report_bad(listed: u64, name: &str, position: Position, reason: &str) {
+    if listed <= BAD_LISTED {
+        say!("iamwatch: {name}: {position}: {reason} (skipped)");
+    } else if listed == BAD_LISTED + 1 {
+        say!("iamwatch: more bad records follow; only their count is reported");
     }
 }
 
@@ -510,14 +397,14 @@ fn write_text(
     writeln!(out)
 }
 
-fn summary(t: &Tally, elapsed: Duration) {
+fn summary(t: &Counts, elapsed: Duration) {
     let secs = elapsed.as_secs_f64().max(1e-9);
-    let findings: u64 = t.by_severity.iter().sum();
+    let findings = t.total_findings();
     let by: Vec<String> = Severity::ALL
         .iter()
         .rev()
-        .filter(|s| t.by_severity[**s as usize] > 0)
-        .map(|s| format!("{} {}", t.by_severity[*s as usize], s.as_str()))
+        .filter(|s| t.findings[**s as usize] > 0)
+        .map(|s| format!("{} {}", t.findings[*s as usize], s.as_str()))
         .collect();
     let by = if by.is_empty() {
         String::new()
@@ -529,7 +416,7 @@ fn summary(t: &Tally, elapsed: Duration) {
     } else {
         String::new()
     };
-    eprintln!(
+    say!(
         "{} events, {} bad records, {findings} findings{by}{held} in {:.2} s ({:.0} events/s, {:.1} MB/s)",
         t.events,
         t.bad,
@@ -539,24 +426,11 @@ fn summary(t: &Tally, elapsed: Duration) {
     );
 }
 
-/// Counts bytes read, for the summary and the progress bar.
-struct Counting<R> {
+/// A one-line progress bar on stderr over a reader, only when stderr is a terminal and the
+/// size is known.
+struct Progress<R> {
     inner: R,
     read: u64,
-    progress: Progress,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        self.progress.update(self.read);
-        Ok(n)
-    }
-}
-
-/// A one-line progress bar on stderr, only when stderr is a terminal and the size is known.
-struct Progress {
     name: String,
     total: Option<u64>,
     started: Instant,
@@ -564,11 +438,22 @@ struct Progress {
     shown: bool,
 }
 
-impl Progress {
-    fn new(name: &str, total: Option<u64>) -> Self {
+impl<R: Read> Read for Progress<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        self.update();
+        Ok(n)
+    }
+}
+
+impl<R> Progress<R> {
+    fn new(name: &str, total: Option<u64>, inner: R) -> Self {
         let on = io::stderr().is_terminal() && total.is_some_and(|t| t > 0);
         let now = Instant::now();
         Self {
+            inner,
+            read: 0,
             name: name.to_string(),
             total: if on { total } else { None },
             started: now,
@@ -577,7 +462,7 @@ impl Progress {
         }
     }
 
-    fn update(&mut self, done: u64) {
+    fn update(&mut self) {
         let Some(total) = self.total else { return };
         let now = Instant::now();
         if now.duration_since(self.last) < Duration::from_millis(200) {
@@ -585,11 +470,14 @@ impl Progress {
         }
         self.last = now;
         self.shown = true;
-        let frac = (done as f64 / total as f64).min(1.0);
+        let frac = (self.read as f64 / total as f64).min(1.0);
         let width = 30;
         let filled = (frac * width as f64) as usize;
-        let rate = done as f64 / now.duration_since(self.started).as_secs_f64().max(1e-9) / 1e6;
-        eprint!(
+        let rate =
+            self.read as f64 / now.duration_since(self.started).as_secs_f64().max(1e-9) / 1e6;
+        // A closed stderr is no reason to stop reading.
+        let _ = write!(
+            io::stderr(),
             "\r{} [{}{}] {:5.1}% {:.0} MB/s ",
             self.name,
             "#".repeat(filled),
@@ -601,7 +489,7 @@ impl Progress {
 
     fn finish(&mut self) {
         if self.shown {
-            eprint!("\r{}\r", " ".repeat(self.name.len() + 60));
+            let _ = write!(io::stderr(), "\r{}\r", " ".repeat(self.name.len() + 60));
         }
     }
 }

@@ -60,7 +60,7 @@ pub fn run(args: Args) -> ExitCode {
     let pattern = match FilterPattern::new(&args.pattern) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("iamwatch: {e}\n{}", e.caret(&args.pattern));
+            say!("iamwatch: {e}\n{}", e.caret(&args.pattern));
             return ExitCode::from(exit::USAGE);
         }
     };
@@ -70,7 +70,7 @@ pub fn run(args: Args) -> ExitCode {
         Some(p) => match File::open(p) {
             Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
             Err(e) => {
-                eprintln!("iamwatch: cannot read {}: {e}", p.display());
+                say!("iamwatch: cannot read {}: {e}", p.display());
                 return ExitCode::from(exit::IO);
             }
         },
@@ -84,7 +84,7 @@ pub fn run(args: Args) -> ExitCode {
     match scan(&pattern, input, args.format, stream) {
         Ok((lines, matched)) => {
             if matches!(args.format, Format::Text) {
-                eprintln!(
+                say!(
                     "{matched} of {lines} lines matched the {} pattern",
                     pattern.kind().as_str()
                 );
@@ -94,11 +94,11 @@ pub fn run(args: Args) -> ExitCode {
         // Output closed early (e.g. piped into `head`): not an error for the user.
         Err(Failure::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(Failure::Write(e)) => {
-            eprintln!("iamwatch: cannot write output: {e}");
+            say!("iamwatch: cannot write output: {e}");
             ExitCode::from(exit::IO)
         }
         Err(Failure::Read(e)) => {
-            eprintln!("iamwatch: cannot read {name}: {e}");
+            say!("iamwatch: cannot read {name}: {e}");
             ExitCode::from(exit::IO)
         }
     }

@@ -11,7 +11,6 @@ use aws_config::BehaviorVersion;
 pub use aws_config::SdkConfig;
 use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use std::time::Duration;
-use tokio::runtime::Handle;
 
 /// How hard a call is retried before its error is reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,25 +37,33 @@ impl Retry {
     /// `IAMWATCH_RETRY_ATTEMPTS`, `IAMWATCH_RETRY_BASE_MS`, `IAMWATCH_ATTEMPT_TIMEOUT_MS`
     /// over the defaults (5 attempts, 100 ms, 5 s).
     pub fn from_env() -> Result<Self, String> {
+        let vars: Vec<(&str, String)> = [
+            "IAMWATCH_RETRY_ATTEMPTS",
+            "IAMWATCH_RETRY_BASE_MS",
+            "IAMWATCH_ATTEMPT_TIMEOUT_MS",
+        ]
+        .into_iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| (k, v)))
+        .collect();
+        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Self::from_pairs(&pairs).map_err(|(k, e)| format!("{k}: {e}"))
+    }
+
+    /// The budget set by `(variable, value)` pairs over the defaults; an error names the
+    /// variable.
+    pub fn from_pairs<'k>(vars: &[(&'k str, &str)]) -> Result<Self, (&'k str, String)> {
         let mut r = Self::default();
-        let num = |name: &str| -> Result<Option<u64>, String> {
-            match std::env::var(name) {
-                Ok(v) => v
-                    .trim()
-                    .parse::<u64>()
-                    .map(Some)
-                    .map_err(|_| format!("{name}={v:?} is not a whole number")),
-                Err(_) => Ok(None),
+        for &(k, v) in vars {
+            let n = v
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| (k, format!("expected a whole number, found {v:?}")))?;
+            match k {
+                "IAMWATCH_RETRY_ATTEMPTS" => r.attempts = u32::try_from(n.clamp(1, 20)).unwrap_or(20),
+                "IAMWATCH_RETRY_BASE_MS" => r.base = Duration::from_millis(n),
+                "IAMWATCH_ATTEMPT_TIMEOUT_MS" => r.attempt_timeout = Duration::from_millis(n.max(1)),
+                _ => return Err((k, "is not a retry setting".to_string())),
             }
-        };
-        if let Some(n) = num("IAMWATCH_RETRY_ATTEMPTS")? {
-            r.attempts = u32::try_from(n.clamp(1, 20)).unwrap_or(20);
-        }
-        if let Some(ms) = num("IAMWATCH_RETRY_BASE_MS")? {
-            r.base = Duration::from_millis(ms);
-        }
-        if let Some(ms) = num("IAMWATCH_ATTEMPT_TIMEOUT_MS")? {
-            r.attempt_timeout = Duration::from_millis(ms.max(1));
         }
         Ok(r)
     }
@@ -122,10 +129,6 @@ pub fn loader(retry: &Retry) -> aws_config::ConfigLoader {
         )
 }
 
-/// The standard AWS configuration with `retry`'s budget.
-pub fn load_config(rt: &Handle, retry: &Retry) -> SdkConfig {
-    rt.block_on(loader(retry).load())
-}
 
 /// An AWS error in a line: the service's code and message when it answered, else the whole
 /// chain (connection refused, timed out ...). Every AWS SDK crate shares these error types.
@@ -138,13 +141,5 @@ where
         (Some(code), Some(msg)) => format!("{code}: {msg}"),
         (Some(code), None) => code.to_string(),
         _ => DisplayErrorContext(e).to_string(),
-    }
-}
-
-/// `name` from the environment, or an error saying what to set.
-pub fn required_env(name: &str, what: &str) -> Result<String, String> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
-        _ => Err(format!("set {name} to {what}")),
     }
 }

@@ -10,7 +10,9 @@ pub mod allowlist;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod conditions;
+pub mod config;
 pub mod detector;
+pub mod engine;
 pub mod event;
 pub mod finding;
 pub mod ingest;
@@ -23,5 +25,7 @@ pub mod projection;
 pub mod render;
 pub mod rules;
 pub mod screen;
+#[cfg(feature = "aws")]
+pub mod service;
 pub mod time;
 pub mod window;

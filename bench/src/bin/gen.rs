@@ -5,9 +5,19 @@
 //! fire on a few percent of the records.
 //!
 //! Usage: gen OUTPUT MEGABYTES
+//!
+//!        gen awslogs PAYLOADS RECORDS COUNT
+//!
+//! The second form writes COUNT records of 1–3 KB (see `iamwatch_bench::cloudtrail`) twice:
+//! to RECORDS one per line, and to PAYLOADS as CloudTrail delivers them through a CloudWatch
+//! Logs subscription to a Lambda function: about 500 log events per payload, the subscription
+//! JSON gzipped and base64'd into the Lambda event `{"awslogs":{"data":"..."}}`, one event per
+//! line.
 
 use std::io::{BufWriter, Write};
 
+use base64::Engine;
+use iamwatch_bench::cloudtrail::{Generator, ACCOUNT};
 use iamwatch_bench::Rng;
 
 const READS: &[(&str, &str)] = &[
@@ -38,6 +48,9 @@ const CHANGES: &[(&str, &str)] = &[
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("awslogs") {
+        return awslogs(&args[2..]);
+    }
     let (Some(path), Some(mb)) = (args.get(1), args.get(2).and_then(|m| m.parse::<u64>().ok()))
     else {
         eprintln!("usage: gen OUTPUT MEGABYTES");
@@ -112,5 +125,73 @@ fn main() -> std::io::Result<()> {
     out.write_all(b"]}\n")?;
     out.flush()?;
     eprintln!("{n} records, {written} bytes");
+    Ok(())
+}
+
+fn awslogs(args: &[String]) -> std::io::Result<()> {
+    let (Some(payloads), Some(records), Some(count)) = (
+        args.first(),
+        args.get(1),
+        args.get(2).and_then(|n| n.parse::<u64>().ok()),
+    ) else {
+        eprintln!("usage: gen awslogs PAYLOADS RECORDS COUNT");
+        std::process::exit(2);
+    };
+    let mut payloads = BufWriter::with_capacity(1 << 20, std::fs::File::create(payloads)?);
+    let mut lines = BufWriter::with_capacity(1 << 20, std::fs::File::create(records)?);
+    let mut generator = Generator::new(0x5DEE_CE66_D1CE_4E5B);
+    let mut rng = Rng(0xA076_1D64_78BD_642F);
+    let mut record = String::with_capacity(4096);
+    let mut json = Vec::with_capacity(2 << 20);
+    let (mut written, mut record_bytes, mut sent, mut gz_bytes) = (0u64, 0u64, 0u64, 0u64);
+    while written < count {
+        // Subscription deliveries are batched by size and time, so they vary around 500.
+        let batch = (450 + rng.below(101)).min(count - written);
+        json.clear();
+        json.extend_from_slice(
+            format!(
+                r#"{{"messageType":"DATA_MESSAGE","owner":"{ACCOUNT}","logGroup":"aws-cloudtrail-logs-{ACCOUNT}","logStream":"{ACCOUNT}_CloudTrail_us-east-1","subscriptionFilters":["iamwatch"],"logEvents":["#
+            )
+            .as_bytes(),
+        );
+        for i in 0..batch {
+            let ms = generator.record(&mut record);
+            lines.write_all(record.as_bytes())?;
+            lines.write_all(b"\n")?;
+            record_bytes += record.len() as u64;
+            if i > 0 {
+                json.push(b',');
+            }
+            // CloudWatch Logs event ids are 56 decimal digits that grow with time.
+            let id = (ms as u64) * 1_000_000 + (written + i) % 1_000_000;
+            write!(
+                json,
+                r#"{{"id":"{id:019}{:019}{:018}","timestamp":{ms},"message":"#,
+                rng.next() % 10_000_000_000_000_000_000,
+                rng.next() % 1_000_000_000_000_000_000
+            )?;
+            serde_json::to_writer(&mut json, record.as_str())?;
+            json.push(b'}');
+        }
+        json.extend_from_slice(b"]}");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&json)?;
+        let gz = gz.finish()?;
+        gz_bytes += gz.len() as u64;
+        payloads.write_all(br#"{"awslogs":{"data":""#)?;
+        payloads.write_all(
+            base64::engine::general_purpose::STANDARD
+                .encode(&gz)
+                .as_bytes(),
+        )?;
+        payloads.write_all(b"\"}}\n")?;
+        written += batch;
+        sent += 1;
+    }
+    payloads.flush()?;
+    lines.flush()?;
+    eprintln!(
+        "{written} records ({record_bytes} bytes of record JSON) in {sent} payloads ({gz_bytes} bytes gzipped)"
+    );
     Ok(())
 }

@@ -76,7 +76,7 @@ impl SnsNotifier {
         }
     }
 
-    /// A client made from `config` (see [`crate::aws::load_config`]).
+    /// A client made from `config` (see [`crate::aws::loader`]).
     pub fn from_config(
         config: &aws_config::SdkConfig,
         topic: impl Into<String>,

@@ -87,7 +87,7 @@ impl DynamoStore {
         }
     }
 
-    /// A client made from `config` (see [`crate::aws::load_config`]).
+    /// A client made from `config` (see [`crate::aws::loader`]).
     pub fn from_config(
         config: &aws_config::SdkConfig,
         table: impl Into<String>,

@@ -1,0 +1,531 @@
+//! The engine's front door: built once from a [`Config`], then fed inputs.
+//!
+//! ```text
+//! Engine::new(&config)        packs loaded and compiled, projection and screen made: once
+//! Run::new(&mut store)        one run's window state, notifier, counts, pending alerts
+//! engine.scan(input, fmt, &mut run, out)   every record read, matched, counted, alerted
+//! run.finish()                the last alerts sent
+//! ```
+//!
+//! [`Engine::evaluate`] does all of that for one input and returns a [`Report`]; the CLI
+//! calls [`Engine::scan`] to write findings as they come.
+//!
+//! ## Synchronous detection, asynchronous clients
+//! Detection, windows and delivery are plain synchronous code: a record's windows must be
+//! counted before the next record is matched, and most records touch no network at all. The
+//! AWS clients behind the DynamoDB window store and the SNS notifier drive their requests on
+//! a tokio runtime with `Handle::block_on`, which tokio allows only on threads that are not
+//! the runtime's workers. So a synchronous program (the CLI) calls the engine from its own
+//! thread, and an async handler calls [`crate::service::Service::process`], which runs the
+//! engine on tokio's blocking pool and awaits it: no worker thread is ever blocked, and the
+//! library never calls `block_on` from inside the runtime.
+
+use crate::config::{Config, ConfigError};
+use crate::detector::{self, Detector};
+use crate::event::Event;
+use crate::finding::Finding;
+use crate::ingest::{self, Format, Item, Position};
+use crate::notify::{deliver, Delivered, DeliveryError, Failure, Notifier, Undelivered};
+use crate::projection::Projection;
+use crate::rules::{Pack, Severity};
+use crate::screen::Screen;
+use crate::window::{StoreError, WindowStore};
+use std::fmt;
+use std::io::{self, Read};
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+/// Alerts go out in batches of this many (one SNS `PublishBatch`).
+const BATCH: usize = 10;
+
+/// A [`Report`] lists at most this many bad records; the rest are counted.
+pub const BAD_LISTED: usize = 1_000;
+
+/// Why a run stopped or could not start. [`EngineError::is_transient`] tells a handler whether
+/// retrying the invocation can help.
+#[derive(Debug)]
+pub enum EngineError {
+    /// The configuration or a pack is wrong: retrying cannot help.
+    Config(ConfigError),
+    /// The input could not be read at all (not a bad record: those are counted).
+    Read(io::Error),
+    /// The window state could not be reached; nothing after the record being processed was.
+    State(StoreError),
+    /// Some alerts were not delivered; the others were, and a retry sends only these.
+    Undelivered(Undelivered),
+    /// The caller's deadline came before the input was processed whole; the alerts of the
+    /// records processed were delivered, and a retry skips them.
+    Deadline {
+        /// Records processed before the deadline.
+        processed: u64,
+    },
+}
+
+impl EngineError {
+    /// Whether the same input may succeed later (the platform should retry it), as opposed
+    /// to a configuration that will fail every time.
+    pub fn is_transient(&self) -> bool {
+        !matches!(self, EngineError::Config(_))
+    }
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineError::Config(e) => e.fmt(f),
+            EngineError::Read(e) => write!(f, "cannot read the input: {e}"),
+            EngineError::State(e) => write!(f, "{e} (nothing after this event was processed)"),
+            EngineError::Undelivered(u) => u.fmt(f),
+            EngineError::Deadline { processed } => write!(
+                f,
+                "stopped before the deadline after {processed} records; the rest were not processed"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+impl From<ConfigError> for EngineError {
+    fn from(e: ConfigError) -> Self {
+        EngineError::Config(e)
+    }
+}
+
+/// What a run has seen so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Audit records read (bad ones not included).
+    pub events: u64,
+    /// Records that could not be read, or are not audit events.
+    pub bad: u64,
+    /// Findings reported, by [`Severity`] (`Severity as usize`).
+    pub findings: [u64; 5],
+    /// Matches that a rule's `suppress` held back.
+    pub suppressed: u64,
+    /// Bytes of input read (compressed, as given).
+    pub bytes: u64,
+}
+
+impl Counts {
+    /// Findings reported, of every severity.
+    pub fn total_findings(&self) -> u64 {
+        self.findings.iter().sum()
+    }
+}
+
+/// One thing a scan hands to its caller, in input order.
+#[derive(Debug)]
+pub enum Found<'a> {
+    /// A finding at or above the engine's minimum severity, after suppression.
+    Finding {
+        finding: &'a Finding,
+        position: Position,
+        /// The record's text as read, when it was read from text that holds it alone.
+        raw: Option<&'a [u8]>,
+    },
+    /// A record that could not be read, or is not an audit event.
+    Bad { position: Position, reason: &'a str },
+}
+
+/// A record that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRecord {
+    pub position: Position,
+    pub reason: String,
+}
+
+/// What [`Engine::evaluate`] found in one input.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub counts: Counts,
+    /// The alerts reported (and, with a notifier, delivered or named in the error).
+    pub alerts: Vec<Finding>,
+    /// The bad records, the first [`BAD_LISTED`] of them.
+    pub bad: Vec<BadRecord>,
+    /// What delivery did.
+    pub delivered: Delivered,
+}
+
+/// One run's state: where windows are kept, where alerts go, what was seen. Windows span the
+/// inputs of a run (a burst split over two files counts as one).
+pub struct Run<'s> {
+    store: &'s mut dyn WindowStore,
+    notifier: Option<&'s dyn Notifier>,
+    deadline: Option<Instant>,
+    pending: Vec<Finding>,
+    pub counts: Counts,
+    pub delivered: Delivered,
+    /// Alerts that could not be delivered (the run goes on; [`Run::finish`] fails).
+    pub undelivered: Vec<Failure>,
+}
+
+impl<'s> Run<'s> {
+    /// A run keeping its windows in `store`, sending nothing.
+    pub fn new(store: &'s mut dyn WindowStore) -> Self {
+        Self {
+            store,
+            notifier: None,
+            deadline: None,
+            pending: Vec::new(),
+            counts: Counts::default(),
+            delivered: Delivered::default(),
+            undelivered: Vec::new(),
+        }
+    }
+
+    /// Alerts are sent through `notifier`, once each: the store remembers what was sent, and
+    /// a retried input skips it.
+    pub fn notify(mut self, notifier: &'s dyn Notifier) -> Self {
+        self.notifier = Some(notifier);
+        self
+    }
+
+    /// Records are not started after `deadline` (leave a margin for the last delivery).
+    pub fn until(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The window store.
+    pub fn store(&mut self) -> &mut dyn WindowStore {
+        self.store
+    }
+
+    /// Sends the alerts still pending; fails when any alert of the run was not delivered.
+    pub fn finish(&mut self) -> Result<(), EngineError> {
+        self.flush()?;
+        if self.undelivered.is_empty() {
+            return Ok(());
+        }
+        Err(EngineError::Undelivered(Undelivered {
+            failures: self.undelivered.clone(),
+            of: self.delivered.sent + self.undelivered.len(),
+        }))
+    }
+
+    fn push(&mut self, alert: Finding) -> Result<(), StoreError> {
+        if self.notifier.is_none() {
+            return Ok(());
+        }
+        self.pending.push(alert);
+        if self.pending.len() >= BATCH {
+            return self.flush_batch();
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), EngineError> {
+        self.flush_batch().map_err(EngineError::State)
+    }
+
+    fn flush_batch(&mut self) -> Result<(), StoreError> {
+        let Some(notifier) = self.notifier else {
+            return Ok(());
+        };
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.pending);
+        match deliver(notifier, &batch, self.store, now_ms()) {
+            Ok(d) => {
+                self.delivered.sent += d.sent;
+                self.delivered.already += d.already;
+                Ok(())
+            }
+            Err(DeliveryError::Undelivered(u)) => {
+                self.delivered.sent += batch.len() - u.failures.len();
+                for f in &u.failures {
+                    tracing::error!(alert = %f.key, reason = %f.reason, "alert not delivered");
+                }
+                self.undelivered.extend(u.failures);
+                Ok(())
+            }
+            Err(DeliveryError::Store(e)) => Err(e),
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The rules, compiled, with what reading needs to know of them. Build it once; it is
+/// immutable and can be shared between threads.
+pub struct Engine {
+    detector: Detector,
+    /// How far records are built: only as far as the rules look.
+    projection: Projection,
+    /// What no rule can match, and how far such records are read.
+    screen: Option<(Screen, Projection)>,
+    min_severity: Severity,
+}
+
+impl Engine {
+    /// The engine `config` describes: its packs loaded, checked and compiled.
+    pub fn new(config: &Config) -> Result<Self, EngineError> {
+        let packs = config.packs.load()?;
+        Ok(Self::from_packs(
+            &packs,
+            config.packs.all_rules,
+            config.min_severity,
+        ))
+    }
+
+    /// The engine of `packs` (with their dormant rules when `all_rules`), reporting findings
+    /// of `min_severity` and above.
+    pub fn from_packs(packs: &[Pack], all_rules: bool, min_severity: Severity) -> Self {
+        let detector = if all_rules {
+            Detector::with_filter(packs, |_, _| true)
+        } else {
+            Detector::new(packs)
+        };
+        Self {
+            projection: detector.projection(),
+            screen: detector.screen(),
+            detector,
+            min_severity,
+        }
+    }
+
+    /// The compiled rules.
+    pub fn detector(&self) -> &Detector {
+        &self.detector
+    }
+
+    pub fn min_severity(&self) -> Severity {
+        self.min_severity
+    }
+
+    /// Reads every record of `input` (laid out as `format`, gzip or not), matches it, counts
+    /// its windows, and hands each finding and each bad record to `out` in order; alerts go
+    /// to the run's notifier. `out` may stop the scan with `Break`.
+    ///
+    /// `Err` only when the run cannot go on (the window state is unreachable, the input
+    /// cannot be read at all, the deadline came); bad records are counted and go on.
+    pub fn scan(
+        &self,
+        input: impl Read,
+        format: Format,
+        run: &mut Run<'_>,
+        out: &mut dyn FnMut(Found<'_>) -> ControlFlow<()>,
+    ) -> Result<(), EngineError> {
+        let mut input = Counting {
+            inner: input,
+            read: 0,
+        };
+        let mut stop: Option<Stop> = None;
+        let screening = self.screen.as_ref().map(|(s, m)| (s, m));
+        let result = ingest::read_screened(
+            &mut input,
+            format,
+            &self.projection,
+            screening,
+            &mut |item| {
+                if stop.is_some() {
+                    return;
+                }
+                if let Some(d) = run.deadline {
+                    if Instant::now() >= d {
+                        stop = Some(Stop::Deadline);
+                        return;
+                    }
+                }
+                stop = self.record(item, run, out).err();
+            },
+        );
+        run.counts.bytes += input.read;
+        match stop {
+            Some(Stop::Caller) | None => {}
+            Some(Stop::State(e)) => return Err(EngineError::State(e)),
+            Some(Stop::Deadline) => {
+                return Err(EngineError::Deadline {
+                    processed: run.counts.events + run.counts.bad,
+                })
+            }
+        }
+        result.map_err(EngineError::Read)
+    }
+
+    /// One item of the input.
+    fn record(
+        &self,
+        item: Item<'_>,
+        run: &mut Run<'_>,
+        out: &mut dyn FnMut(Found<'_>) -> ControlFlow<()>,
+    ) -> Result<(), Stop> {
+        let (value, position, raw) = match item {
+            Item::Record {
+                value,
+                position,
+                raw,
+            } => (value, position, raw),
+            // Not sent by `read_screened`; built whole if it were.
+            Item::Laid {
+                text,
+                layout,
+                position,
+            } => match Projection::everything().build(text, layout) {
+                Ok(value) => (value, position, None),
+                Err(e) => return bad(run, out, position, &e.to_string()),
+            },
+            Item::Screened { event, position } => {
+                return match event {
+                    Ok(_) => {
+                        run.counts.events += 1;
+                        Ok(())
+                    }
+                    Err(e) => bad(run, out, position, &e.to_string()),
+                }
+            }
+            Item::Bad { position, reason } => return bad(run, out, position, &reason),
+        };
+        let event = match Event::new(value) {
+            Ok(e) => e,
+            Err(e) => return bad(run, out, position, &e.to_string()),
+        };
+        // Windows know an event by its id, or else by a hash of the whole record: an event
+        // without an id is counted whole, or two that differ only in what the rules do not
+        // read would count as one.
+        let (event, raw) = match (event.id(), raw) {
+            (None, Some(bytes)) => match whole_event(bytes) {
+                Ok(whole) => (whole, None),
+                Err(e) => return bad(run, out, position, &e),
+            },
+            (_, raw) => (event, raw),
+        };
+        run.counts.events += 1;
+        // Windowed rules count the event first; only the rules that fire make findings.
+        let fired = self.detector.fire(&event, run.store).map_err(Stop::State)?;
+        if fired.is_empty() {
+            return Ok(());
+        }
+        // The record was parsed only as far as the rules look; findings show all of it.
+        let whole = match raw.map(whole_event) {
+            Some(Ok(e)) => e,
+            None => event,
+            Some(Err(e)) => return bad(run, out, position, &e),
+        };
+        // `suppress`: one alert per key and period; the next one says how many it stands for.
+        let (alerts, suppressed) =
+            detector::alerts(fired, &whole, run.store).map_err(Stop::State)?;
+        run.counts.suppressed += suppressed;
+        for finding in alerts {
+            if finding.severity() < self.min_severity {
+                continue;
+            }
+            run.counts.findings[finding.severity() as usize] += 1;
+            let flow = out(Found::Finding {
+                finding: &finding,
+                position,
+                raw,
+            });
+            run.push(finding).map_err(Stop::State)?;
+            if flow.is_break() {
+                return Err(Stop::Caller);
+            }
+        }
+        Ok(())
+    }
+
+    /// Scans one input and collects what it found; alerts go to the run's notifier, and the
+    /// last of them are sent before it returns. Fails (transiently) when an alert was not
+    /// delivered, the window state was unreachable or the deadline came.
+    pub fn evaluate(
+        &self,
+        input: impl Read,
+        format: Format,
+        run: &mut Run<'_>,
+    ) -> Result<Report, EngineError> {
+        let mut report = Report::default();
+        let before = run.counts;
+        let result = self.scan(input, format, run, &mut |found| {
+            match found {
+                Found::Finding { finding, .. } => report.alerts.push(finding.clone()),
+                Found::Bad { position, reason } => {
+                    if report.bad.len() < BAD_LISTED {
+                        report.bad.push(BadRecord {
+                            position,
+                            reason: reason.to_string(),
+                        });
+                    }
+                }
+            }
+            ControlFlow::Continue(())
+        });
+        // What was found before a failure is still delivered: the retry then skips it.
+        let finished = run.finish();
+        report.counts = since(before, run.counts);
+        report.delivered = run.delivered;
+        tracing::info!(
+            events = report.counts.events,
+            bad = report.counts.bad,
+            findings = report.counts.total_findings(),
+            suppressed = report.counts.suppressed,
+            sent = report.delivered.sent,
+            already_sent = report.delivered.already,
+            "input processed"
+        );
+        result?;
+        finished?;
+        Ok(report)
+    }
+}
+
+/// The counts of `now` less those of `before`.
+fn since(before: Counts, now: Counts) -> Counts {
+    let mut findings = now.findings;
+    for (f, b) in findings.iter_mut().zip(before.findings) {
+        *f -= b;
+    }
+    Counts {
+        events: now.events - before.events,
+        bad: now.bad - before.bad,
+        findings,
+        suppressed: now.suppressed - before.suppressed,
+        bytes: now.bytes - before.bytes,
+    }
+}
+
+/// Why a scan stopped early.
+enum Stop {
+    Caller,
+    State(StoreError),
+    Deadline,
+}
+
+fn bad(
+    run: &mut Run<'_>,
+    out: &mut dyn FnMut(Found<'_>) -> ControlFlow<()>,
+    position: Position,
+    reason: &str,
+) -> Result<(), Stop> {
+    run.counts.bad += 1;
+    tracing::warn!(line = position.line, record = position.index, reason, "bad record skipped");
+    match out(Found::Bad { position, reason }) {
+        ControlFlow::Continue(()) => Ok(()),
+        ControlFlow::Break(()) => Err(Stop::Caller),
+    }
+}
+
+/// The event of a whole record, from the bytes of one read only as far as the rules look.
+fn whole_event(bytes: &[u8]) -> Result<Event, String> {
+    let value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+    Event::new(value).map_err(|e| e.to_string())
+}
+
+/// Counts the bytes read.
+struct Counting<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
