@@ -182,7 +182,6 @@ const PORTS: &[u32] = &[22, 443, 80, 3389, 5432, 6379, 8080, 3306];
 pub struct Generator {
     rng: Rng,
     time_ms: i64,
-    count: u64,
 }
 
 /// Who made a call.
@@ -198,7 +197,6 @@ impl Generator {
         Generator {
             rng: Rng(seed | 1),
             time_ms: START_MS,
-            count: 0,
         }
     }
 
@@ -382,9 +380,19 @@ impl Generator {
 
     /// The next record, and its time in milliseconds.
     pub fn record(&mut self, out: &mut String) -> i64 {
+        // The few calls whose parameters cannot grow (GetCallerIdentity, say) are drawn again
+        // when they come out under 1 KB.
+        loop {
+            let ms = self.attempt(out);
+            if out.len() >= 1000 {
+                return ms;
+            }
+        }
+    }
+
+    fn attempt(&mut self, out: &mut String) -> i64 {
         out.clear();
         self.time_ms += self.rng.below(40) as i64;
-        self.count += 1;
         // Records spread over 1–3 KB, most of them 1.2–2 KB.
         let target = 1000
             + (self.rng.below(1000) + self.rng.below(1000)) as usize / 2
@@ -414,7 +422,7 @@ impl Generator {
         } else if roll < 9_930 {
             (self.weighted(READS), false)
         } else {
-            self.service_event(out);
+            self.service_event(out, target);
             return self.time_ms;
         };
         let actor = if roll >= 9_900 {
@@ -843,7 +851,19 @@ impl Generator {
             }
             Named => {
                 let _ = source;
-                format!(r#"{{"name":"{}-{}"}}"#, self.pick(TEAMS), self.hex(8))
+                let filters = self.items(budget.saturating_sub(40), 0, |g| {
+                    format!(
+                        r#"{{"name":"tag:{}","values":["{}","{}"]}}"#,
+                        ["team", "env", "service", "cost-center"][g.rng.below(4) as usize],
+                        g.pick(TEAMS),
+                        g.pick(TEAMS)
+                    )
+                });
+                format!(
+                    r#"{{"name":"{}-{}","filters":[{filters}]}}"#,
+                    self.pick(TEAMS),
+                    self.hex(8)
+                )
             }
         }
     }
@@ -1024,7 +1044,13 @@ impl Generator {
     }
 
     /// Events AWS records of itself (key rotation, service-linked sessions).
-    fn service_event(&mut self, out: &mut String) {
+    fn service_event(&mut self, out: &mut String, target: usize) {
+        let entities = self.items(target.saturating_sub(1000), 1, |g| {
+            format!(
+                r#"{{"entityValue":"arn:aws:kms:us-east-1:{ACCOUNT}:key/{}","status":"RESOLVED"}}"#,
+                g.uuid()
+            )
+        });
         let (source, name) = [
             ("kms", "RotateKey"),
             ("sts", "RenewRole"),
@@ -1032,7 +1058,7 @@ impl Generator {
         ][self.rng.below(3) as usize];
         let _ = write!(
             out,
-            r#"{{"eventVersion":"1.09","userIdentity":{{"accountId":"{ACCOUNT}","invokedBy":"{source}.amazonaws.com"}},"eventTime":"{}","eventSource":"{source}.amazonaws.com","eventName":"{name}","awsRegion":"us-east-1","sourceIPAddress":"{source}.amazonaws.com","userAgent":"{source}.amazonaws.com","requestParameters":null,"responseElements":null,"additionalEventData":{{"keyId":"arn:aws:kms:us-east-1:{ACCOUNT}:key/{}"}},"eventID":"{}","readOnly":false,"resources":[{{"accountId":"{ACCOUNT}","type":"AWS::KMS::Key","ARN":"arn:aws:kms:us-east-1:{ACCOUNT}:key/{}"}}],"eventType":"AwsServiceEvent","managementEvent":true,"recipientAccountId":"{ACCOUNT}","sharedEventID":"{}","eventCategory":"Management"}}"#,
+            r#"{{"eventVersion":"1.09","userIdentity":{{"accountId":"{ACCOUNT}","invokedBy":"{source}.amazonaws.com"}},"eventTime":"{}","eventSource":"{source}.amazonaws.com","eventName":"{name}","awsRegion":"us-east-1","sourceIPAddress":"{source}.amazonaws.com","userAgent":"{source}.amazonaws.com","requestParameters":null,"responseElements":null,"additionalEventData":{{"keyId":"arn:aws:kms:us-east-1:{ACCOUNT}:key/{}"}},"serviceEventDetails":{{"eventTypeCode":"AWS_KMS_KEY_ROTATION","eventTypeCategory":"scheduledChange","affectedEntities":[{entities}]}},"eventID":"{}","readOnly":false,"resources":[{{"accountId":"{ACCOUNT}","type":"AWS::KMS::Key","ARN":"arn:aws:kms:us-east-1:{ACCOUNT}:key/{}"}}],"eventType":"AwsServiceEvent","managementEvent":true,"recipientAccountId":"{ACCOUNT}","sharedEventID":"{}","eventCategory":"Management"}}"#,
             iso(self.time_ms),
             self.uuid(),
             self.uuid(),

@@ -208,6 +208,17 @@ impl Layout {
         }
     }
 
+    /// The members one level inside member `at`'s value: its own members when it is an
+    /// object, the members of its elements (one after another) when it is an array of
+    /// objects. Deeper members are stepped over.
+    pub(crate) fn inside(&self, at: usize) -> Members<'_> {
+        Members {
+            all: &self.members,
+            i: at + 1,
+            end: self.members.get(at).map_or(at + 1, |m| m.next as usize),
+        }
+    }
+
     /// The members of `m`'s value, when it is an object (members of objects inside an array
     /// are not its children).
     pub fn children(&self, m: &Member, at: usize) -> Members<'_> {

@@ -2,6 +2,7 @@
 //! data is base64 of gzip of the JSON below, and that decoded JSON itself:
 //! `{"messageType": "DATA_MESSAGE", "logGroup": ..., "logEvents": [{"id", "timestamp", "message"}]}`.
 
+use crate::layout::{Kind, Layout};
 use base64::Engine;
 use flate2::read::MultiGzDecoder;
 use serde_json::Value;
@@ -13,15 +14,177 @@ const MAX_DECODED: u64 = 64 << 20;
 
 /// Decodes `awslogs.data` into the subscription JSON.
 pub fn decode_data(data: &str) -> Result<Value, String> {
+    let json = decode_bytes(data)?;
+    serde_json::from_slice(&json).map_err(|e| format!("awslogs.data is not JSON: {e}"))
+}
+
+/// Decodes `awslogs.data` (base64 of gzip) into the subscription JSON's bytes.
+pub(crate) fn decode_bytes(data: &str) -> Result<Vec<u8>, String> {
     let gz = base64::engine::general_purpose::STANDARD
         .decode(data.trim())
         .map_err(|e| format!("awslogs.data is not base64: {e}"))?;
-    let mut json = Vec::new();
+    // gzip ends with the uncompressed size (mod 4 GiB): one allocation of the right size.
+    let hint = gz
+        .len()
+        .checked_sub(4)
+        .and_then(|at| gz.get(at..))
+        .and_then(|t| <[u8; 4]>::try_from(t).ok())
+        .map_or(0, |t| u32::from_le_bytes(t) as usize)
+        .min(MAX_DECODED as usize);
+    let mut json = Vec::with_capacity(hint + 1);
     MultiGzDecoder::new(&gz[..])
         .take(MAX_DECODED)
         .read_to_end(&mut json)
         .map_err(|e| format!("awslogs.data is not gzip: {e}"))?;
-    serde_json::from_slice(&json).map_err(|e| format!("awslogs.data is not JSON: {e}"))
+    Ok(json)
+}
+
+/// The text of `awslogs.data` in a checked object, when it is an `{"awslogs": {"data":
+/// "..."}}` event whose data is a plain string (base64 never needs escapes).
+pub(crate) fn laid_data<'t>(text: &'t str, layout: &Layout) -> Option<&'t str> {
+    let (at, m) = layout
+        .root()
+        .find(|(_, m)| !m.key_escaped && m.raw_key(text) == "awslogs")?;
+    let (_, data) = layout
+        .children(m, at)
+        .find(|(_, d)| !d.key_escaped && d.raw_key(text) == "data")?;
+    data.plain(text)
+}
+
+/// Whether a checked object is a decoded subscription payload (`messageType` and
+/// `logEvents` at its top).
+pub(crate) fn is_laid_payload(text: &str, layout: &Layout) -> bool {
+    let (mut kind, mut events) = (false, false);
+    for (_, m) in layout.root() {
+        match m.raw_key(text) {
+            "messageType" => kind = true,
+            "logEvents" => events = true,
+            _ => {}
+        }
+    }
+    kind && events
+}
+
+/// One log event of a laid payload: its `id` and its message, unescaped into a buffer.
+pub(crate) struct LogEvent<'a> {
+    pub id: Option<&'a str>,
+    pub message: Result<&'a [u8], String>,
+}
+
+/// Calls `each` for every log event of a checked subscription payload, in order, with the
+/// message unescaped (no value is built for the payload or its messages). Nothing is called
+/// for a `CONTROL_MESSAGE`; `Err` when the payload is not a data message.
+pub(crate) fn laid_events(
+    text: &str,
+    layout: &Layout,
+    each: &mut dyn FnMut(usize, LogEvent<'_>),
+) -> Result<(), String> {
+    let mut events = None;
+    for (at, m) in layout.root() {
+        match m.raw_key(text) {
+            "messageType" => match m.plain(text) {
+                Some("CONTROL_MESSAGE") => return Ok(()),
+                Some("DATA_MESSAGE") => {}
+                _ => return Err(format!("unknown messageType {}", m.value(text))),
+            },
+            "logEvents" if m.kind == Kind::Array => events = Some(at),
+            _ => {}
+        }
+    }
+    let at = events.ok_or("subscription payload without a logEvents array")?;
+    let bytes = text.as_bytes();
+    let mut buf = Vec::new();
+    // Where the text of the current log event began, and what was read of it.
+    let mut from = layout.all()[at].value.0 as usize + 1;
+    let (mut id, mut message): (Option<&str>, Option<(u32, u32, Kind)>) = (None, None);
+    let mut n = 0;
+    let mut emit = |n: &mut usize, id: Option<&str>, message: Option<(u32, u32, Kind)>| {
+        let message = match message {
+            Some((start, end, Kind::Plain)) => Ok(&bytes[start as usize + 1..end as usize - 1]),
+            Some((start, end, Kind::Escaped)) => {
+                unescape(&text[start as usize..end as usize], &mut buf).map(|()| &buf[..])
+            }
+            _ => Err("log event without a message string".to_string()),
+        };
+        each(*n, LogEvent { id, message });
+        *n += 1;
+    };
+    let mut open = false;
+    for (_, m) in layout.inside(at) {
+        // Between two members of the array's objects there are no strings: each `{` there
+        // begins a log event (more than one: empty ones in between).
+        let starts = memchr::memchr_iter(b'{', &bytes[from..m.key.0 as usize]).count();
+        if starts > 0 {
+            if open {
+                emit(&mut n, id.take(), message.take());
+            }
+            for _ in 1..starts {
+                emit(&mut n, None, None);
+            }
+            open = true;
+        }
+        match m.raw_key(text) {
+            "id" => id = m.plain(text),
+            "message" => message = Some((m.value.0, m.value.1, m.kind)),
+            _ => {}
+        }
+        from = m.value.1 as usize;
+    }
+    if open {
+        emit(&mut n, id.take(), message.take());
+    }
+    // Empty log events after the last member.
+    let end = layout.all()[at].value.1 as usize;
+    for _ in memchr::memchr_iter(b'{', &bytes[from..end]) {
+        emit(&mut n, None, None);
+    }
+    Ok(())
+}
+
+/// A checked JSON string literal (with its quotes) decoded into `out`.
+fn unescape(quoted: &str, out: &mut Vec<u8>) -> Result<(), String> {
+    out.clear();
+    let b = &quoted.as_bytes()[1..quoted.len() - 1];
+    let mut i = 0;
+    while let Some(k) = memchr::memchr(b'\\', &b[i..]) {
+        out.extend_from_slice(&b[i..i + k]);
+        i += k + 1;
+        let c = *b.get(i).ok_or("a string ends in a backslash")?;
+        i += 1;
+        match c {
+            b'"' | b'\\' | b'/' => out.push(c),
+            b'n' => out.push(b'\n'),
+            b't' => out.push(b'\t'),
+            b'r' => out.push(b'\r'),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'u' => {
+                let hex = |at: usize| -> Result<u32, String> {
+                    b.get(at..at + 4)
+                        .and_then(|h| std::str::from_utf8(h).ok())
+                        .and_then(|h| u32::from_str_radix(h, 16).ok())
+                        .ok_or_else(|| "a \\u escape without four hex digits".to_string())
+                };
+                let mut code = hex(i)?;
+                i += 4;
+                if (0xD800..0xDC00).contains(&code) && b.get(i..i + 2) == Some(b"\\u") {
+                    let low = hex(i + 2)?;
+                    if (0xDC00..0xE000).contains(&low) {
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+                        i += 6;
+                    }
+                }
+                // A lone surrogate cannot be text: JSON parsers read it as the replacement
+                // character or refuse it; the message is then read as that.
+                let ch = char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER);
+                let mut utf8 = [0; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
+            }
+            other => return Err(format!("invalid escape \\{}", other as char)),
+        }
+    }
+    out.extend_from_slice(&b[i..]);
+    Ok(())
 }
 
 /// What a decoded payload carries.

@@ -218,6 +218,10 @@ enum Parsed<'t> {
     Screened(Result<Provider, NotAnEvent>),
     /// Checked, not built, and not a container.
     Laid(&'t str, &'t Layout),
+    /// A CloudWatch Logs subscription event: the text of its `awslogs.data`.
+    AwsLogs(&'t str),
+    /// A decoded subscription payload, checked.
+    Payload(&'t str, &'t Layout),
 }
 
 /// Why a record's bytes could not be read.
@@ -265,6 +269,17 @@ fn parse_record<'t>(
         }
     };
     let object = layout.is_object();
+    // Subscription payloads: their log events are read from the text, each as a record of
+    // its own (screened, projected or laid like any other), with no value built for the
+    // payload.
+    if object {
+        if let Some(data) = awslogs::laid_data(text, layout) {
+            return Ok(Parsed::AwsLogs(data));
+        }
+        if awslogs::is_laid_payload(text, layout) {
+            return Ok(Parsed::Payload(text, layout));
+        }
+    }
     if object {
         if let Some((screen, minimal)) = how.screen {
             if !screen.admits(text, layout) {
@@ -395,7 +410,7 @@ fn read_plain<R: BufRead>(
                 count += 1;
                 let position = Position { line, index };
                 match parse_record(bytes, layout, &mut scratch, how) {
-                    Ok(p) => expand(p, position, bytes, sink),
+                    Ok(p) => expand(p, position, bytes, how, sink),
                     Err(e) => sink(Item::Bad {
                         position,
                         reason: format!("not valid JSON: {e}"),
@@ -585,7 +600,7 @@ fn one_line(
     }
     let position = Position { line, index: None };
     match parse_record(text, checked, layout, how) {
-        Ok(p) => expand(p, position, text, sink),
+        Ok(p) => expand(p, position, text, how, sink),
         Err(e) if documents && e.is_eof() && matches!(text.first(), Some(b'{' | b'[')) => {
             return Err(())
         }
@@ -631,7 +646,7 @@ fn document<R: BufRead>(
                     projected: false,
                     screened: false,
                 };
-                expand(whole, position, &[], sink);
+                expand(whole, position, &[], how, sink);
             }
             Some(Err(e)) => {
                 // Lines into the document where it fails (1 is its first line).
@@ -676,8 +691,15 @@ fn trim_ascii(b: &[u8]) -> &[u8] {
 /// bytes: a record found directly gets them when it was projected; what comes out of a
 /// container was parsed whole. What the screen turned away stays turned away inside
 /// containers (their records are in the same bytes).
-fn expand(parsed: Parsed, position: Position, bytes: &[u8], sink: &mut Sink) {
+fn expand(parsed: Parsed, position: Position, bytes: &[u8], how: &Parse<'_>, sink: &mut Sink) {
     let (value, projected, screened) = match parsed {
+        Parsed::AwsLogs(data) => {
+            return match awslogs::decode_bytes(data) {
+                Ok(json) => payload_bytes(&json, position, how, sink),
+                Err(reason) => sink(Item::Bad { position, reason }),
+            }
+        }
+        Parsed::Payload(text, layout) => return payload(text, layout, position, how, sink),
         Parsed::Value {
             value,
             projected,
@@ -729,6 +751,57 @@ fn expand(parsed: Parsed, position: Position, bytes: &[u8], sink: &mut Sink) {
             }
         }
         other => expand_one(other, position, raw, sink),
+    }
+}
+
+/// A decoded subscription payload's bytes (from `awslogs.data`).
+fn payload_bytes(json: &[u8], position: Position, how: &Parse<'_>, sink: &mut Sink) {
+    let mut layout = Layout::new();
+    let checked = match utf8(json) {
+        Ok(text) => layout.scan(text).map(|()| text).map_err(|e| e.to_string()),
+        Err(at) => Err(format!("not UTF-8 at byte {at}")),
+    };
+    match checked {
+        Ok(text) if layout.is_object() => payload(text, &layout, position, how, sink),
+        Ok(_) => sink(Item::Bad {
+            position,
+            reason: "awslogs.data is not a subscription payload object".into(),
+        }),
+        Err(e) => sink(Item::Bad {
+            position,
+            reason: format!("awslogs.data is not JSON: {e}"),
+        }),
+    }
+}
+
+/// The log events of a checked subscription payload, each message read as a record.
+fn payload(text: &str, layout: &Layout, position: Position, how: &Parse<'_>, sink: &mut Sink) {
+    let mut scratch = Layout::new();
+    let result = awslogs::laid_events(text, layout, &mut |i, event| {
+        let p = Position {
+            index: Some(i as u64 + 1),
+            ..position
+        };
+        let id = || event.id.map(|s| format!(" (log event {s})")).unwrap_or_default();
+        let message = match event.message {
+            Ok(m) => m,
+            Err(reason) => {
+                return sink(Item::Bad {
+                    position: p,
+                    reason: format!("{reason}{}", id()),
+                })
+            }
+        };
+        match parse_record(message, None, &mut scratch, how) {
+            Ok(parsed) => expand(parsed, p, message, how, sink),
+            Err(e) => sink(Item::Bad {
+                position: p,
+                reason: format!("log event message is not JSON: {e}{}", id()),
+            }),
+        }
+    });
+    if let Err(reason) = result {
+        sink(Item::Bad { position, reason });
     }
 }
 
