@@ -49,6 +49,8 @@ pub enum EngineError {
     Config(ConfigError),
     /// The input could not be read at all (not a bad record: those are counted).
     Read(io::Error),
+    /// The input is not there (an object deleted before it was read): retrying cannot help.
+    Missing(String),
     /// The window state could not be reached; nothing after the record being processed was.
     State(StoreError),
     /// Some alerts were not delivered; the others were, and a retry sends only these.
@@ -65,7 +67,19 @@ impl EngineError {
     /// Whether the same input may succeed later (the platform should retry it), as opposed
     /// to a configuration that will fail every time.
     pub fn is_transient(&self) -> bool {
-        !matches!(self, EngineError::Config(_))
+        !matches!(self, EngineError::Config(_) | EngineError::Missing(_))
+    }
+
+    /// A short name for the kind of failure, for error types in logs and platform answers.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EngineError::Config(_) => "iamwatch.Config",
+            EngineError::Read(_) => "iamwatch.Read",
+            EngineError::Missing(_) => "iamwatch.Missing",
+            EngineError::State(_) => "iamwatch.State",
+            EngineError::Undelivered(_) => "iamwatch.Undelivered",
+            EngineError::Deadline { .. } => "iamwatch.Deadline",
+        }
     }
 }
 
@@ -74,6 +88,7 @@ impl fmt::Display for EngineError {
         match self {
             EngineError::Config(e) => e.fmt(f),
             EngineError::Read(e) => write!(f, "cannot read the input: {e}"),
+            EngineError::Missing(m) => f.write_str(m),
             EngineError::State(e) => write!(f, "{e} (nothing after this event was processed)"),
             EngineError::Undelivered(u) => u.fmt(f),
             EngineError::Deadline { processed } => write!(
@@ -145,6 +160,45 @@ pub struct Report {
     pub bad: Vec<BadRecord>,
     /// What delivery did.
     pub delivered: Delivered,
+    /// Alerts that could not be delivered.
+    pub undelivered: usize,
+}
+
+impl Report {
+    /// Adds what `other` (the report of another input of the same invocation) found.
+    pub fn absorb(&mut self, other: Report) {
+        self.counts.events += other.counts.events;
+        self.counts.bad += other.counts.bad;
+        for (a, b) in self.counts.findings.iter_mut().zip(other.counts.findings) {
+            *a += b;
+        }
+        self.counts.suppressed += other.counts.suppressed;
+        self.counts.bytes += other.counts.bytes;
+        self.alerts.extend(other.alerts);
+        let room = BAD_LISTED.saturating_sub(self.bad.len());
+        self.bad.extend(other.bad.into_iter().take(room));
+        self.delivered.sent += other.delivered.sent;
+        self.delivered.already += other.delivered.already;
+        self.undelivered += other.undelivered;
+    }
+}
+
+/// What [`Engine::evaluate`] did with one input: what it found, and why it stopped early or
+/// failed to deliver, if it did. The report is whole either way (metrics need it).
+#[derive(Debug)]
+pub struct Outcome {
+    pub report: Report,
+    pub error: Option<EngineError>,
+}
+
+impl Outcome {
+    /// The report, or the error when there was one.
+    pub fn into_result(self) -> Result<Report, EngineError> {
+        match self.error {
+            None => Ok(self.report),
+            Some(e) => Err(e),
+        }
+    }
 }
 
 /// One run's state: where windows are kept, where alerts go, what was seen. Windows span the
@@ -433,12 +487,7 @@ impl Engine {
     /// Scans one input and collects what it found; alerts go to the run's notifier, and the
     /// last of them are sent before it returns. Fails (transiently) when an alert was not
     /// delivered, the window state was unreachable or the deadline came.
-    pub fn evaluate(
-        &self,
-        input: impl Read,
-        format: Format,
-        run: &mut Run<'_>,
-    ) -> Result<Report, EngineError> {
+    pub fn evaluate(&self, input: impl Read, format: Format, run: &mut Run<'_>) -> Outcome {
         let mut report = Report::default();
         let before = run.counts;
         let result = self.scan(input, format, run, &mut |found| {
@@ -459,6 +508,7 @@ impl Engine {
         let finished = run.finish();
         report.counts = since(before, run.counts);
         report.delivered = run.delivered;
+        report.undelivered = run.undelivered.len();
         tracing::info!(
             events = report.counts.events,
             bad = report.counts.bad,
@@ -468,9 +518,10 @@ impl Engine {
             already_sent = report.delivered.already,
             "input processed"
         );
-        result?;
-        finished?;
-        Ok(report)
+        Outcome {
+            report,
+            error: result.err().or(finished.err()),
+        }
     }
 }
 

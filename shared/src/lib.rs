@@ -17,6 +17,7 @@ pub mod event;
 pub mod finding;
 pub mod ingest;
 pub mod layout;
+pub mod metrics;
 pub mod net;
 pub mod notify;
 pub mod packs;

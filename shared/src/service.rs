@@ -7,19 +7,21 @@
 //! use iamwatch::{config::Config, ingest::Format, service::Service};
 //! let service = std::sync::Arc::new(Service::new(Config::from_env()?).await?);
 //! let payload: Vec<u8> = br#"{"awslogs": {"data": "..."}}"#.to_vec();
-//! let report = service.process(payload, Format::AwsLogs, None).await?;
+//! let report = service.process(payload, Format::AwsLogs, None).await.into_result()?;
 //! println!("{} events, {} alerts", report.counts.events, report.alerts.len());
 //! # Ok(()) }
 //! ```
 
 use crate::config::Config;
-use crate::engine::{Engine, EngineError, Report, Run};
+use crate::engine::{Engine, EngineError, Outcome, Report, Run};
+use crate::ingest::object::{self, ObjectError};
 use crate::ingest::Format;
+use aws_config::SdkConfig;
 use crate::notify::SnsNotifier;
 use crate::window::{DynamoStore, MemoryStore, WindowStore};
 use std::io::Read;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::runtime::Handle;
 
 /// Where a service keeps its windows, suppression and deliveries.
@@ -46,6 +48,10 @@ pub struct Service {
     /// Invocations of one instance come one at a time; the lock only makes that explicit.
     state: Mutex<State>,
     sns: Option<SnsNotifier>,
+    sdk: SdkConfig,
+    handle: Handle,
+    /// Made at the first object read (only the S3 handler reads objects).
+    s3: std::sync::OnceLock<aws_sdk_s3::Client>,
 }
 
 impl Service {
@@ -54,32 +60,25 @@ impl Service {
     /// there.
     pub async fn new(config: Config) -> Result<Self, EngineError> {
         let engine = Engine::new(&config)?;
-        let aws = if config.topic_arn.is_some() || config.state_table.is_some() {
-            Some(crate::aws::loader(&config.retry).load().await)
-        } else {
-            None
-        };
+        // Reads the environment only (Lambda passes credentials there): no request is sent.
+        let sdk = crate::aws::loader(&config.retry).load().await;
         let handle = Handle::current();
-        let state = match (&aws, &config.state_table) {
-            (Some(sdk), Some(table)) => {
-                State::Dynamo(DynamoStore::from_config(sdk, table, handle.clone()))
-            }
-            _ => State::Memory(MemoryStore::default()),
+        let state = match &config.state_table {
+            Some(table) => State::Dynamo(DynamoStore::from_config(&sdk, table, handle.clone())),
+            None => State::Memory(MemoryStore::default()),
         };
-        let sns = match (&aws, &config.topic_arn) {
-            (Some(sdk), Some(topic)) => Some(SnsNotifier::from_config(
-                sdk,
-                topic,
-                handle,
-                config.retry,
-            )),
-            _ => None,
-        };
+        let sns = config
+            .topic_arn
+            .as_ref()
+            .map(|topic| SnsNotifier::from_config(&sdk, topic, handle.clone(), config.retry));
         Ok(Self {
             engine,
             config,
             state: Mutex::new(state),
             sns,
+            sdk,
+            handle,
+            s3: std::sync::OnceLock::new(),
         })
     }
 
@@ -98,11 +97,53 @@ impl Service {
         input: Vec<u8>,
         format: Format,
         deadline: Option<Instant>,
-    ) -> Result<Report, EngineError> {
+    ) -> Outcome {
         let me = Arc::clone(self);
-        tokio::task::spawn_blocking(move || me.process_blocking(&input[..], format, deadline))
+        self.blocking(move || me.process_blocking(&input[..], format, deadline))
             .await
-            .map_err(|e| EngineError::Read(std::io::Error::other(e)))?
+    }
+
+    /// Runs `work` on tokio's blocking pool, where the engine and its clients may block.
+    pub async fn blocking(&self, work: impl FnOnce() -> Outcome + Send + 'static) -> Outcome {
+        match tokio::task::spawn_blocking(work).await {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome {
+                report: Report::default(),
+                error: Some(EngineError::Read(std::io::Error::other(e))),
+            },
+        }
+    }
+
+    /// Reads and evaluates the object `s3://bucket/key` (gzip or not, any layout the engine
+    /// reads). On a blocking thread only (see [`Service::blocking`]).
+    pub fn process_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+        deadline: Option<Instant>,
+    ) -> Outcome {
+        let s3 = self.s3.get_or_init(|| {
+            // A local or S3-compatible endpoint (moto, IBM COS) is addressed by path: bucket
+            // names are not host names there.
+            let local = self.sdk.endpoint_url().is_some();
+            let config = aws_sdk_s3::config::Builder::from(&self.sdk)
+                .force_path_style(local)
+                .build();
+            aws_sdk_s3::Client::from_conf(config)
+        });
+        match object::open(s3, &self.handle, bucket, key, version) {
+            Ok(reader) => self.process_blocking(reader, Format::Auto, deadline),
+            Err(e) => Outcome {
+                report: Report::default(),
+                error: Some(match e {
+                    ObjectError::Missing(m) => EngineError::Missing(m),
+                    ObjectError::Unavailable(m) => {
+                        EngineError::Read(std::io::Error::other(m))
+                    }
+                }),
+            },
+        }
     }
 
     /// [`Service::process`] for a caller on a thread that may block (not a runtime worker):
@@ -112,7 +153,7 @@ impl Service {
         input: impl Read,
         format: Format,
         deadline: Option<Instant>,
-    ) -> Result<Report, EngineError> {
+    ) -> Outcome {
         // A panic while the lock was held cannot leave the store half-written in a way the
         // next input would misread: each record's writes stand alone.
         let mut state = match self.state.lock() {
@@ -127,5 +168,33 @@ impl Service {
             run = run.until(d);
         }
         self.engine.evaluate(input, format, &mut run)
+    }
+}
+
+/// When to stop starting records, for an invocation that must answer by `deadline_ms` (ms
+/// since the epoch, as the Lambda runtime gives it): early enough to publish the last alerts
+/// and answer before the platform ends the invocation (two seconds, or a quarter of the time
+/// left when that is less).
+pub fn stop_by(deadline_ms: u64) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    let margin = (left / 4).min(Duration::from_secs(2));
+    Instant::now() + left - margin
+}
+
+impl Service {
+    /// The service the environment describes, for a handler's `main`: a bad setting is
+    /// logged (naming its variable) and returned, so that the start fails.
+    pub async fn start() -> Result<Self, EngineError> {
+        let built = match Config::from_env() {
+            Ok(config) => Self::new(config).await,
+            Err(e) => Err(EngineError::Config(e)),
+        };
+        if let Err(e) = &built {
+            tracing::error!(error = %e, "iamwatch cannot start");
+        }
+        built
     }
 }

@@ -10,6 +10,8 @@
 //! read is reported with its position and counted; the rest of the input is still read.
 
 pub mod awslogs;
+#[cfg(feature = "aws")]
+pub mod object;
 mod scan;
 
 use crate::event::{provider_of, Event, NotAnEvent, Provider};

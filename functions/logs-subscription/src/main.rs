@@ -1,0 +1,48 @@
+//! CloudWatch Logs subscription filter -> iamwatch -> Amazon SNS.
+//!
+//! Each invocation carries one subscription payload (`{"awslogs": {"data": ...}}`: base64 of
+//! gzip of the log events); each log event's message is one CloudTrail (or CADF) record. A
+//! `CONTROL_MESSAGE` publishes nothing. A bad record is logged with its position and counted,
+//! and the rest of the batch goes on. An alert that cannot be published fails the invocation:
+//! Lambda retries it, and the retry sends only what was not delivered.
+
+use iamwatch::engine::EngineError;
+use iamwatch::ingest::Format;
+use iamwatch::metrics;
+use iamwatch::service::{stop_by, Service};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde_json::value::RawValue;
+use std::sync::Arc;
+use std::time::Instant;
+
+const FUNCTION: &str = "logs-subscription";
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let service = Arc::new(Service::start().await?);
+    lambda_runtime::run(service_fn(|event| function_handler(event, &service))).await
+}
+
+/// One subscription payload: its records evaluated, their alerts published.
+async fn function_handler(
+    event: LambdaEvent<Box<RawValue>>,
+    service: &Arc<Service>,
+) -> Result<(), Diagnostic> {
+    let started = Instant::now();
+    let deadline = stop_by(event.context.deadline);
+    // The payload's text as it arrived: the engine reads it without building a value.
+    let payload: Box<str> = event.payload.into();
+    let outcome = service
+        .process(payload.into_boxed_bytes().into_vec(), Format::AwsLogs, Some(deadline))
+        .await;
+    metrics::print(FUNCTION, &outcome, started.elapsed());
+    outcome.into_result().map(drop).map_err(diagnostic)
+}
+
+fn diagnostic(e: EngineError) -> Diagnostic {
+    Diagnostic {
+        error_type: e.kind().to_string(),
+        error_message: e.to_string(),
+    }
+}
