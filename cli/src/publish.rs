@@ -1,7 +1,7 @@
 //! `replay --publish` and shared window state: the AWS side of the CLI.
 
-use iamwatch::aws::{loader, SdkConfig};
 use iamwatch::aws::Retry;
+use iamwatch::aws::{loader, SdkConfig};
 use iamwatch::config::Config;
 use iamwatch::notify::SnsNotifier;
 use iamwatch::window::{DynamoStore, MemoryStore, WindowStore};

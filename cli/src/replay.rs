@@ -2,7 +2,6 @@
 
 use crate::exit;
 use crate::publish::{Aws, State};
-use std::ops::ControlFlow;
 use clap::ValueEnum;
 use iamwatch::config::{Config, ConfigError, PackChoice};
 use iamwatch::engine::{Counts, Engine, EngineError, Found, Run};
@@ -14,6 +13,7 @@ use iamwatch::rules::{Pack, Severity};
 use iamwatch::window::MemoryStore;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};

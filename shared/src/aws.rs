@@ -59,9 +59,13 @@ impl Retry {
                 .parse::<u64>()
                 .map_err(|_| (k, format!("expected a whole number, found {v:?}")))?;
             match k {
-                "IAMWATCH_RETRY_ATTEMPTS" => r.attempts = u32::try_from(n.clamp(1, 20)).unwrap_or(20),
+                "IAMWATCH_RETRY_ATTEMPTS" => {
+                    r.attempts = u32::try_from(n.clamp(1, 20)).unwrap_or(20)
+                }
                 "IAMWATCH_RETRY_BASE_MS" => r.base = Duration::from_millis(n),
-                "IAMWATCH_ATTEMPT_TIMEOUT_MS" => r.attempt_timeout = Duration::from_millis(n.max(1)),
+                "IAMWATCH_ATTEMPT_TIMEOUT_MS" => {
+                    r.attempt_timeout = Duration::from_millis(n.max(1))
+                }
                 _ => return Err((k, "is not a retry setting".to_string())),
             }
         }
@@ -128,7 +132,6 @@ pub fn loader(retry: &Retry) -> aws_config::ConfigLoader {
                 .build(),
         )
 }
-
 
 /// An AWS error in a line: the service's code and message when it answered, else the whole
 /// chain (connection refused, timed out ...). Every AWS SDK crate shares these error types.

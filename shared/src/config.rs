@@ -81,11 +81,14 @@ impl PackChoice {
     /// Loads and checks the packs.
     pub fn load(&self) -> Result<Vec<Pack>, ConfigError> {
         let mut out = match &self.builtin {
-            None => packs::all().map_err(|e| ConfigError::new("IAMWATCH_BUILTIN_PACKS", e.to_string()))?,
+            None => packs::all()
+                .map_err(|e| ConfigError::new("IAMWATCH_BUILTIN_PACKS", e.to_string()))?,
             Some(names) => names
                 .iter()
                 .map(|n| match packs::builtin(n) {
-                    Some(p) => p.map_err(|e| ConfigError::new("IAMWATCH_BUILTIN_PACKS", e.to_string())),
+                    Some(p) => {
+                        p.map_err(|e| ConfigError::new("IAMWATCH_BUILTIN_PACKS", e.to_string()))
+                    }
                     None => Err(ConfigError::new(
                         "IAMWATCH_BUILTIN_PACKS",
                         format!(
@@ -98,7 +101,8 @@ impl PackChoice {
         };
         for spec in &self.extra {
             out.push(
-                packs::resolve(spec).map_err(|e| ConfigError::new("IAMWATCH_PACKS", e.to_string()))?,
+                packs::resolve(spec)
+                    .map_err(|e| ConfigError::new("IAMWATCH_PACKS", e.to_string()))?,
             );
         }
         Ok(out)
@@ -188,7 +192,9 @@ impl Config {
                     c.state_table = Some(value.to_string());
                 }
                 "IAMWATCH_TOPIC_ARN" | "IAMWATCH_STATE_TABLE" => {}
-                "IAMWATCH_RETRY_ATTEMPTS" | "IAMWATCH_RETRY_BASE_MS" | "IAMWATCH_ATTEMPT_TIMEOUT_MS" => {
+                "IAMWATCH_RETRY_ATTEMPTS"
+                | "IAMWATCH_RETRY_BASE_MS"
+                | "IAMWATCH_ATTEMPT_TIMEOUT_MS" => {
                     if value.parse::<u64>().is_err() {
                         return Err(ConfigError::new(
                             k,
@@ -201,19 +207,22 @@ impl Config {
                 name if name.starts_with("IAMWATCH_ALLOWLIST_") => {
                     let list = name["IAMWATCH_ALLOWLIST_".len()..].to_ascii_lowercase();
                     Allowlist::named(&list, [value]).map_err(|e| {
-                        ConfigError::new(k, format!("{e} (expected comma-separated addresses or networks)"))
+                        ConfigError::new(
+                            k,
+                            format!("{e} (expected comma-separated addresses or networks)"),
+                        )
                     })?;
                     c.allowlists.push(list);
                 }
                 name if own.contains(&name) => {}
-                _ => {
-                    return Err(ConfigError::new(
-                        k,
-                        format!("is not a setting of iamwatch (settings: {}, IAMWATCH_ALLOWLIST_<NAME>{})",
-                            KNOWN.join(", "),
-                            own.iter().map(|o| format!(", {o}")).collect::<String>()),
-                    ))
-                }
+                _ => return Err(ConfigError::new(
+                    k,
+                    format!(
+                        "is not a setting of iamwatch (settings: {}, IAMWATCH_ALLOWLIST_<NAME>{})",
+                        KNOWN.join(", "),
+                        own.iter().map(|o| format!(", {o}")).collect::<String>()
+                    ),
+                )),
             }
         }
         #[cfg(feature = "aws")]
@@ -317,9 +326,15 @@ mod tests {
         assert_eq!((c.topic_arn, c.state_table), (None, None));
         let c = Config::from_vars(
             vars(&[
-                ("IAMWATCH_BUILTIN_PACKS", "aws-iam-changes, cis-aws-foundations"),
+                (
+                    "IAMWATCH_BUILTIN_PACKS",
+                    "aws-iam-changes, cis-aws-foundations",
+                ),
                 ("IAMWATCH_MIN_SEVERITY", "high"),
-                ("IAMWATCH_TOPIC_ARN", "arn:aws:sns:us-east-1:111122223333:alerts"),
+                (
+                    "IAMWATCH_TOPIC_ARN",
+                    "arn:aws:sns:us-east-1:111122223333:alerts",
+                ),
                 ("IAMWATCH_STATE_TABLE", "iamwatch-state"),
                 ("IAMWATCH_ALLOWLIST_IAM", "10.0.0.0/8, 203.0.113.7"),
                 ("IAMWATCH_WEBHOOK_SECRET", "s"),
@@ -342,15 +357,51 @@ mod tests {
     #[test]
     fn each_error_names_its_variable_and_what_is_expected() {
         for (pairs, var, expected) in [
-            (vec![("IAMWATCH_MIN_SEVERITY", "urgent")], "IAMWATCH_MIN_SEVERITY", "expected one of"),
-            (vec![("IAMWATCH_TOPIC_ARN", "alerts")], "IAMWATCH_TOPIC_ARN", "SNS topic ARN"),
-            (vec![("IAMWATCH_STATE_TABLE", "a b")], "IAMWATCH_STATE_TABLE", "table name"),
-            (vec![("IAMWATCH_BUILTIN_PACKS", "aws-iam")], "IAMWATCH_BUILTIN_PACKS", "not a built-in pack"),
-            (vec![("IAMWATCH_PACKS", "/no/such/pack.json")], "IAMWATCH_PACKS", "not a readable file"),
-            (vec![("IAMWATCH_PACKS", "{\"rules\": 3}")], "IAMWATCH_PACKS", "rules"),
-            (vec![("IAMWATCH_ALLOWLIST_IAM", "10.0.0.0/33")], "IAMWATCH_ALLOWLIST_IAM", "networks"),
-            (vec![("IAMWATCH_RETRY_ATTEMPTS", "many")], "IAMWATCH_RETRY_ATTEMPTS", "whole number"),
-            (vec![("IAMWATCH_TOPIC_ARM", "x")], "IAMWATCH_TOPIC_ARM", "not a setting"),
+            (
+                vec![("IAMWATCH_MIN_SEVERITY", "urgent")],
+                "IAMWATCH_MIN_SEVERITY",
+                "expected one of",
+            ),
+            (
+                vec![("IAMWATCH_TOPIC_ARN", "alerts")],
+                "IAMWATCH_TOPIC_ARN",
+                "SNS topic ARN",
+            ),
+            (
+                vec![("IAMWATCH_STATE_TABLE", "a b")],
+                "IAMWATCH_STATE_TABLE",
+                "table name",
+            ),
+            (
+                vec![("IAMWATCH_BUILTIN_PACKS", "aws-iam")],
+                "IAMWATCH_BUILTIN_PACKS",
+                "not a built-in pack",
+            ),
+            (
+                vec![("IAMWATCH_PACKS", "/no/such/pack.json")],
+                "IAMWATCH_PACKS",
+                "not a readable file",
+            ),
+            (
+                vec![("IAMWATCH_PACKS", "{\"rules\": 3}")],
+                "IAMWATCH_PACKS",
+                "rules",
+            ),
+            (
+                vec![("IAMWATCH_ALLOWLIST_IAM", "10.0.0.0/33")],
+                "IAMWATCH_ALLOWLIST_IAM",
+                "networks",
+            ),
+            (
+                vec![("IAMWATCH_RETRY_ATTEMPTS", "many")],
+                "IAMWATCH_RETRY_ATTEMPTS",
+                "whole number",
+            ),
+            (
+                vec![("IAMWATCH_TOPIC_ARM", "x")],
+                "IAMWATCH_TOPIC_ARM",
+                "not a setting",
+            ),
         ] {
             let e = err(&pairs);
             assert_eq!(e.variable, var, "{e}");

@@ -554,7 +554,12 @@ fn bad(
     reason: &str,
 ) -> Result<(), Stop> {
     run.counts.bad += 1;
-    tracing::warn!(line = position.line, record = position.index, reason, "bad record skipped");
+    tracing::warn!(
+        line = position.line,
+        record = position.index,
+        reason,
+        "bad record skipped"
+    );
     match out(Found::Bad { position, reason }) {
         ControlFlow::Continue(()) => Ok(()),
         ControlFlow::Break(()) => Err(Stop::Caller),

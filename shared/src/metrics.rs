@@ -96,7 +96,12 @@ mod tests {
             report,
             error: Some(EngineError::Deadline { processed: 502 }),
         };
-        let line = emf("logs-subscription", &outcome, Duration::from_millis(12), 1_700_000_000_000);
+        let line = emf(
+            "logs-subscription",
+            &outcome,
+            Duration::from_millis(12),
+            1_700_000_000_000,
+        );
         assert!(!line.contains('\n'));
         let v: Value = serde_json::from_str(&line).expect("JSON");
         let declared = v["_aws"]["CloudWatchMetrics"][0]["Metrics"]
@@ -114,7 +119,10 @@ mod tests {
         assert_eq!(v["Failed"], 1.0);
         assert_eq!(v["Duration"], 12.0);
         assert_eq!(v["error"], "iamwatch.Deadline");
-        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Function"]]));
+        assert_eq!(
+            v["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Function"]])
+        );
         assert_eq!(v["Function"], "logs-subscription");
     }
 }

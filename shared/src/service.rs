@@ -16,9 +16,9 @@ use crate::config::Config;
 use crate::engine::{Engine, EngineError, Outcome, Report, Run};
 use crate::ingest::object::{self, ObjectError};
 use crate::ingest::Format;
-use aws_config::SdkConfig;
 use crate::notify::SnsNotifier;
 use crate::window::{DynamoStore, MemoryStore, WindowStore};
+use aws_config::SdkConfig;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -138,9 +138,7 @@ impl Service {
                 report: Report::default(),
                 error: Some(match e {
                     ObjectError::Missing(m) => EngineError::Missing(m),
-                    ObjectError::Unavailable(m) => {
-                        EngineError::Read(std::io::Error::other(m))
-                    }
+                    ObjectError::Unavailable(m) => EngineError::Read(std::io::Error::other(m)),
                 }),
             },
         }

@@ -26,6 +26,8 @@ pub enum Fault {
     ServerError,
     /// No answer for this long, then the connection is closed.
     Stall(Duration),
+    /// The request is forwarded after this long: a slow service, not a failing one.
+    Delay(Duration),
     /// A `PublishBatch` whose entries after the first `keep` fail with `InternalError`
     /// (not the sender's fault); the kept entries go to moto. Other requests pass.
     PartialBatch { keep: usize },
@@ -429,6 +431,13 @@ async fn serve(mut client: TcpStream, upstream: String, plan: Arc<Mutex<Plan>>) 
             Some(Fault::Stall(d)) => {
                 tokio::time::sleep(d).await;
                 return;
+            }
+            Some(Fault::Delay(d)) => {
+                tokio::time::sleep(d).await;
+                match forward(&upstream, &req, &req.body).await {
+                    Some(r) => r,
+                    None => return,
+                }
             }
             Some(Fault::PartialBatch { keep }) => {
                 let (body, dropped) = keep_entries(&req.body, keep);

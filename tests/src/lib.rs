@@ -8,6 +8,7 @@
 //! time (`moto_serial.py`), as atomically as DynamoDB applies a conditional write.
 
 pub mod faults;
+pub mod lambda;
 
 use aws_config::{Region, SdkConfig};
 use aws_sdk_dynamodb::types::{

@@ -35,7 +35,11 @@ async fn function_handler(
     let envelope: Box<str> = event.payload.into();
     // The engine opens the envelope (`detail-type` + `detail`) itself.
     let outcome = service
-        .process(envelope.into_boxed_bytes().into_vec(), Format::JsonLines, Some(deadline))
+        .process(
+            envelope.into_boxed_bytes().into_vec(),
+            Format::JsonLines,
+            Some(deadline),
+        )
         .await;
     metrics::print(FUNCTION, &outcome, started.elapsed());
     outcome.into_result().map(drop).map_err(diagnostic)

@@ -34,7 +34,11 @@ async fn function_handler(
     // The payload's text as it arrived: the engine reads it without building a value.
     let payload: Box<str> = event.payload.into();
     let outcome = service
-        .process(payload.into_boxed_bytes().into_vec(), Format::AwsLogs, Some(deadline))
+        .process(
+            payload.into_boxed_bytes().into_vec(),
+            Format::AwsLogs,
+            Some(deadline),
+        )
         .await;
     metrics::print(FUNCTION, &outcome, started.elapsed());
     outcome.into_result().map(drop).map_err(diagnostic)

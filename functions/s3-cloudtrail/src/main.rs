@@ -51,12 +51,20 @@ async fn function_handler(
             };
             let outcome = read(service, object, deadline).await;
             let (code, text) = match &outcome.error {
-                None => ("Succeeded", format!("{} events, {} alerts", outcome.report.counts.events, outcome.report.alerts.len())),
+                None => (
+                    "Succeeded",
+                    format!(
+                        "{} events, {} alerts",
+                        outcome.report.counts.events,
+                        outcome.report.alerts.len()
+                    ),
+                ),
                 Some(e) if e.is_transient() => ("TemporaryFailure", e.to_string()),
                 Some(e) => ("PermanentFailure", e.to_string()),
             };
             total.absorb(outcome.report);
-            results.push(json!({"taskId": task["taskId"], "resultCode": code, "resultString": text}));
+            results
+                .push(json!({"taskId": task["taskId"], "resultCode": code, "resultString": text}));
         }
         json!({
             "invocationSchemaVersion": payload["invocationSchemaVersion"],
@@ -68,7 +76,10 @@ async fn function_handler(
         // SQS: a message fails alone, and only it comes back.
         let mut failures = Vec::new();
         for message in payload["Records"].as_array().into_iter().flatten() {
-            let id = message["messageId"].as_str().unwrap_or_default().to_string();
+            let id = message["messageId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             let body = message["body"].as_str().unwrap_or_default();
             let objects = serde_json::from_str::<Value>(body)
                 .map_err(|e| format!("not JSON: {e}"))
@@ -134,7 +145,12 @@ async fn read(service: &Arc<Service>, object: ObjectRef, deadline: Instant) -> O
     let me = Arc::clone(service);
     let outcome = service
         .blocking(move || {
-            me.process_object(&object.bucket, &object.key, object.version.as_deref(), Some(deadline))
+            me.process_object(
+                &object.bucket,
+                &object.key,
+                object.version.as_deref(),
+                Some(deadline),
+            )
         })
         .await;
     if let Some(e) = &outcome.error {

@@ -784,7 +784,12 @@ fn payload(text: &str, layout: &Layout, position: Position, how: &Parse<'_>, sin
             index: Some(i as u64 + 1),
             ..position
         };
-        let id = || event.id.map(|s| format!(" (log event {s})")).unwrap_or_default();
+        let id = || {
+            event
+                .id
+                .map(|s| format!(" (log event {s})"))
+                .unwrap_or_default()
+        };
         let message = match event.message {
             Ok(m) => m,
             Err(reason) => {

@@ -63,8 +63,10 @@ pub fn open(
             handle: handle.clone(),
         }),
         Err(e) => {
-            let missing = matches!(e.code(), Some("NoSuchKey" | "NoSuchBucket" | "NoSuchVersion"))
-                || matches!(&e, SdkError::ServiceError(s) if s.raw().status().as_u16() == 404);
+            let missing = matches!(
+                e.code(),
+                Some("NoSuchKey" | "NoSuchBucket" | "NoSuchVersion")
+            ) || matches!(&e, SdkError::ServiceError(s) if s.raw().status().as_u16() == 404);
             let why = format!("cannot read {name}: {}", crate::aws::describe(&e));
             Err(if missing {
                 ObjectError::Missing(why)
@@ -104,13 +106,19 @@ pub fn objects_in(message: &Value) -> Result<Vec<ObjectRef>, String> {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                match (text(r, &["s3", "bucket", "name"]), text(r, &["s3", "object", "key"])) {
+                match (
+                    text(r, &["s3", "bucket", "name"]),
+                    text(r, &["s3", "object", "key"]),
+                ) {
                     (Some(bucket), Some(key)) => Ok(ObjectRef {
                         bucket,
                         key: decode_key(&key),
                         version: text(r, &["s3", "object", "versionId"]),
                     }),
-                    _ => Err(format!("record {} is not an S3 event (no s3.bucket.name and s3.object.key)", i + 1)),
+                    _ => Err(format!(
+                        "record {} is not an S3 event (no s3.bucket.name and s3.object.key)",
+                        i + 1
+                    )),
                 }
             })
             .collect();
@@ -125,15 +133,22 @@ pub fn objects_in(message: &Value) -> Result<Vec<ObjectRef>, String> {
         return objects_in(&inner);
     }
     if message.get("detail-type").and_then(Value::as_str) == Some("Object Created") {
-        let detail = message.get("detail").ok_or("Object Created event without a detail")?;
-        return match (text(detail, &["bucket", "name"]), text(detail, &["object", "key"])) {
+        let detail = message
+            .get("detail")
+            .ok_or("Object Created event without a detail")?;
+        return match (
+            text(detail, &["bucket", "name"]),
+            text(detail, &["object", "key"]),
+        ) {
             // EventBridge gives the key as it is, not URL-encoded.
             (Some(bucket), Some(key)) => Ok(vec![ObjectRef {
                 bucket,
                 key,
                 version: text(detail, &["object", "version-id"]),
             }]),
-            _ => Err("Object Created event without detail.bucket.name and detail.object.key".into()),
+            _ => {
+                Err("Object Created event without detail.bucket.name and detail.object.key".into())
+            }
         };
     }
     Err("not an S3 event notification, an SNS envelope of one, or an EventBridge Object Created event".into())
@@ -149,7 +164,10 @@ pub fn decode_key(key: &str) -> String {
             b'+' => out.push(b' '),
             b'%' => {
                 let hex = |c: u8| (c as char).to_digit(16);
-                match (b.get(i + 1).and_then(|&c| hex(c)), b.get(i + 2).and_then(|&c| hex(c))) {
+                match (
+                    b.get(i + 1).and_then(|&c| hex(c)),
+                    b.get(i + 2).and_then(|&c| hex(c)),
+                ) {
                     (Some(h), Some(l)) => {
                         // Two hex digits make one byte.
                         out.push((h * 16 + l) as u8);
@@ -191,7 +209,10 @@ mod tests {
 
     #[test]
     fn keys_decode_as_s3_notifications_encode_them() {
-        assert_eq!(decode_key("AWSLogs/111122223333/a+b%3Dc.json.gz"), "AWSLogs/111122223333/a b=c.json.gz");
+        assert_eq!(
+            decode_key("AWSLogs/111122223333/a+b%3Dc.json.gz"),
+            "AWSLogs/111122223333/a b=c.json.gz"
+        );
         assert_eq!(decode_key("100%"), "100%");
         assert_eq!(decode_key("%e2%82%ac"), "\u{20ac}");
         assert_eq!(decode_key("%zz"), "%zz");
@@ -201,14 +222,24 @@ mod tests {
     fn every_trigger_names_its_objects() {
         let s3 = serde_json::json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
             "s3": {"bucket": {"name": "trail"}, "object": {"key": "AWSLogs/1/a+b.json.gz", "versionId": "v1"}}}]});
-        let want = ObjectRef { bucket: "trail".into(), key: "AWSLogs/1/a b.json.gz".into(), version: Some("v1".into()) };
+        let want = ObjectRef {
+            bucket: "trail".into(),
+            key: "AWSLogs/1/a b.json.gz".into(),
+            version: Some("v1".into()),
+        };
         assert_eq!(objects_in(&s3), Ok(vec![want.clone()]));
         let sns = serde_json::json!({"Type": "Notification", "Message": s3.to_string()});
         assert_eq!(objects_in(&sns), Ok(vec![want]));
         let eb = serde_json::json!({"detail-type": "Object Created", "source": "aws.s3",
             "detail": {"bucket": {"name": "trail"}, "object": {"key": "AWSLogs/1/a+b.json.gz"}}});
-        assert_eq!(objects_in(&eb).expect("objects")[0].key, "AWSLogs/1/a+b.json.gz");
-        assert_eq!(objects_in(&serde_json::json!({"Event": "s3:TestEvent"})), Ok(vec![]));
+        assert_eq!(
+            objects_in(&eb).expect("objects")[0].key,
+            "AWSLogs/1/a+b.json.gz"
+        );
+        assert_eq!(
+            objects_in(&serde_json::json!({"Event": "s3:TestEvent"})),
+            Ok(vec![])
+        );
         assert!(objects_in(&serde_json::json!({"Records": [{"eventSource": "aws:sqs"}]})).is_err());
         assert!(objects_in(&serde_json::json!({"hello": 1})).is_err());
     }

@@ -1,0 +1,472 @@
+//! The AWS Lambda handlers as Lambda runs them: the real release-shaped binaries polling a
+//! Runtime API on 127.0.0.1, publishing to SNS (moto) and reading what SQS received, with
+//! the state table in DynamoDB (moto) and log files in S3 (moto).
+
+use base64::Engine as _;
+use flate2::write::GzEncoder;
+use iamwatch::engine::{Engine, Run};
+use iamwatch::ingest::Format;
+use iamwatch::rules::Severity;
+use iamwatch::window::MemoryStore;
+use iamwatch_e2e::faults::{Fault, Proxy, Service};
+use iamwatch_e2e::lambda::{Answer, Function};
+use iamwatch_e2e::*;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::time::Duration;
+
+/// The CloudTrail records of the project's examples, one JSON text each.
+fn example_records() -> Vec<String> {
+    let mut out: Vec<String> =
+        std::fs::read_to_string(root().join("examples/cloudtrail/events.jsonl"))
+            .expect("examples")
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect();
+    let gz = std::fs::read(root().join(
+        "examples/cloudtrail/111122223333_CloudTrail_us-east-1_20261121T0220Z_intrusion.json.gz",
+    ))
+    .expect("example file");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text)
+        .expect("gzip");
+    let doc: Value = serde_json::from_str(&text).expect("CloudTrail file");
+    out.extend(
+        doc["Records"]
+            .as_array()
+            .expect("Records")
+            .iter()
+            .map(Value::to_string),
+    );
+    out
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(bytes).expect("gzip");
+    gz.finish().expect("gzip")
+}
+
+/// A CloudWatch Logs subscription event holding `messages` as log events.
+fn subscription(messages: &[String]) -> String {
+    let events: Vec<Value> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| json!({"id": format!("3755{i:052}"), "timestamp": 1_763_690_400_000u64 + i as u64, "message": m}))
+        .collect();
+    let data = json!({
+        "messageType": "DATA_MESSAGE", "owner": "111122223333",
+        "logGroup": "aws-cloudtrail-logs-111122223333", "logStream": "111122223333_CloudTrail_us-east-1",
+        "subscriptionFilters": ["iamwatch"], "logEvents": events,
+    });
+    let b64 = base64::engine::general_purpose::STANDARD.encode(gzip(data.to_string().as_bytes()));
+    json!({"awslogs": {"data": b64}}).to_string()
+}
+
+/// `(rule, event id)` of every alert the built-in packs raise on `input` (medium and up, as
+/// the handlers are configured by default).
+fn expected(input: &str, format: Format) -> BTreeSet<(String, String)> {
+    let packs = iamwatch::packs::all().expect("packs");
+    let engine = Engine::from_packs(&packs, false, Severity::Medium);
+    let mut store = MemoryStore::default();
+    let report = engine
+        .evaluate(input.as_bytes(), format, &mut Run::new(&mut store))
+        .into_result()
+        .expect("evaluated");
+    report
+        .alerts
+        .iter()
+        .map(|f| identity(&f.to_json()))
+        .collect()
+}
+
+/// What SQS received, as `(rule, event id)`, every message once (duplicates fail).
+fn received_once(local: &Local) -> BTreeSet<(String, String)> {
+    let got = drain(&local.rt, &local.config, &local.topic.queue_url);
+    let ids: Vec<_> = got.iter().map(|r| identity(&r.message)).collect();
+    let set: BTreeSet<_> = ids.iter().cloned().collect();
+    assert_eq!(set.len(), ids.len(), "an alert arrived twice: {ids:?}");
+    for r in &got {
+        assert!(r.attribute("severity").is_some(), "{:?}", r.envelope);
+        assert!(r.attribute("rule").is_some(), "{:?}", r.envelope);
+        assert!(r.subject().is_some_and(|s| s.len() <= 100));
+    }
+    set
+}
+
+struct Local {
+    moto: Moto,
+    rt: tokio::runtime::Runtime,
+    config: aws_config::SdkConfig,
+    topic: Topic,
+}
+
+impl Local {
+    fn new() -> Local {
+        let moto = Moto::start();
+        let rt = runtime();
+        let config = config(&rt, &moto.endpoint, &quick_retry(3));
+        let topic = topic_with_queue(&rt, &config, "iamwatch-alerts");
+        create_state_table(&rt, &config, "iamwatch-state");
+        Local {
+            moto,
+            rt,
+            config,
+            topic,
+        }
+    }
+
+    /// The handler's settings: this topic, this state table.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("IAMWATCH_TOPIC_ARN", self.topic.arn.clone()),
+            ("IAMWATCH_STATE_TABLE", "iamwatch-state".to_string()),
+        ]
+    }
+
+    fn start(&self, name: &str, endpoint: &str, extra: &[(&str, &str)]) -> Function {
+        let env = self.env();
+        let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        all.extend_from_slice(extra);
+        Function::start(name, endpoint, &all)
+    }
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+#[test]
+fn a_subscription_payload_publishes_its_alerts_with_their_attributes() {
+    let local = Local::new();
+    let f = local.start("logs-subscription", &local.moto.endpoint, &[]);
+    let payload = subscription(&example_records());
+    let want = expected(&payload, Format::AwsLogs);
+    assert!(want.len() >= 5, "the examples raise {} alerts", want.len());
+    let answer = f.api.invoke(&payload, MINUTE);
+    assert_eq!(answer, Answer::Ok("null".into()));
+    assert_eq!(received_once(&local), want);
+    // One metrics line per invocation, with what was found and sent.
+    let m = f.metrics();
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0]["Records"], json!(example_records().len() as f64));
+    assert_eq!(m[0]["AlertsPublished"], json!(want.len() as f64));
+    assert_eq!(m[0]["Failed"], json!(0.0));
+    // The same payload again (a retry): nothing is sent twice.
+    assert!(f.api.invoke(&payload, MINUTE).is_ok());
+    assert!(received_once(&local).is_empty());
+}
+
+#[test]
+fn a_control_message_publishes_nothing() {
+    let local = Local::new();
+    let f = local.start("logs-subscription", &local.moto.endpoint, &[]);
+    let data = json!({"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs",
+        "logGroup": "", "logStream": "", "subscriptionFilters": [],
+        "logEvents": [{"id": "", "timestamp": 1, "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda function"}]});
+    let b64 = base64::engine::general_purpose::STANDARD.encode(gzip(data.to_string().as_bytes()));
+    let answer = f
+        .api
+        .invoke(&json!({"awslogs": {"data": b64}}).to_string(), MINUTE);
+    assert!(answer.is_ok(), "{answer:?}");
+    assert!(received_once(&local).is_empty());
+    assert_eq!(f.metrics()[0]["Records"], json!(0.0));
+    assert_eq!(f.metrics()[0]["BadRecords"], json!(0.0));
+}
+
+#[test]
+fn bad_input_is_reported_and_the_rest_of_the_batch_is_evaluated() {
+    let local = Local::new();
+    let mut f = local.start("logs-subscription", &local.moto.endpoint, &[]);
+    // Not base64: a clear error in the log, no panic, nothing else lost (there is nothing else).
+    let answer = f
+        .api
+        .invoke(r#"{"awslogs": {"data": "%%% not base64 %%%"}}"#, MINUTE);
+    assert!(answer.is_ok(), "{answer:?}");
+    assert!(
+        f.output().contains("awslogs.data is not base64"),
+        "{}",
+        f.output()
+    );
+    // One bad record among good ones: the good ones still raise their alerts.
+    let mut records = example_records();
+    records.insert(2, "{\"eventName\": \"cut short".to_string());
+    records.insert(5, "not JSON at all".to_string());
+    let payload = subscription(&records);
+    let want = expected(&payload, Format::AwsLogs);
+    let answer = f.api.invoke(&payload, MINUTE);
+    assert!(answer.is_ok(), "{answer:?}");
+    assert_eq!(received_once(&local), want);
+    let log = f.output();
+    assert!(
+        log.contains("record 3") || log.contains("\"record\":3"),
+        "{log}"
+    );
+    assert_eq!(f.metrics()[1]["BadRecords"], json!(2.0));
+    assert!(f.exited().is_none(), "the handler exited");
+}
+
+#[test]
+fn a_window_spanning_two_invocations_fires_once() {
+    let local = Local::new();
+    let pack = json!({"pack": "test-windows", "rules": [{
+        "id": "console-login-failures", "title": "{eventName} failed 3 times", "severity": "high",
+        "appliesTo": "cloudtrail",
+        "filterPattern": "{ ($.eventName = \"ConsoleLogin\") && ($.errorMessage = \"Failed authentication\") }",
+        "threshold": {"count": 3, "within": "10 minutes"}}]})
+    .to_string();
+    let extra = [
+        ("IAMWATCH_BUILTIN_PACKS", "none"),
+        ("IAMWATCH_PACKS", pack.as_str()),
+    ];
+    // Two instances of the function (as Lambda scales out), sharing the state table.
+    let a = local.start("logs-subscription", &local.moto.endpoint, &extra);
+    let b = local.start("logs-subscription", &local.moto.endpoint, &extra);
+    let failure = |i: u32| {
+        json!({"eventVersion": "1.08", "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+            "eventTime": format!("2026-11-20T10:0{i}:00Z"), "eventID": format!("login-{i}"),
+            "errorMessage": "Failed authentication", "recipientAccountId": "111122223333",
+            "userIdentity": {"type": "IAMUser", "userName": "alice"}, "sourceIPAddress": "203.0.113.9"})
+        .to_string()
+    };
+    assert!(a
+        .api
+        .invoke(&subscription(&[failure(1), failure(2)]), MINUTE)
+        .is_ok());
+    assert!(
+        received_once(&local).is_empty(),
+        "two failures are not three"
+    );
+    assert!(b.api.invoke(&subscription(&[failure(3)]), MINUTE).is_ok());
+    let got = received_once(&local);
+    assert_eq!(got.len(), 1, "{got:?}");
+    // A retry of the second invocation counts nothing twice and sends nothing twice.
+    assert!(b.api.invoke(&subscription(&[failure(3)]), MINUTE).is_ok());
+    assert!(received_once(&local).is_empty());
+}
+
+#[test]
+fn an_sns_outage_fails_the_invocation_and_the_retry_delivers_each_alert_once() {
+    let local = Local::new();
+    let proxy = Proxy::start(&local.rt, &local.moto.endpoint);
+    let f = local.start(
+        "logs-subscription",
+        &proxy.endpoint,
+        &[("IAMWATCH_RETRY_ATTEMPTS", "2")],
+    );
+    let payload = subscription(&example_records());
+    let want = expected(&payload, Format::AwsLogs);
+    // The first batch of ten goes out; then SNS fails every request.
+    proxy.fail_next(Service::Sns, []);
+    proxy.fail_always(Service::Sns, Fault::ServerError);
+    let answer = f.api.invoke(&payload, MINUTE);
+    match &answer {
+        Answer::Error { kind, body } => {
+            assert!(body.contains("iamwatch.Undelivered"), "{kind}: {body}");
+        }
+        other => panic!("expected a failed invocation: {other:?}"),
+    }
+    assert!(received_once(&local).is_empty());
+    assert_eq!(f.metrics()[0]["PublishFailures"], json!(want.len() as f64));
+    // SNS is back: Lambda's retry delivers every alert, once.
+    proxy.heal();
+    assert!(f.api.invoke(&payload, MINUTE).is_ok());
+    assert_eq!(received_once(&local), want);
+}
+
+#[test]
+fn a_deadline_mid_batch_fails_the_invocation_and_loses_nothing() {
+    let local = Local::new();
+    let proxy = Proxy::start(&local.rt, &local.moto.endpoint);
+    let f = local.start("logs-subscription", &proxy.endpoint, &[]);
+    // Many records, and a state table that answers slowly: the batch cannot finish in time.
+    let records: Vec<String> = (0..8)
+        .flat_map(|_| example_records())
+        .enumerate()
+        .map(|(i, r)| {
+            let mut v: Value = serde_json::from_str(&r).expect("record");
+            v["eventID"] = json!(format!("copy-{i}"));
+            v.to_string()
+        })
+        .collect();
+    let payload = subscription(&records);
+    let want = expected(&payload, Format::AwsLogs);
+    proxy.fail_always(Service::DynamoDb, Fault::Delay(Duration::from_millis(20)));
+    let answer = f.api.invoke(&payload, Duration::from_millis(600));
+    proxy.heal();
+    match &answer {
+        Answer::Error { body, .. } => assert!(body.contains("iamwatch.Deadline"), "{body}"),
+        other => panic!("expected the deadline to stop the batch: {other:?}"),
+    }
+    let first = received_once(&local);
+    assert!(
+        first.len() < want.len(),
+        "the whole batch finished: {}",
+        first.len()
+    );
+    // The retry, with time enough, delivers the rest and nothing twice.
+    assert!(f.api.invoke(&payload, MINUTE).is_ok());
+    let second = received_once(&local);
+    assert!(
+        first.is_disjoint(&second),
+        "sent twice: {:?}",
+        first.intersection(&second)
+    );
+    let all: BTreeSet<_> = first.union(&second).cloned().collect();
+    assert_eq!(all, want);
+}
+
+#[test]
+fn the_eventbridge_handler_evaluates_the_detail() {
+    let local = Local::new();
+    let f = local.start("eventbridge", &local.moto.endpoint, &[]);
+    let event =
+        std::fs::read_to_string(root().join("examples/eventbridge/attach-role-policy.json"))
+            .expect("example");
+    let want = expected(&event, Format::JsonLines);
+    assert!(!want.is_empty());
+    assert!(f.api.invoke(&event, MINUTE).is_ok());
+    assert_eq!(received_once(&local), want);
+    // A console sign-in (no requestID) is a record like any other.
+    let signin = json!({"version": "0", "id": "e1", "detail-type": "AWS Console Sign In via CloudTrail",
+        "source": "aws.signin", "account": "111122223333", "time": "2026-11-20T10:00:00Z", "region": "us-east-1",
+        "resources": [], "detail": {"eventVersion": "1.08", "userIdentity": {"type": "Root", "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333"},
+        "eventTime": "2026-11-20T10:00:00Z", "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+        "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.5", "userAgent": "Mozilla/5.0",
+        "responseElements": {"ConsoleLogin": "Success"}, "additionalEventData": {"MFAUsed": "No"},
+        "eventID": "signin-1", "eventType": "AwsConsoleSignIn", "recipientAccountId": "111122223333"}})
+    .to_string();
+    let want = expected(&signin, Format::JsonLines);
+    assert!(
+        !want.is_empty(),
+        "a root sign-in without MFA raises an alert"
+    );
+    assert!(f.api.invoke(&signin, MINUTE).is_ok());
+    assert_eq!(received_once(&local), want);
+}
+
+#[test]
+fn the_s3_handler_reads_a_gzip_cloudtrail_file_through_each_trigger() {
+    let local = Local::new();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&local.config)
+            .force_path_style(true)
+            .build(),
+    );
+    let file = std::fs::read(root().join(
+        "examples/cloudtrail/111122223333_CloudTrail_us-east-1_20261121T0220Z_intrusion.json.gz",
+    ))
+    .expect("example");
+    let key = "AWSLogs/o-exampleorg/111122223333/CloudTrail/us-east-1/2026/11/21/111122223333_CloudTrail_us-east-1_20261121T0220Z_intrusion.json.gz";
+    let digest = "AWSLogs/o-exampleorg/111122223333/CloudTrail-Digest/us-east-1/2026/11/21/111122223333_CloudTrail-Digest_us-east-1_trail_us-east-1_20261121T0220Z.json.gz";
+    local.rt.block_on(async {
+        s3.create_bucket()
+            .bucket("org-trail")
+            .send()
+            .await
+            .expect("bucket");
+        for k in [key, digest] {
+            s3.put_object()
+                .bucket("org-trail")
+                .key(k)
+                .body(file.clone().into())
+                .send()
+                .await
+                .expect("put");
+        }
+    });
+    let text = {
+        let mut t = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&file[..]), &mut t)
+            .expect("gzip");
+        t
+    };
+    let want = expected(&text, Format::Auto);
+    assert!(want.len() >= 3, "{want:?}");
+    let notification = |k: &str| {
+        json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+            "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "org-trail"},
+            "object": {"key": k.replace(' ', "+"), "size": file.len()}}}]})
+    };
+    let sqs = json!({"Records": [
+        {"messageId": "m-1", "eventSource": "aws:sqs", "body": notification(key).to_string()},
+        {"messageId": "m-2", "eventSource": "aws:sqs", "body": json!({"Event": "s3:TestEvent"}).to_string()},
+        {"messageId": "m-3", "eventSource": "aws:sqs", "body": notification("AWSLogs/missing_CloudTrail_x.json.gz").to_string()},
+    ]});
+    let eventbridge = json!({"version": "0", "id": "1", "detail-type": "Object Created", "source": "aws.s3",
+        "account": "111122223333", "time": "2026-11-21T02:25:00Z", "region": "us-east-1", "resources": [],
+        "detail": {"bucket": {"name": "org-trail"}, "object": {"key": key}}});
+    let batch = json!({"invocationSchemaVersion": "2.0", "invocationId": "inv-1",
+        "job": {"id": "job-1", "userArguments": {}},
+        "tasks": [
+            {"taskId": "t-1", "s3Bucket": "org-trail", "s3Key": key, "s3VersionId": null},
+            {"taskId": "t-2", "s3Bucket": "org-trail", "s3Key": "AWSLogs/111122223333/CloudTrail/us-east-1/gone_CloudTrail_x.json.gz", "s3VersionId": null},
+            {"taskId": "t-3", "s3Bucket": "org-trail", "s3Key": digest, "s3VersionId": null}]});
+    // Each trigger on a fresh instance with its state in memory: each reads the file whole.
+    let memory: [(&str, &str); 1] = [("IAMWATCH_STATE_TABLE", "")];
+    for (trigger, event) in [
+        ("s3", notification(key)),
+        ("s3-digest", notification(digest)),
+        ("sqs", sqs),
+        ("eventbridge", eventbridge),
+        ("batch", batch),
+    ] {
+        let f = local.start("s3-cloudtrail", &local.moto.endpoint, &memory);
+        let answer = f.api.invoke(&event.to_string(), MINUTE);
+        let got = received_once(&local);
+        match trigger {
+            "s3-digest" => {
+                assert_eq!(answer, Answer::Ok("null".into()));
+                assert!(got.is_empty());
+                assert!(f.output().contains("digest"), "{}", f.output());
+            }
+            "sqs" => {
+                // The missing object's message alone comes back.
+                assert_eq!(
+                    answer.json(),
+                    json!({"batchItemFailures": [{"itemIdentifier": "m-3"}]})
+                );
+                assert_eq!(got, want, "{trigger}");
+            }
+            "batch" => {
+                let r = answer.json();
+                assert_eq!(r["invocationId"], "inv-1");
+                let codes: Vec<&str> = r["results"]
+                    .as_array()
+                    .expect("results")
+                    .iter()
+                    .map(|t| t["resultCode"].as_str().unwrap_or_default())
+                    .collect();
+                assert_eq!(codes, ["Succeeded", "PermanentFailure", "Succeeded"], "{r}");
+                assert_eq!(got, want, "{trigger}");
+            }
+            _ => {
+                assert!(answer.is_ok(), "{trigger}: {answer:?}");
+                assert_eq!(got, want, "{trigger}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_bad_setting_fails_the_start_naming_the_variable() {
+    let local = Local::new();
+    let mut f = Function::spawn(
+        "logs-subscription",
+        &local.moto.endpoint,
+        &[("IAMWATCH_MIN_SEVERITY", "urgent")],
+    );
+    let started = f.api.ready(Duration::from_secs(20));
+    // The runtime never asks for an invocation: the process ends at start.
+    assert!(started.is_err(), "it started");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while f.exited().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(f.exited().is_some_and(|s| !s.success()));
+    assert!(
+        f.output().contains("IAMWATCH_MIN_SEVERITY"),
+        "{}",
+        f.output()
+    );
+}
