@@ -46,8 +46,8 @@ use std::process::ExitCode;
 
 /// Watch cloud audit logs for IAM changes and violations.
 ///
-/// iamwatch runs the same engine as its AWS Lambda and IBM Code Engine handlers on local
-/// files, with no cloud account needed.
+/// iamwatch runs the same engine as its AWS Lambda handlers on local files, with no cloud
+/// account needed.
 #[derive(Parser)]
 #[command(name = "iamwatch", version, propagate_version = true)]
 struct Cli {

@@ -131,8 +131,19 @@ pub fn rules(cmd: RulesCommand) -> ExitCode {
             let mut status = ExitCode::SUCCESS;
             for f in files {
                 let name = f.display().to_string();
-                let text = match std::fs::read_to_string(&f) {
-                    Ok(t) => t,
+                let text = match std::fs::read(&f).map(String::from_utf8) {
+                    Ok(Ok(t)) => t,
+                    // Read, but not text: an invalid pack, as any other content error.
+                    Ok(Err(e)) => {
+                        say!(
+                            "{name}: not a rule pack: not UTF-8 text (at byte {})",
+                            e.utf8_error().valid_up_to()
+                        );
+                        if status == ExitCode::SUCCESS {
+                            status = ExitCode::from(exit::USAGE);
+                        }
+                        continue;
+                    }
                     Err(e) => {
                         say!("iamwatch: cannot read {name}: {e}");
                         status = ExitCode::from(exit::IO);

@@ -41,7 +41,7 @@ nothing twice. Credentials, region and endpoint come from the standard AWS confi
 IAMWATCH_RETRY_BASE_MS (100), IAMWATCH_ATTEMPT_TIMEOUT_MS (5000).
 
 Examples:
-  iamwatch replay examples/cloudtrail/*.json
+  iamwatch replay examples/cloudtrail/*
   iamwatch replay --pack aws-recommended --format jsonl trail.json.gz > findings.jsonl
   aws logs filter-log-events ... | jq -c '.events[].message | fromjson' | iamwatch replay -
   IAMWATCH_TOPIC_ARN=arn:aws:sns:us-east-1:111122223333:iamwatch iamwatch replay --publish trail.json";

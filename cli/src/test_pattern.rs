@@ -68,7 +68,18 @@ pub fn run(args: Args) -> ExitCode {
         None => Box::new(io::stdin().lock()),
         Some(p) if p.as_os_str() == "-" => Box::new(io::stdin().lock()),
         Some(p) => match File::open(p) {
-            Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
+            Ok(f) => {
+                let mut f = BufReader::with_capacity(1 << 16, f);
+                // A gzip file (a CloudTrail log as S3 keeps it) is read as the text it holds.
+                if f.fill_buf().is_ok_and(|b| b.starts_with(&[0x1f, 0x8b])) {
+                    Box::new(BufReader::with_capacity(
+                        1 << 16,
+                        flate2::bufread::MultiGzDecoder::new(f),
+                    ))
+                } else {
+                    Box::new(f)
+                }
+            }
             Err(e) => {
                 say!("iamwatch: cannot read {}: {e}", p.display());
                 return ExitCode::from(exit::IO);

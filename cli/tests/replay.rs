@@ -392,3 +392,50 @@ fn the_readme_example_pack_loads_and_fires() {
     assert_eq!(f.len(), 1, "{}", stderr(&o));
     assert_eq!(f[0]["title"], "Admin policy attached to ops by alice");
 }
+
+/// `iamwatch ARGS` with stdout and stderr on one pipe whose reader stops after one line, as
+/// `iamwatch ... 2>&1 | head -1` does.
+fn closed_after_one_line(args: &[&str]) -> std::process::ExitStatus {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iamwatch"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone().expect("pipe"))
+        .stderr(writer)
+        .spawn()
+        .expect("start iamwatch");
+    let mut first = String::new();
+    BufReader::new(reader).read_line(&mut first).expect("one line");
+    // The reader is gone: every later write fails with a broken pipe.
+    child.wait().expect("wait")
+}
+
+#[test]
+fn a_closed_output_is_exit_status_1_not_a_crash() {
+    let many: String = (0..5_000)
+        .map(|i| record("CreateUser", &format!("e{i}")).to_string() + "\n")
+        .collect();
+    let s = Scratch::new("closed");
+    let file = s.file("many.jsonl", many.as_bytes());
+    for args in [
+        vec!["replay", file.as_str()],
+        vec!["replay", "--format", "jsonl", file.as_str()],
+        vec!["packs", "show", "ibm-iam"],
+    ] {
+        let status = closed_after_one_line(&args);
+        assert_eq!(status.code(), Some(1), "{args:?}: {status:?}");
+    }
+}
+
+#[test]
+fn rules_validate_calls_a_file_that_is_not_text_an_invalid_pack() {
+    let s = Scratch::new("not-utf8");
+    let bad = s.file("pack.json", b"{\"pack\": \"x\xff\", \"rules\": []}");
+    let o = iamwatch(&["rules", "validate", &bad], b"");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not UTF-8"), "{}", stderr(&o));
+    let o = iamwatch(&["rules", "validate", "/no/such/pack.json"], b"");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}

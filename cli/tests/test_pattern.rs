@@ -167,3 +167,21 @@ fn invalid_utf8_does_not_stop_the_run() {
         "{\"line\":1,\"matched\":true}\n{\"line\":2,\"matched\":false}\n"
     );
 }
+
+#[test]
+fn a_gzip_file_is_tested_as_the_text_it_holds() {
+    use std::io::Write;
+    let lines = "{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\"}\n\
+                 {\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\"}\n";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(lines.as_bytes()).expect("gzip");
+    let path = std::env::temp_dir().join(format!("iamwatch-test-pattern-{}.gz", std::process::id()));
+    std::fs::write(&path, gz.finish().expect("gzip")).expect("write");
+    let pattern = r#"{ $.eventSource = "iam.amazonaws.com" }"#;
+    let plain = iamwatch(&["test-pattern", pattern, "-"], Some(lines));
+    let o = iamwatch(&["test-pattern", pattern, &path.to_string_lossy()], None);
+    let _ = std::fs::remove_file(&path);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(stdout(&o), stdout(&plain));
+    assert!(stdout(&o).contains("CreateUser"), "{}", stdout(&o));
+}

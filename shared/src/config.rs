@@ -48,7 +48,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Which packs run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PackChoice {
     /// Built-in packs by name; `None` for all of them.
     pub builtin: Option<Vec<String>>,
@@ -56,16 +56,6 @@ pub struct PackChoice {
     pub extra: Vec<String>,
     /// Also run rules marked `dormant`.
     pub all_rules: bool,
-}
-
-impl Default for PackChoice {
-    fn default() -> Self {
-        Self {
-            builtin: None,
-            extra: Vec::new(),
-            all_rules: false,
-        }
-    }
 }
 
 impl PackChoice {
@@ -215,14 +205,16 @@ impl Config {
                     c.allowlists.push(list);
                 }
                 name if own.contains(&name) => {}
-                _ => return Err(ConfigError::new(
-                    k,
-                    format!(
+                _ => {
+                    return Err(ConfigError::new(
+                        k,
+                        format!(
                         "is not a setting of iamwatch (settings: {}, IAMWATCH_ALLOWLIST_<NAME>{})",
                         KNOWN.join(", "),
                         own.iter().map(|o| format!(", {o}")).collect::<String>()
                     ),
-                )),
+                    ))
+                }
             }
         }
         #[cfg(feature = "aws")]

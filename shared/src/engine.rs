@@ -10,6 +10,47 @@
 //! [`Engine::evaluate`] does all of that for one input and returns a [`Report`]; the CLI
 //! calls [`Engine::scan`] to write findings as they come.
 //!
+//! The whole pipeline, as a handler runs it (here with the window state in memory and the
+//! alerts written as JSON lines; a deployed handler passes the DynamoDB store and the SNS
+//! notifier, as [`crate::service::Service`] does):
+//!
+//! ```
+//! use iamwatch::config::Config;
+//! use iamwatch::engine::{Engine, EngineError, Run};
+//! use iamwatch::ingest::Format;
+//! use iamwatch::notify::JsonLines;
+//! use iamwatch::window::MemoryStore;
+//!
+//! # fn main() -> Result<(), EngineError> {
+//! // Once, at start-up: settings from the environment (IAMWATCH_*), packs compiled.
+//! let config = Config::default();
+//! let engine = Engine::new(&config)?;
+//! let mut windows = MemoryStore::default();
+//! let alerts = JsonLines::new(Vec::new());
+//!
+//! // Per invocation: the trigger's payload, as it arrived.
+//! let payload = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"),
+//!     "/../examples/awslogs/subscription-event.json")).expect("example");
+//! let mut run = Run::new(&mut windows).notify(&alerts);
+//! let outcome = engine.evaluate(&payload[..], Format::AwsLogs, &mut run);
+//! for bad in &outcome.report.bad {
+//!     eprintln!("{}: {}", bad.position, bad.reason); // logged and counted; the rest goes on
+//! }
+//! let report = match outcome.into_result() {
+//!     Ok(report) => report,
+//!     // SNS or DynamoDB unreachable, the deadline: fail so that the platform retries.
+//!     Err(e) if e.is_transient() => return Err(e),
+//!     Err(e) => panic!("configuration: {e}"),
+//! };
+//! assert_eq!(report.counts.bad, 0);
+//! assert_eq!(report.delivered.sent, report.alerts.len());
+//! drop(run);
+//! let sent = String::from_utf8(alerts.into_inner()).expect("JSON lines");
+//! assert_eq!(sent.lines().count(), report.alerts.len());
+//! assert!(report.alerts.iter().any(|a| a.rule.id == "console-login-without-mfa"), "{sent}");
+//! # Ok(()) }
+//! ```
+//!
 //! ## Synchronous detection, asynchronous clients
 //! Detection, windows and delivery are plain synchronous code: a record's windows must be
 //! counted before the next record is matched, and most records touch no network at all. The

@@ -7,6 +7,7 @@
 //!   `SqsBatchResponse` (the event source mapping needs `ReportBatchItemFailures`);
 //! - S3 Batch Operations (schema 2.0): one result per task, so a whole trail can be replayed
 //!   by a batch job over an inventory or a manifest of its keys.
+//!
 //! Objects are streamed (memory stays flat on large files); digest files and keys that are not
 //! CloudTrail logs are skipped with a log line.
 
