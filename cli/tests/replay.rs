@@ -407,7 +407,9 @@ fn closed_after_one_line(args: &[&str]) -> std::process::ExitStatus {
         .spawn()
         .expect("start iamwatch");
     let mut first = String::new();
-    BufReader::new(reader).read_line(&mut first).expect("one line");
+    BufReader::new(reader)
+        .read_line(&mut first)
+        .expect("one line");
     // The reader is gone: every later write fails with a broken pipe.
     child.wait().expect("wait")
 }

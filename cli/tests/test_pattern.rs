@@ -175,7 +175,8 @@ fn a_gzip_file_is_tested_as_the_text_it_holds() {
                  {\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\"}\n";
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(lines.as_bytes()).expect("gzip");
-    let path = std::env::temp_dir().join(format!("iamwatch-test-pattern-{}.gz", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("iamwatch-test-pattern-{}.gz", std::process::id()));
     std::fs::write(&path, gz.finish().expect("gzip")).expect("write");
     let pattern = r#"{ $.eventSource = "iam.amazonaws.com" }"#;
     let plain = iamwatch(&["test-pattern", pattern, "-"], Some(lines));
