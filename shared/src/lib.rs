@@ -13,6 +13,7 @@ pub mod conditions;
 pub mod config;
 pub mod detector;
 pub mod engine;
+pub mod evaluate;
 pub mod event;
 pub mod finding;
 pub mod ingest;

@@ -20,7 +20,7 @@ use crate::notify::SnsNotifier;
 use crate::window::{DynamoStore, MemoryStore, WindowStore};
 use aws_config::SdkConfig;
 use std::io::Read;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::runtime::Handle;
 
@@ -45,40 +45,53 @@ impl State {
 pub struct Service {
     engine: Engine,
     config: Config,
-    /// Invocations of one instance come one at a time; the lock only makes that explicit.
-    state: Mutex<State>,
-    sns: Option<SnsNotifier>,
-    sdk: SdkConfig,
     handle: Handle,
-    /// Made at the first object read (only the S3 handler reads objects).
-    s3: std::sync::OnceLock<aws_sdk_s3::Client>,
+    /// Invocations of one instance come one at a time; the lock only makes that explicit.
+    /// Made at the first invocation, as the clients are.
+    state: Mutex<Option<State>>,
+    /// Made when first needed: loading the AWS configuration builds the HTTPS client, which
+    /// reads the system's root certificates, and a start need not wait for that.
+    aws: OnceLock<Aws>,
+}
+
+/// The AWS clients of a service.
+struct Aws {
+    sdk: SdkConfig,
+    sns: Option<SnsNotifier>,
+    /// Only the S3 handler reads objects.
+    s3: OnceLock<aws_sdk_s3::Client>,
 }
 
 impl Service {
-    /// Builds the engine and the AWS clients `config` asks for (an SNS topic, a state table).
-    /// Call it from the tokio runtime the handler runs on: the clients send their requests
-    /// there.
+    /// Builds the engine; the AWS clients `config` asks for (an SNS topic, a state table)
+    /// are made at the first invocation. Call it from the tokio runtime the handler runs on:
+    /// the clients send their requests there.
     pub async fn new(config: Config) -> Result<Self, EngineError> {
         let engine = Engine::new(&config)?;
-        // Reads the environment only (Lambda passes credentials there): no request is sent.
-        let sdk = crate::aws::loader(&config.retry).load().await;
-        let handle = Handle::current();
-        let state = match &config.state_table {
-            Some(table) => State::Dynamo(DynamoStore::from_config(&sdk, table, handle.clone())),
-            None => State::Memory(MemoryStore::default()),
-        };
-        let sns = config
-            .topic_arn
-            .as_ref()
-            .map(|topic| SnsNotifier::from_config(&sdk, topic, handle.clone(), config.retry));
         Ok(Self {
             engine,
             config,
-            state: Mutex::new(state),
-            sns,
-            sdk,
-            handle,
-            s3: std::sync::OnceLock::new(),
+            handle: Handle::current(),
+            state: Mutex::new(None),
+            aws: OnceLock::new(),
+        })
+    }
+
+    /// The AWS clients; on a thread that may block only (see [`Service::blocking`]).
+    fn aws(&self) -> &Aws {
+        self.aws.get_or_init(|| {
+            // Reads the environment (Lambda passes credentials there): no request is sent.
+            let sdk = self
+                .handle
+                .block_on(crate::aws::loader(&self.config.retry).load());
+            let sns = self.config.topic_arn.as_ref().map(|topic| {
+                SnsNotifier::from_config(&sdk, topic, self.handle.clone(), self.config.retry)
+            });
+            Aws {
+                sdk,
+                sns,
+                s3: OnceLock::new(),
+            }
         })
     }
 
@@ -123,11 +136,12 @@ impl Service {
         version: Option<&str>,
         deadline: Option<Instant>,
     ) -> Outcome {
-        let s3 = self.s3.get_or_init(|| {
+        let aws = self.aws();
+        let s3 = aws.s3.get_or_init(|| {
             // A local or S3-compatible endpoint (moto, IBM COS) is addressed by path: bucket
             // names are not host names there.
-            let local = self.sdk.endpoint_url().is_some();
-            let config = aws_sdk_s3::config::Builder::from(&self.sdk)
+            let local = aws.sdk.endpoint_url().is_some();
+            let config = aws_sdk_s3::config::Builder::from(&aws.sdk)
                 .force_path_style(local)
                 .build();
             aws_sdk_s3::Client::from_conf(config)
@@ -158,8 +172,20 @@ impl Service {
             Ok(s) => s,
             Err(poisoned) => poisoned.into_inner(),
         };
+        let state = state.get_or_insert_with(|| match &self.config.state_table {
+            Some(table) => State::Dynamo(DynamoStore::from_config(
+                &self.aws().sdk,
+                table,
+                self.handle.clone(),
+            )),
+            None => State::Memory(MemoryStore::default()),
+        });
+        let sns = match self.config.topic_arn {
+            Some(_) => self.aws().sns.as_ref(),
+            None => None,
+        };
         let mut run = Run::new(state.store());
-        if let Some(sns) = &self.sns {
+        if let Some(sns) = sns {
             run = run.notify(sns);
         }
         if let Some(d) = deadline {

@@ -271,10 +271,13 @@ fn parse_record<'t>(
         }
     };
     let object = layout.is_object();
+    // Whether the object is a container of records (most are not: a look at the lengths and
+    // first letters of its member names tells).
+    let container = object && may_hold_records(text, layout);
     // Subscription payloads: their log events are read from the text, each as a record of
     // its own (screened, projected or laid like any other), with no value built for the
     // payload.
-    if object {
+    if container {
         if let Some(data) = awslogs::laid_data(text, layout) {
             return Ok(Parsed::AwsLogs(data));
         }
@@ -285,7 +288,7 @@ fn parse_record<'t>(
     if object {
         if let Some((screen, minimal)) = how.screen {
             if !screen.admits(text, layout) {
-                if !may_hold_records(text, layout) {
+                if !container {
                     return Ok(Parsed::Screened(provider_of(text, layout)));
                 }
                 return minimal
@@ -299,7 +302,7 @@ fn parse_record<'t>(
             }
         }
     }
-    if how.laid && object && !may_hold_records(text, layout) {
+    if how.laid && object && !container {
         return Ok(Parsed::Laid(text, layout));
     }
     let projected = object && !how.projection.is_everything();
