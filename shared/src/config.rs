@@ -222,8 +222,21 @@ impl Config {
             c.retry = crate::aws::Retry::from_pairs(&retry_vars)
                 .map_err(|(k, e)| ConfigError::new(k, e))?;
         }
-        // Built-in names are checked now, not at the first record.
-        c.packs.load()?;
+        // Built-in names are checked here; the packs themselves when the engine loads them
+        // (once: loading compiles every pattern).
+        if let Some(names) = &c.packs.builtin {
+            for n in names {
+                if !packs::names().any(|known| known == n) {
+                    return Err(ConfigError::new(
+                        "IAMWATCH_BUILTIN_PACKS",
+                        format!(
+                            "{n:?} is not a built-in pack (expected all, none, or names among: {})",
+                            packs::names().collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(c)
     }
 }
@@ -306,8 +319,12 @@ mod tests {
             .collect()
     }
 
+    /// The error of a bad setting, found when the settings are read or the packs loaded.
     fn err(pairs: &[(&str, &str)]) -> ConfigError {
-        Config::from_vars(vars(pairs), &[]).expect_err("a bad setting")
+        match Config::from_vars(vars(pairs), &[]) {
+            Ok(c) => c.packs.load().expect_err("a bad setting"),
+            Err(e) => e,
+        }
     }
 
     #[test]
