@@ -31,6 +31,7 @@ macro_rules! show_text {
 }
 
 mod eval;
+mod log_group;
 mod packs;
 mod publish;
 mod replay;

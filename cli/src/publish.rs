@@ -1,5 +1,6 @@
 //! `replay --publish` and shared window state: the AWS side of the CLI.
 
+use crate::log_group::LogGroup;
 use iamwatch::aws::Retry;
 use iamwatch::aws::{loader, SdkConfig};
 use iamwatch::config::Config;
@@ -53,6 +54,17 @@ impl Aws {
             table,
             self.rt.handle().clone(),
         ))
+    }
+
+    /// The log events of `group` from `since` to `until` (ms since the epoch), as JSON lines.
+    pub fn log_group(&self, group: &str, since: i64, until: Option<i64>) -> LogGroup {
+        LogGroup::new(
+            aws_sdk_cloudwatchlogs::Client::new(&self.config),
+            self.rt.handle().clone(),
+            group,
+            since,
+            until,
+        )
     }
 
     /// The notifier publishing to `topic`.

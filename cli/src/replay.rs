@@ -40,8 +40,13 @@ nothing twice. Credentials, region and endpoint come from the standard AWS confi
 (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL ...). Retries: IAMWATCH_RETRY_ATTEMPTS (5),
 IAMWATCH_RETRY_BASE_MS (100), IAMWATCH_ATTEMPT_TIMEOUT_MS (5000).
 
+CloudWatch Logs: --log-group NAME reads a log group's events (a trail's CloudTrail log group)
+with FilterLogEvents, page after page, from --since (default: 24 hours ago) to --until (default:
+now), each log event's message one record; credentials and region as for --publish.
+
 Examples:
   iamwatch replay examples/cloudtrail/*
+  iamwatch replay --log-group aws-cloudtrail-logs-111122223333 --since 7d --pack my-rules.json
   iamwatch replay --pack aws-recommended --format jsonl trail.json.gz > findings.jsonl
   aws logs filter-log-events ... | jq -c '.events[].message | fromjson' | iamwatch replay -
   IAMWATCH_TOPIC_ARN=arn:aws:sns:us-east-1:111122223333:iamwatch iamwatch replay --publish trail.json";
@@ -78,6 +83,17 @@ pub struct Args {
     /// Also publish the findings reported to the SNS topic IAMWATCH_TOPIC_ARN.
     #[arg(long)]
     publish: bool,
+    /// Read the log events of this CloudWatch Logs log group (a trail's CloudTrail log group)
+    /// with FilterLogEvents instead of files.
+    #[arg(long, value_name = "NAME", conflicts_with = "files")]
+    log_group: Option<String>,
+    /// With --log-group: from this time, RFC 3339 (2026-11-20T10:00:00Z) or an age (30m, 24h,
+    /// 7d, 2w) [default: 24h]
+    #[arg(long, value_name = "TIME", requires = "log_group", value_parser = crate::log_group::parse_time)]
+    since: Option<i64>,
+    /// With --log-group: up to this time [default: now]
+    #[arg(long, value_name = "TIME", requires = "log_group", value_parser = crate::log_group::parse_time)]
+    until: Option<i64>,
     /// Keep windows, suppression and deliveries in this DynamoDB table [default:
     /// $IAMWATCH_STATE_TABLE; in memory when neither is set].
     #[arg(long, value_name = "TABLE")]
@@ -147,7 +163,12 @@ pub fn run(args: Args) -> ExitCode {
         say!("iamwatch: --publish: set IAMWATCH_TOPIC_ARN to the ARN of the SNS topic for alerts");
         return ExitCode::from(exit::USAGE);
     }
-    let aws = if args.publish || config.state_table.is_some() {
+    let since = match args.since {
+        Some(t) => t,
+        None => crate::log_group::parse_time("24h").unwrap_or_default(),
+    };
+    let until = args.until;
+    let aws = if args.publish || config.state_table.is_some() || args.log_group.is_some() {
         match Aws::new(&config) {
             Ok(a) => Some(a),
             Err(e) => {
@@ -181,6 +202,54 @@ pub fn run(args: Args) -> ExitCode {
     let started = Instant::now();
     let mut status = ExitCode::SUCCESS;
     let mut listed = 0u64;
+    // The log group, when one is named, is read instead of files.
+    let mut history = match (&args.log_group, &aws) {
+        (Some(group), Some(aws)) => Some(aws.log_group(group, since, until)),
+        _ => None,
+    };
+    let files = if history.is_some() { Vec::new() } else { files };
+    if let Some(group) = history.as_mut() {
+        let name = format!(
+            "log-group:{}",
+            args.log_group.as_deref().unwrap_or_default()
+        );
+        let mut write_error: Option<io::Error> = None;
+        let result = engine.scan(group, Format::JsonLines, &mut run, &mut |found| {
+            let written = match found {
+                Found::Finding {
+                    finding,
+                    position,
+                    raw,
+                } => match args.format {
+                    OutputFormat::Jsonl => write_jsonl(&mut out, finding, &name, position, raw),
+                    OutputFormat::Text => write_text(&mut out, finding, &name, position),
+                },
+                Found::Bad { position, reason } => {
+                    listed += 1;
+                    report_bad(listed, &name, position, reason);
+                    Ok(())
+                }
+            };
+            match written {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    write_error = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        });
+        if let Some(e) = write_error {
+            return write_failed(e);
+        }
+        if let Err(e) = result {
+            let _ = out.flush();
+            say!("iamwatch: {name}: {e}");
+            return ExitCode::from(match e {
+                EngineError::Read(_) => exit::IO,
+                _ => exit::DELIVERY,
+            });
+        }
+    }
     for path in &files {
         let name = if path.as_os_str() == "-" {
             "stdin".to_string()

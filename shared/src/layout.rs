@@ -234,6 +234,21 @@ impl Layout {
     }
 }
 
+/// Checks the JSON value that starts at `at` in `bytes` (after whitespace) and returns
+/// where it ends; what follows is not looked at. The members of objects in it are noted in
+/// `scratch` (cleared first). Strings are checked as JSON strings, not for UTF-8.
+pub(crate) fn skip_value(
+    bytes: &[u8],
+    at: usize,
+    scratch: &mut Vec<Member>,
+) -> Result<usize, Error> {
+    scratch.clear();
+    let mut s = Scan::new(bytes, at);
+    s.ws();
+    s.value(0, scratch)?;
+    Ok(s.i)
+}
+
 /// Members of one object, in order, with their index for [`Layout::children`].
 pub struct Members<'a> {
     all: &'a [Member],
@@ -268,7 +283,7 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 /// High bit set in each byte of `x` that is `"`, `\` or a control character; the lowest set
 /// bit is exact (borrows only carry upwards), which is all a search needs.
 #[inline]
-fn specials(x: u64) -> u64 {
+pub(crate) fn specials(x: u64) -> u64 {
     let quote = x ^ (ONES * u64::from(b'"'));
     let backslash = x ^ (ONES * u64::from(b'\\'));
     let zero = |v: u64| v.wrapping_sub(ONES) & !v;

@@ -2,7 +2,7 @@
 //! data is base64 of gzip of the JSON below, and that decoded JSON itself:
 //! `{"messageType": "DATA_MESSAGE", "logGroup": ..., "logEvents": [{"id", "timestamp", "message"}]}`.
 
-use crate::layout::{Kind, Layout};
+use crate::layout::{self, Kind, Layout, Member};
 use base64::Engine;
 use flate2::read::MultiGzDecoder;
 use serde_json::Value;
@@ -149,6 +149,328 @@ pub(crate) fn laid_events(
         emit(&mut n, None, None);
     }
     Ok(())
+}
+
+/// Reads a decoded subscription payload laid out as CloudWatch writes it (`messageType`
+/// before `logEvents`), checking its JSON as it goes and decoding each message straight into
+/// `buf`: one pass over the payload's bytes instead of a check, then a decode. Calls `each`
+/// for every log event, with `buf` holding its message. `None` when the payload is laid out
+/// otherwise (no `messageType` before `logEvents`, escaped member names): read it with a
+/// layout then. `Err` says where the payload stops being JSON (the events before were read).
+pub(crate) fn stream_events(
+    json: &[u8],
+    buf: &mut Vec<u8>,
+    each: &mut EachEvent,
+) -> Option<Result<(), String>> {
+    let mut p = Reader {
+        b: json,
+        i: 0,
+        scratch: Vec::new(),
+    };
+    p.run(buf, each).transpose()
+}
+
+/// Receives log event `n`: its id, and its message (or why it has none).
+pub(crate) type EachEvent<'e> = dyn FnMut(usize, Option<&str>, Result<&[u8], String>) + 'e;
+
+/// A position in a payload's bytes.
+struct Reader<'a> {
+    b: &'a [u8],
+    i: usize,
+    scratch: Vec<Member>,
+}
+
+impl<'a> Reader<'a> {
+    /// `Ok(None)`: laid out otherwise; `Ok(Some(()))`: read; `Err`: not JSON.
+    fn run(&mut self, buf: &mut Vec<u8>, each: &mut EachEvent) -> Result<Option<()>, String> {
+        let mut data = false;
+        let mut events = false;
+        self.expect(b'{')?;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+        } else {
+            loop {
+                let Some(key) = self.key()? else {
+                    return Ok(None);
+                };
+                match key {
+                    b"messageType" => {
+                        let at = self.i;
+                        self.skip()?;
+                        match &self.b[at..self.i] {
+                            b"\"CONTROL_MESSAGE\"" => return Ok(Some(())),
+                            b"\"DATA_MESSAGE\"" => data = true,
+                            other => {
+                                return Err(format!(
+                                    "unknown messageType {}",
+                                    String::from_utf8_lossy(other)
+                                ))
+                            }
+                        }
+                    }
+                    b"logEvents" if data && self.peek() == Some(b'[') => {
+                        self.log_events(buf, each)?;
+                        events = true;
+                    }
+                    b"logEvents" => return Ok(None),
+                    _ => self.skip()?,
+                }
+                if !self.next_member(b'}')? {
+                    break;
+                }
+            }
+        }
+        self.ws();
+        if self.i < self.b.len() {
+            return Err(self.error("text after the payload"));
+        }
+        if !events {
+            return Err("subscription payload without a logEvents array".into());
+        }
+        Ok(Some(()))
+    }
+
+    /// The array of log events, at its `[`.
+    fn log_events(&mut self, buf: &mut Vec<u8>, each: &mut EachEvent) -> Result<(), String> {
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Ok(());
+        }
+        let mut n = 0;
+        loop {
+            self.ws();
+            if self.peek() != Some(b'{') {
+                self.skip()?;
+                each(n, None, Err("log event without a message string".into()));
+            } else {
+                self.i += 1;
+                let mut id = None;
+                let mut message: Option<Result<usize, String>> = None;
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    self.i += 1;
+                } else {
+                    loop {
+                        let Some(key) = self.key()? else {
+                            return Err(self.error("an escaped member name in a log event"));
+                        };
+                        match key {
+                            b"id" => {
+                                let at = self.i;
+                                self.skip()?;
+                                let v = &self.b[at..self.i];
+                                id = v
+                                    .strip_prefix(b"\"")
+                                    .and_then(|v| v.strip_suffix(b"\""))
+                                    .filter(|v| !v.contains(&b'\\'))
+                                    .and_then(|v| std::str::from_utf8(v).ok());
+                            }
+                            b"message" if self.peek() == Some(b'"') => {
+                                message = Some(self.string_into(buf));
+                                if let Some(Err(e)) = &message {
+                                    return Err(e.clone());
+                                }
+                            }
+                            b"message" => {
+                                self.skip()?;
+                                message = None;
+                            }
+                            _ => self.skip()?,
+                        }
+                        if !self.next_member(b'}')? {
+                            break;
+                        }
+                    }
+                }
+                let message = match message {
+                    Some(Ok(len)) => Ok(&buf[..len]),
+                    _ => Err("log event without a message string".to_string()),
+                };
+                each(n, id, message);
+            }
+            n += 1;
+            if !self.next_member(b']')? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// After a member or element: `true` at a `,` (another follows), `false` at `close`.
+    fn next_member(&mut self, close: u8) -> Result<bool, String> {
+        self.ws();
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                Ok(true)
+            }
+            Some(c) if c == close => {
+                self.i += 1;
+                Ok(false)
+            }
+            _ => Err(self.error("expected ',' or the end of the object or array")),
+        }
+    }
+
+    /// A member name and its `:`; `None` when the name has escapes.
+    fn key(&mut self) -> Result<Option<&'a [u8]>, String> {
+        self.expect(b'"')?;
+        let start = self.i;
+        let end = memchr::memchr2(b'"', b'\\', &self.b[start..])
+            .map(|k| start + k)
+            .ok_or_else(|| self.error(ODD_EOF))?;
+        if self.b[end] == b'\\' {
+            return Ok(None);
+        }
+        self.i = end + 1;
+        self.expect(b':')?;
+        self.ws();
+        Ok(Some(&self.b[start..end]))
+    }
+
+    /// A string value at its opening quote, decoded into `out` (which only grows; what the
+    /// string holds is `out[..len]`, `len` returned). A message holding a JSON record has an
+    /// escape every few bytes (each of its quotes is `\"`): eight bytes are looked at and
+    /// copied at a time, as a word, up to the first quote, backslash or control character
+    /// among them.
+    fn string_into(&mut self, out: &mut Vec<u8>) -> Result<usize, String> {
+        let b = self.b;
+        let mut i = self.i + 1;
+        let mut j = 0;
+        loop {
+            if out.len() < j + 8 {
+                let grown = (out.len() * 2).max(j + 4096);
+                out.resize(grown, 0);
+            }
+            let c = match b.get(i..i + 8) {
+                Some(word) => {
+                    let word: [u8; 8] = word.try_into().unwrap_or_default();
+                    out[j..j + 8].copy_from_slice(&word);
+                    let hits = layout::specials(u64::from_le_bytes(word));
+                    if hits == 0 {
+                        i += 8;
+                        j += 8;
+                        continue;
+                    }
+                    let k = (hits.trailing_zeros() / 8) as usize;
+                    i += k;
+                    j += k;
+                    word[k]
+                }
+                None => match b.get(i) {
+                    Some(&c) if c != b'"' && c != b'\\' && c >= 0x20 => {
+                        out[j] = c;
+                        i += 1;
+                        j += 1;
+                        continue;
+                    }
+                    Some(&c) => c,
+                    None => {
+                        self.i = i;
+                        return Err(self.error(ODD_EOF));
+                    }
+                },
+            };
+            match c {
+                b'"' => {
+                    self.i = i + 1;
+                    return Ok(j);
+                }
+                b'\\' => {
+                    let e = *b.get(i + 1).ok_or_else(|| self.error(ODD_EOF))?;
+                    i += 2;
+                    let plain = match e {
+                        b'"' | b'\\' | b'/' => e,
+                        b'n' => b'\n',
+                        b't' => b'\t',
+                        b'r' => b'\r',
+                        b'b' => 8,
+                        b'f' => 12,
+                        b'u' => {
+                            let (ch, used) = unicode_escape(&b[i..])?;
+                            i += used;
+                            j += ch.encode_utf8(&mut out[j..]).len();
+                            continue;
+                        }
+                        _ => {
+                            self.i = i - 1;
+                            return Err(self.error("an invalid escape in a string"));
+                        }
+                    };
+                    out[j] = plain;
+                    j += 1;
+                }
+                _ => {
+                    self.i = i;
+                    return Err(self.error("a control character in a string"));
+                }
+            }
+        }
+    }
+
+    /// Checks the value here and steps over it.
+    fn skip(&mut self) -> Result<(), String> {
+        self.i = layout::skip_value(self.b, self.i, &mut self.scratch)
+            .map_err(|e| format!("awslogs.data is not JSON: {e}"))?;
+        Ok(())
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn expect(&mut self, c: u8) -> Result<(), String> {
+        self.ws();
+        if self.peek() == Some(c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(self.error(match c {
+                b'{' => "expected an object",
+                b':' => "expected ':'",
+                _ => "expected a member name",
+            }))
+        }
+    }
+
+    fn error(&self, what: &str) -> String {
+        format!("awslogs.data is not JSON: {what} at byte {}", self.i)
+    }
+}
+
+const ODD_EOF: &str = "the text ends inside a string";
+
+/// The text of a `\u` escape (`b` starts after the `u`), with a following low surrogate
+/// when it is a high one; how many bytes it used. A lone surrogate reads as the replacement
+/// character.
+fn unicode_escape(b: &[u8]) -> Result<(char, usize), String> {
+    let hex = |at: usize| -> Result<u32, String> {
+        b.get(at..at + 4)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .ok_or_else(|| "a \\u escape without four hex digits".to_string())
+    };
+    let mut code = hex(0)?;
+    let mut used = 4;
+    if (0xD800..0xDC00).contains(&code) && b.get(4..6) == Some(b"\\u") {
+        let low = hex(6)?;
+        if (0xDC00..0xE000).contains(&low) {
+            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+            used = 10;
+        }
+    }
+    Ok((
+        char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER),
+        used,
+    ))
 }
 
 /// A checked JSON string literal (with its quotes) decoded into `out`.
@@ -309,6 +631,94 @@ mod tests {
         assert_eq!(std::str::from_utf8(&buf), Ok("lone \u{fffd} surrogate"));
         assert!(unescape(r#""bad \q""#, &mut buf).is_err());
         assert!(unescape(r#""\u12""#, &mut buf).is_err());
+    }
+
+    /// A log event as read: its id, and its message or why it has none.
+    type Read = (Option<String>, Result<String, String>);
+
+    /// The events `stream_events` reads, or `None` when it leaves the payload to a layout.
+    fn streamed(json: &str) -> Option<Result<Vec<Read>, String>> {
+        let mut got = Vec::new();
+        let mut buf = Vec::new();
+        let r = stream_events(json.as_bytes(), &mut buf, &mut |i, id, m| {
+            assert_eq!(i, got.len());
+            got.push((
+                id.map(str::to_string),
+                m.map(|m| String::from_utf8(m.to_vec()).expect("utf-8")),
+            ));
+        })?;
+        Some(r.map(|()| got))
+    }
+
+    /// The events the layout reader finds in the same payload.
+    fn laid(json: &str) -> Result<Vec<Read>, String> {
+        let mut layout = Layout::new();
+        layout.scan(json).map_err(|e| e.to_string())?;
+        let mut got = Vec::new();
+        laid_events(json, &layout, &mut |_, e| {
+            got.push((
+                e.id.map(str::to_string),
+                e.message
+                    .map(|m| String::from_utf8(m.to_vec()).expect("utf-8")),
+            ))
+        })?;
+        Ok(got)
+    }
+
+    #[test]
+    fn streamed_payloads_read_as_laid_ones() {
+        let record = r#"{"eventName":"CreateUser","path":"a\\b","uni":"caf\u00e9 \ud83d\ude00","nl":"x\ny\tz"}"#;
+        let message = serde_json::to_string(record).expect("a JSON string");
+        for json in [
+            format!(
+                r#"{{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","subscriptionFilters":["f"],"logEvents":[{{"id":"1","timestamp":1,"message":{message}}},{{"id":"2","timestamp":2,"message":"plain"}}]}}"#
+            ),
+            format!(
+                r#" {{ "messageType" : "DATA_MESSAGE" , "logEvents" : [ {{ "message" : {message} , "id" : "9" , "extractedFields" : {{"a": [1, {{"b": null}}]}} }} , {{}} , {{"id":"4","message":5}} ] }} "#
+            ),
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[]}"#.to_string(),
+            format!(
+                r#"{{"messageType":"DATA_MESSAGE","logEvents":[{{"message":"{}"}}]}}"#,
+                "\\\"x".repeat(300)
+            ),
+        ] {
+            let s = streamed(&json).expect("streamed");
+            assert_eq!(s, laid(&json), "{json}");
+        }
+        // An element that is not an object is a log event without a message, not nothing.
+        let odd = streamed(r#"{"messageType":"DATA_MESSAGE","logEvents":[3,{"message":"m"}]}"#);
+        assert_eq!(
+            odd,
+            Some(Ok(vec![
+                (None, Err("log event without a message string".to_string())),
+                (None, Ok("m".to_string()))
+            ]))
+        );
+        // A control message reads nothing.
+        assert_eq!(
+            streamed(
+                r#"{"messageType":"CONTROL_MESSAGE","logEvents":[{"message":"CWL CONTROL MESSAGE"}]}"#
+            ),
+            Some(Ok(vec![]))
+        );
+        // Laid out otherwise: left to the layout reader.
+        assert_eq!(
+            streamed(r#"{"logEvents":[{"message":"x"}],"messageType":"DATA_MESSAGE"}"#),
+            None
+        );
+        assert_eq!(streamed(r#"{"logEvents":[]}"#), None);
+        // Not JSON, cut short, or not a data message: an error, the events before kept.
+        for bad in [
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"a"},{"message":"b"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"a\q"}]}"#,
+            "{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"message\":\"a\u{1}\"}]}",
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"a"}]} x"#,
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"a"} {"message":"b"}]}"#,
+            r#"{"messageType":"DATA_MESSAGE"}"#,
+            r#"{"messageType":"SOMETHING","logEvents":[]}"#,
+        ] {
+            assert!(matches!(streamed(bad), Some(Err(_))), "{bad}");
+        }
     }
 
     #[test]

@@ -759,8 +759,19 @@ fn expand(parsed: Parsed, position: Position, bytes: &[u8], how: &Parse<'_>, sin
     }
 }
 
-/// A decoded subscription payload's bytes (from `awslogs.data`).
+/// A decoded subscription payload's bytes (from `awslogs.data`): read in one pass as
+/// CloudWatch lays it out, else checked into a layout first.
 fn payload_bytes(json: &[u8], position: Position, how: &Parse<'_>, sink: &mut Sink) {
+    let mut scratch = Layout::new();
+    let mut buf = Vec::new();
+    let streamed = awslogs::stream_events(json, &mut buf, &mut |i, id, message| {
+        log_event(i, id, message, position, &mut scratch, how, &mut *sink)
+    });
+    match streamed {
+        Some(Ok(())) => return,
+        Some(Err(reason)) => return sink(Item::Bad { position, reason }),
+        None => {}
+    }
     let mut layout = Layout::new();
     let checked = match utf8(json) {
         Ok(text) => layout.scan(text).map(|()| text).map_err(|e| e.to_string()),
@@ -783,35 +794,51 @@ fn payload_bytes(json: &[u8], position: Position, how: &Parse<'_>, sink: &mut Si
 fn payload(text: &str, layout: &Layout, position: Position, how: &Parse<'_>, sink: &mut Sink) {
     let mut scratch = Layout::new();
     let result = awslogs::laid_events(text, layout, &mut |i, event| {
-        let p = Position {
-            index: Some(i as u64 + 1),
-            ..position
-        };
-        let id = || {
-            event
-                .id
-                .map(|s| format!(" (log event {s})"))
-                .unwrap_or_default()
-        };
-        let message = match event.message {
-            Ok(m) => m,
-            Err(reason) => {
-                return sink(Item::Bad {
-                    position: p,
-                    reason: format!("{reason}{}", id()),
-                })
-            }
-        };
-        match parse_record(message, None, &mut scratch, how) {
-            Ok(parsed) => expand(parsed, p, message, how, sink),
-            Err(e) => sink(Item::Bad {
-                position: p,
-                reason: format!("log event message is not JSON: {e}{}", id()),
-            }),
-        }
+        log_event(
+            i,
+            event.id,
+            event.message,
+            position,
+            &mut scratch,
+            how,
+            &mut *sink,
+        )
     });
     if let Err(reason) = result {
         sink(Item::Bad { position, reason });
+    }
+}
+
+/// Log event `i` of the payload at `position`: its message read as a record.
+fn log_event(
+    i: usize,
+    id: Option<&str>,
+    message: Result<&[u8], String>,
+    position: Position,
+    scratch: &mut Layout,
+    how: &Parse<'_>,
+    sink: &mut Sink,
+) {
+    let p = Position {
+        index: Some(i as u64 + 1),
+        ..position
+    };
+    let id = || id.map(|s| format!(" (log event {s})")).unwrap_or_default();
+    let message = match message {
+        Ok(m) => m,
+        Err(reason) => {
+            return sink(Item::Bad {
+                position: p,
+                reason: format!("{reason}{}", id()),
+            })
+        }
+    };
+    match parse_record(message, None, scratch, how) {
+        Ok(parsed) => expand(parsed, p, message, how, sink),
+        Err(e) => sink(Item::Bad {
+            position: p,
+            reason: format!("log event message is not JSON: {e}{}", id()),
+        }),
     }
 }
 
