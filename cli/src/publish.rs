@@ -5,23 +5,9 @@ use iamwatch::aws::Retry;
 use iamwatch::aws::{loader, SdkConfig};
 use iamwatch::config::Config;
 use iamwatch::notify::SnsNotifier;
-use iamwatch::window::{DynamoStore, MemoryStore, WindowStore};
+use iamwatch::service::State;
+use iamwatch::window::DynamoStore;
 use tokio::runtime::Runtime;
-
-/// Where windows, suppression and deliveries are kept.
-pub enum State {
-    Memory(MemoryStore),
-    Dynamo(DynamoStore),
-}
-
-impl State {
-    pub fn store(&mut self) -> &mut dyn WindowStore {
-        match self {
-            State::Memory(m) => m,
-            State::Dynamo(d) => d,
-        }
-    }
-}
 
 /// The AWS clients of one run, on a runtime of their own: the engine runs on the main
 /// thread, which is not one of the runtime's, so the clients may block it on their requests.

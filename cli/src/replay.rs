@@ -1,7 +1,7 @@
 //! `iamwatch replay`: run rule packs over audit logs on disk and print the findings.
 
 use crate::exit;
-use crate::publish::{Aws, State};
+use crate::publish::Aws;
 use clap::ValueEnum;
 use iamwatch::config::{Config, ConfigError, PackChoice};
 use iamwatch::engine::{Counts, Engine, EngineError, Found, Run};
@@ -10,6 +10,7 @@ use iamwatch::finding::Finding;
 use iamwatch::ingest::{Format, Position};
 use iamwatch::packs;
 use iamwatch::rules::{Pack, Severity};
+use iamwatch::service::State;
 use iamwatch::window::MemoryStore;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
@@ -207,73 +208,47 @@ pub fn run(args: Args) -> ExitCode {
         (Some(group), Some(aws)) => Some(aws.log_group(group, since, until)),
         _ => None,
     };
-    let files = if history.is_some() { Vec::new() } else { files };
-    if let Some(group) = history.as_mut() {
-        let name = format!(
-            "log-group:{}",
-            args.log_group.as_deref().unwrap_or_default()
-        );
-        let mut write_error: Option<io::Error> = None;
-        let result = engine.scan(group, Format::JsonLines, &mut run, &mut |found| {
-            let written = match found {
-                Found::Finding {
-                    finding,
-                    position,
-                    raw,
-                } => match args.format {
-                    OutputFormat::Jsonl => write_jsonl(&mut out, finding, &name, position, raw),
-                    OutputFormat::Text => write_text(&mut out, finding, &name, position),
-                },
-                Found::Bad { position, reason } => {
-                    listed += 1;
-                    report_bad(listed, &name, position, reason);
-                    Ok(())
+    let sources: Vec<Option<&PathBuf>> = match history {
+        Some(_) => vec![None],
+        None => files.iter().map(Some).collect(),
+    };
+    for source in sources {
+        let (name, reader, size, format): (String, Box<dyn Read + '_>, Option<u64>, Format) =
+            match (source, history.as_mut()) {
+                (None, Some(group)) => (
+                    format!(
+                        "log-group:{}",
+                        args.log_group.as_deref().unwrap_or_default()
+                    ),
+                    Box::new(group),
+                    None,
+                    Format::JsonLines,
+                ),
+                (None, None) => continue,
+                (Some(path), _) if path.as_os_str() == "-" => (
+                    "stdin".to_string(),
+                    Box::new(io::stdin().lock()),
+                    None,
+                    args.input,
+                ),
+                (Some(path), _) => {
+                    let name = path.display().to_string();
+                    match File::open(path) {
+                        Ok(f) => {
+                            let size = f.metadata().ok().map(|m| m.len());
+                            (name, Box::new(f), size, args.input)
+                        }
+                        Err(e) => {
+                            say!("iamwatch: cannot read {name}: {e}");
+                            status = ExitCode::from(exit::IO);
+                            continue;
+                        }
+                    }
                 }
             };
-            match written {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(e) => {
-                    write_error = Some(e);
-                    ControlFlow::Break(())
-                }
-            }
-        });
-        if let Some(e) = write_error {
-            return write_failed(e);
-        }
-        if let Err(e) = result {
-            let _ = out.flush();
-            say!("iamwatch: {name}: {e}");
-            return ExitCode::from(match e {
-                EngineError::Read(_) => exit::IO,
-                _ => exit::DELIVERY,
-            });
-        }
-    }
-    for path in &files {
-        let name = if path.as_os_str() == "-" {
-            "stdin".to_string()
-        } else {
-            path.display().to_string()
-        };
-        let (reader, size): (Box<dyn Read>, Option<u64>) = if path.as_os_str() == "-" {
-            (Box::new(io::stdin().lock()), None)
-        } else {
-            match File::open(path) {
-                Ok(f) => {
-                    let size = f.metadata().ok().map(|m| m.len());
-                    (Box::new(f), size)
-                }
-                Err(e) => {
-                    say!("iamwatch: cannot read {name}: {e}");
-                    status = ExitCode::from(exit::IO);
-                    continue;
-                }
-            }
-        };
         let mut reading = Progress::new(&name, size, reader);
         let mut write_error: Option<io::Error> = None;
-        let result = engine.scan(&mut reading, args.input, &mut run, &mut |found| {
+        let result = engine.scan(&mut reading, format, &mut run, &mut |found| {
             let written = match found {
                 Found::Finding {
                     finding,

@@ -381,26 +381,16 @@ impl<'a> Reader<'a> {
                 b'\\' => {
                     let e = *b.get(i + 1).ok_or_else(|| self.error(ODD_EOF))?;
                     i += 2;
-                    let plain = match e {
-                        b'"' | b'\\' | b'/' => e,
-                        b'n' => b'\n',
-                        b't' => b'\t',
-                        b'r' => b'\r',
-                        b'b' => 8,
-                        b'f' => 12,
-                        b'u' => {
-                            let (ch, used) = unicode_escape(&b[i..])?;
+                    match escape(e, &b[i..], &mut out[j..]) {
+                        Ok((used, wrote)) => {
                             i += used;
-                            j += ch.encode_utf8(&mut out[j..]).len();
-                            continue;
+                            j += wrote;
                         }
-                        _ => {
+                        Err(why) => {
                             self.i = i - 1;
-                            return Err(self.error("an invalid escape in a string"));
+                            return Err(self.error(&why));
                         }
-                    };
-                    out[j] = plain;
-                    j += 1;
+                    }
                 }
                 _ => {
                     self.i = i;
@@ -447,6 +437,26 @@ impl<'a> Reader<'a> {
 }
 
 const ODD_EOF: &str = "the text ends inside a string";
+
+/// The escape whose letter (after the backslash) is `e`, `rest` the bytes after it, decoded
+/// into `out`: how many bytes of `rest` it used, and how many it wrote.
+fn escape(e: u8, rest: &[u8], out: &mut [u8]) -> Result<(usize, usize), String> {
+    let plain = match e {
+        b'"' | b'\\' | b'/' => e,
+        b'n' => b'\n',
+        b't' => b'\t',
+        b'r' => b'\r',
+        b'b' => 8,
+        b'f' => 12,
+        b'u' => {
+            let (ch, used) = unicode_escape(rest)?;
+            return Ok((used, ch.encode_utf8(out).len()));
+        }
+        other => return Err(format!("invalid escape \\{}", other as char)),
+    };
+    out[0] = plain;
+    Ok((0, 1))
+}
 
 /// The text of a `\u` escape (`b` starts after the `u`), with a following low surrogate
 /// when it is a high one; how many bytes it used. A lone surrogate reads as the replacement
@@ -515,39 +525,9 @@ fn unescape(quoted: &str, out: &mut Vec<u8>) -> Result<(), String> {
         // b[i] is a backslash.
         let e = *b.get(i + 1).ok_or("a string ends in a backslash")?;
         i += 2;
-        let plain = match e {
-            b'"' | b'\\' | b'/' => e,
-            b'n' => b'\n',
-            b't' => b'\t',
-            b'r' => b'\r',
-            b'b' => 8,
-            b'f' => 12,
-            b'u' => {
-                let hex = |at: usize| -> Result<u32, String> {
-                    b.get(at..at + 4)
-                        .and_then(|h| std::str::from_utf8(h).ok())
-                        .and_then(|h| u32::from_str_radix(h, 16).ok())
-                        .ok_or_else(|| "a \\u escape without four hex digits".to_string())
-                };
-                let mut code = hex(i)?;
-                i += 4;
-                if (0xD800..0xDC00).contains(&code) && b.get(i..i + 2) == Some(b"\\u") {
-                    let low = hex(i + 2)?;
-                    if (0xDC00..0xE000).contains(&low) {
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-                        i += 6;
-                    }
-                }
-                // A lone surrogate cannot be text: JSON parsers read it as the replacement
-                // character or refuse it; the message is then read as that.
-                let ch = char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER);
-                j += ch.encode_utf8(&mut o[j..]).len();
-                continue;
-            }
-            other => return Err(format!("invalid escape \\{}", other as char)),
-        };
-        o[j] = plain;
-        j += 1;
+        let (used, wrote) = escape(e, &b[i..], &mut o[j..])?;
+        i += used;
+        j += wrote;
     }
     out.truncate(j);
     Ok(())
