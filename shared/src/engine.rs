@@ -411,27 +411,53 @@ impl Engine {
             inner: input,
             read: 0,
         };
+        let result = self.scan_with(run, out, |projection, screen, sink| {
+            ingest::read_screened(&mut input, format, projection, screen, sink)
+        });
+        run.counts.bytes += input.read;
+        result
+    }
+
+    /// [`Engine::scan`] for input already in memory (a trigger's payload): read where it
+    /// lies, with no copy into a read buffer.
+    pub fn scan_bytes(
+        &self,
+        input: &[u8],
+        format: Format,
+        run: &mut Run<'_>,
+        out: &mut dyn FnMut(Found<'_>) -> ControlFlow<()>,
+    ) -> Result<(), EngineError> {
+        run.counts.bytes += input.len() as u64;
+        self.scan_with(run, out, |projection, screen, sink| {
+            ingest::read_screened_bytes(input, format, projection, screen, sink)
+        })
+    }
+
+    /// A scan whose records `read` hands to its sink.
+    fn scan_with(
+        &self,
+        run: &mut Run<'_>,
+        out: &mut dyn FnMut(Found<'_>) -> ControlFlow<()>,
+        read: impl FnOnce(
+            &Projection,
+            Option<(&Screen, &Projection)>,
+            &mut ingest::Sink,
+        ) -> io::Result<()>,
+    ) -> Result<(), EngineError> {
         let mut stop: Option<Stop> = None;
         let screening = self.screen.as_ref().map(|(s, m)| (s, m));
-        let result = ingest::read_screened(
-            &mut input,
-            format,
-            &self.projection,
-            screening,
-            &mut |item| {
-                if stop.is_some() {
+        let result = read(&self.projection, screening, &mut |item| {
+            if stop.is_some() {
+                return;
+            }
+            if let Some(d) = run.deadline {
+                if Instant::now() >= d {
+                    stop = Some(Stop::Deadline);
                     return;
                 }
-                if let Some(d) = run.deadline {
-                    if Instant::now() >= d {
-                        stop = Some(Stop::Deadline);
-                        return;
-                    }
-                }
-                stop = self.record(item, run, out).err();
-            },
-        );
-        run.counts.bytes += input.read;
+            }
+            stop = self.record(item, run, out).err();
+        });
         match stop {
             Some(Stop::Caller) | None => {}
             Some(Stop::State(e)) => return Err(EngineError::State(e)),
@@ -529,9 +555,29 @@ impl Engine {
     /// last of them are sent before it returns. Fails (transiently) when an alert was not
     /// delivered, the window state was unreachable or the deadline came.
     pub fn evaluate(&self, input: impl Read, format: Format, run: &mut Run<'_>) -> Outcome {
+        self.collect(run, |engine, run, out| engine.scan(input, format, run, out))
+    }
+
+    /// [`Engine::evaluate`] for input already in memory (see [`Engine::scan_bytes`]).
+    pub fn evaluate_bytes(&self, input: &[u8], format: Format, run: &mut Run<'_>) -> Outcome {
+        self.collect(run, |engine, run, out| {
+            engine.scan_bytes(input, format, run, out)
+        })
+    }
+
+    /// Runs `scan` and collects what it found into an [`Outcome`].
+    fn collect(
+        &self,
+        run: &mut Run<'_>,
+        scan: impl FnOnce(
+            &Self,
+            &mut Run<'_>,
+            &mut dyn FnMut(Found<'_>) -> ControlFlow<()>,
+        ) -> Result<(), EngineError>,
+    ) -> Outcome {
         let mut report = Report::default();
         let before = run.counts;
-        let result = self.scan(input, format, run, &mut |found| {
+        let result = scan(self, run, &mut |found| {
             match found {
                 Found::Finding { finding, .. } => report.alerts.push(finding.clone()),
                 Found::Bad { position, reason } => {

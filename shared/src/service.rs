@@ -112,7 +112,7 @@ impl Service {
         deadline: Option<Instant>,
     ) -> Outcome {
         let me = Arc::clone(self);
-        self.blocking(move || me.process_blocking(&input[..], format, deadline))
+        self.blocking(move || me.process_payload(&input, format, deadline))
             .await
     }
 
@@ -166,6 +166,28 @@ impl Service {
         format: Format,
         deadline: Option<Instant>,
     ) -> Outcome {
+        self.with_run(deadline, |engine, run| engine.evaluate(input, format, run))
+    }
+
+    /// [`Service::process`] on the calling thread, for a payload in memory: read where it
+    /// lies (see [`Engine::evaluate_bytes`]).
+    pub fn process_payload(
+        &self,
+        input: &[u8],
+        format: Format,
+        deadline: Option<Instant>,
+    ) -> Outcome {
+        self.with_run(deadline, |engine, run| {
+            engine.evaluate_bytes(input, format, run)
+        })
+    }
+
+    /// `work` with a run on this service's state and notifier.
+    fn with_run(
+        &self,
+        deadline: Option<Instant>,
+        work: impl FnOnce(&Engine, &mut Run<'_>) -> Outcome,
+    ) -> Outcome {
         // A panic while the lock was held cannot leave the store half-written in a way the
         // next input would misread: each record's writes stand alone.
         let mut state = match self.state.lock() {
@@ -191,7 +213,7 @@ impl Service {
         if let Some(d) = deadline {
             run = run.until(d);
         }
-        self.engine.evaluate(input, format, &mut run)
+        work(&self.engine, &mut run)
     }
 }
 

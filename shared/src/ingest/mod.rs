@@ -156,14 +156,42 @@ pub fn read_screened(
     screen: Option<(&Screen, &Projection)>,
     sink: &mut Sink,
 ) -> io::Result<()> {
+    screened(projection, screen, |how| {
+        read_with(input, format, how, sink)
+    })
+}
+
+/// Like [`read_screened`], for input already in memory: lines and records are read where
+/// they lie, with no copy into a read buffer (gzip input is decompressed as it is read).
+pub fn read_screened_bytes(
+    input: &[u8],
+    format: Format,
+    projection: &Projection,
+    screen: Option<(&Screen, &Projection)>,
+    sink: &mut Sink,
+) -> io::Result<()> {
+    screened(projection, screen, |how| {
+        if input.starts_with(&[0x1f, 0x8b]) {
+            read_with(input, format, how, sink)
+        } else {
+            read_plain(input, format, how, sink)
+        }
+    })
+}
+
+/// `read` with the parse a projection and a screen make (envelope keys kept whole).
+fn screened<T>(
+    projection: &Projection,
+    screen: Option<(&Screen, &Projection)>,
+    read: impl FnOnce(&Parse<'_>) -> T,
+) -> T {
     let projection = with_envelopes(projection);
     let minimal = screen.map(|(s, m)| (s, with_envelopes(m)));
-    let how = Parse {
+    read(&Parse {
         projection: &projection,
         screen: minimal.as_ref().map(|(s, m)| (*s, m)),
         laid: false,
-    };
-    read_with(input, format, &how, sink)
+    })
 }
 
 /// Like [`read`] with nothing built: a record (not a container) comes as [`Item::Laid`], its
