@@ -340,7 +340,9 @@ impl<'a> Reader<'a> {
         let mut i = self.i + 1;
         let mut j = 0;
         loop {
-            if out.len() < j + 8 {
+            // Room for the word copied below, and after it (up to seven bytes further on) for
+            // the four bytes a `\u` escape can write.
+            if out.len() < j + 16 {
                 let grown = (out.len() * 2).max(j + 4096);
                 out.resize(grown, 0);
             }
@@ -483,53 +485,16 @@ fn unicode_escape(b: &[u8]) -> Result<(char, usize), String> {
     ))
 }
 
-/// A checked JSON string literal (with its quotes) decoded into `out`.
-///
-/// A message holding a JSON record has an escape every few bytes (each of its quotes is
-/// `\"`). Eight bytes are looked at and copied at a time (a word, with no call), and the
-/// copy stops at the first backslash among them: cheaper than finding each backslash with a
-/// search and copying the short runs between them with calls.
+/// A checked JSON string literal (with its quotes) decoded into `out`, which then holds just
+/// the decoded text: the payload reader's decoder, on a string already laid out.
 fn unescape(quoted: &str, out: &mut Vec<u8>) -> Result<(), String> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let b = &quoted.as_bytes()[1..quoted.len() - 1];
-    out.clear();
-    // Decoding never makes a string longer (`\uXXXX` is 6 bytes for at most 4); the eight
-    // bytes more let a word be written past the end of what is kept.
-    out.resize(b.len() + 8, 0);
-    let o = &mut out[..];
-    let (mut i, mut j) = (0, 0);
-    while i < b.len() {
-        if let Some(word) = b.get(i..i + 8) {
-            let word: [u8; 8] = word.try_into().unwrap_or_default();
-            o[j..j + 8].copy_from_slice(&word);
-            let x = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\\'));
-            // High bit set in each byte that is a backslash (the lowest one is exact).
-            let found = x.wrapping_sub(ONES) & !x & HIGHS;
-            let k = if found == 0 {
-                8
-            } else {
-                (found.trailing_zeros() / 8) as usize
-            };
-            i += k;
-            j += k;
-            if k == 8 {
-                continue;
-            }
-        } else if b[i] != b'\\' {
-            o[j] = b[i];
-            i += 1;
-            j += 1;
-            continue;
-        }
-        // b[i] is a backslash.
-        let e = *b.get(i + 1).ok_or("a string ends in a backslash")?;
-        i += 2;
-        let (used, wrote) = escape(e, &b[i..], &mut o[j..])?;
-        i += used;
-        j += wrote;
-    }
-    out.truncate(j);
+    let mut reader = Reader {
+        b: quoted.as_bytes(),
+        i: 0,
+        scratch: Vec::new(),
+    };
+    let len = reader.string_into(out)?;
+    out.truncate(len);
     Ok(())
 }
 
@@ -664,6 +629,22 @@ mod tests {
         ] {
             let s = streamed(&json).expect("streamed");
             assert_eq!(s, laid(&json), "{json}");
+        }
+        // A `\u` escape where the decoded message crosses the size the buffer has grown to.
+        for pad in 4080..4100 {
+            let mut buf = Vec::new();
+            let text = format!("{}\\ud83d\\ude00\\u00e9", "a".repeat(pad));
+            let json =
+                format!(r#"{{"messageType":"DATA_MESSAGE","logEvents":[{{"message":"{text}"}}]}}"#);
+            let want: String = serde_json::from_str(&format!("\"{text}\"")).expect("JSON");
+            let mut got = None;
+            let read = stream_events(json.as_bytes(), &mut buf, &mut |_, _, m| {
+                got = m
+                    .ok()
+                    .map(|m| String::from_utf8(m.to_vec()).expect("utf-8"));
+            });
+            assert_eq!(read, Some(Ok(())));
+            assert_eq!(got.as_deref(), Some(want.as_str()), "{pad}");
         }
         // An element that is not an object is a log event without a message, not nothing.
         let odd = streamed(r#"{"messageType":"DATA_MESSAGE","logEvents":[3,{"message":"m"}]}"#);
