@@ -34,23 +34,9 @@ impl Default for Retry {
 }
 
 impl Retry {
-    /// `IAMWATCH_RETRY_ATTEMPTS`, `IAMWATCH_RETRY_BASE_MS`, `IAMWATCH_ATTEMPT_TIMEOUT_MS`
-    /// over the defaults (5 attempts, 100 ms, 5 s).
-    pub fn from_env() -> Result<Self, String> {
-        let vars: Vec<(&str, String)> = [
-            "IAMWATCH_RETRY_ATTEMPTS",
-            "IAMWATCH_RETRY_BASE_MS",
-            "IAMWATCH_ATTEMPT_TIMEOUT_MS",
-        ]
-        .into_iter()
-        .filter_map(|k| std::env::var(k).ok().map(|v| (k, v)))
-        .collect();
-        let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        Self::from_pairs(&pairs).map_err(|(k, e)| format!("{k}: {e}"))
-    }
-
-    /// The budget set by `(variable, value)` pairs over the defaults; an error names the
-    /// variable.
+    /// The budget that `IAMWATCH_RETRY_ATTEMPTS`, `IAMWATCH_RETRY_BASE_MS` and
+    /// `IAMWATCH_ATTEMPT_TIMEOUT_MS`, given as `(variable, value)` pairs, set over the defaults
+    /// (5 attempts, 100 ms, 5 s); an error names the variable. [`crate::config`] reads them.
     pub fn from_pairs<'k>(vars: &[(&'k str, &str)]) -> Result<Self, (&'k str, String)> {
         let mut r = Self::default();
         for &(k, v) in vars {

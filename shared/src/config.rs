@@ -79,13 +79,7 @@ impl PackChoice {
                     Some(p) => {
                         p.map_err(|e| ConfigError::new("IAMWATCH_BUILTIN_PACKS", e.to_string()))
                     }
-                    None => Err(ConfigError::new(
-                        "IAMWATCH_BUILTIN_PACKS",
-                        format!(
-                            "{n:?} is not a built-in pack (expected all, none, or names among: {})",
-                            packs::names().collect::<Vec<_>>().join(", ")
-                        ),
-                    )),
+                    None => Err(not_builtin(n)),
                 })
                 .collect::<Result<_, _>>()?,
         };
@@ -224,21 +218,28 @@ impl Config {
         }
         // Built-in names are checked here; the packs themselves when the engine loads them
         // (once: loading compiles every pattern).
-        if let Some(names) = &c.packs.builtin {
-            for n in names {
-                if !packs::names().any(|known| known == n) {
-                    return Err(ConfigError::new(
-                        "IAMWATCH_BUILTIN_PACKS",
-                        format!(
-                            "{n:?} is not a built-in pack (expected all, none, or names among: {})",
-                            packs::names().collect::<Vec<_>>().join(", ")
-                        ),
-                    ));
-                }
-            }
+        if let Some(n) = c
+            .packs
+            .builtin
+            .iter()
+            .flatten()
+            .find(|n| !packs::names().any(|k| k == *n))
+        {
+            return Err(not_builtin(n));
         }
         Ok(c)
     }
+}
+
+/// The error for a built-in pack name that is not one.
+fn not_builtin(name: &str) -> ConfigError {
+    ConfigError::new(
+        "IAMWATCH_BUILTIN_PACKS",
+        format!(
+            "{name:?} is not a built-in pack (expected all, none, or names among: {})",
+            packs::names().collect::<Vec<_>>().join(", ")
+        ),
+    )
 }
 
 /// `all` (or nothing) for every built-in pack, `none` for none, else the names.

@@ -116,6 +116,25 @@ impl Service {
             .await
     }
 
+    /// One invocation whose event carries its records (a subscription payload, an
+    /// EventBridge event), to be answered by `deadline_ms` (ms since the epoch, see
+    /// [`stop_by`]): evaluated, its alerts delivered, and its metrics line printed for
+    /// `function` (see [`crate::metrics`]).
+    pub async fn invoke(
+        self: &Arc<Self>,
+        function: &str,
+        event: Vec<u8>,
+        format: Format,
+        deadline_ms: u64,
+    ) -> Result<Report, EngineError> {
+        let started = Instant::now();
+        let outcome = self
+            .process(event, format, Some(stop_by(deadline_ms)))
+            .await;
+        crate::metrics::print(function, &outcome, started.elapsed());
+        outcome.into_result()
+    }
+
     /// Runs `work` on tokio's blocking pool, where the engine and its clients may block.
     pub async fn blocking(&self, work: impl FnOnce() -> Outcome + Send + 'static) -> Outcome {
         match tokio::task::spawn_blocking(work).await {

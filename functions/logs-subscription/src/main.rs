@@ -8,12 +8,10 @@
 
 use iamwatch::engine::EngineError;
 use iamwatch::ingest::Format;
-use iamwatch::metrics;
-use iamwatch::service::{stop_by, Service};
+use iamwatch::service::Service;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::value::RawValue;
 use std::sync::Arc;
-use std::time::Instant;
 
 const FUNCTION: &str = "logs-subscription";
 
@@ -29,19 +27,19 @@ async fn function_handler(
     event: LambdaEvent<Box<RawValue>>,
     service: &Arc<Service>,
 ) -> Result<(), Diagnostic> {
-    let started = Instant::now();
-    let deadline = stop_by(event.context.deadline);
+    let (event, context) = event.into_parts();
     // The payload's text as it arrived: the engine reads it without building a value.
-    let payload: Box<str> = event.payload.into();
-    let outcome = service
-        .process(
-            payload.into_boxed_bytes().into_vec(),
+    let text: Box<str> = event.into();
+    service
+        .invoke(
+            FUNCTION,
+            text.into_boxed_bytes().into_vec(),
             Format::AwsLogs,
-            Some(deadline),
+            context.deadline,
         )
-        .await;
-    metrics::print(FUNCTION, &outcome, started.elapsed());
-    outcome.into_result().map(drop).map_err(diagnostic)
+        .await
+        .map(drop)
+        .map_err(diagnostic)
 }
 
 fn diagnostic(e: EngineError) -> Diagnostic {

@@ -5,18 +5,11 @@
 use crate::layout::{self, Kind, Layout, Member};
 use base64::Engine;
 use flate2::read::MultiGzDecoder;
-use serde_json::Value;
 use std::io::Read;
 
 /// Largest decoded payload accepted; CloudWatch sends at most 1 MB of events per invocation,
 /// so anything far larger is not a subscription payload.
 const MAX_DECODED: u64 = 64 << 20;
-
-/// Decodes `awslogs.data` into the subscription JSON.
-pub fn decode_data(data: &str) -> Result<Value, String> {
-    let json = decode_bytes(data)?;
-    serde_json::from_slice(&json).map_err(|e| format!("awslogs.data is not JSON: {e}"))
-}
 
 /// Decodes `awslogs.data` (base64 of gzip) into the subscription JSON's bytes.
 pub(crate) fn decode_bytes(data: &str) -> Result<Vec<u8>, String> {
@@ -498,40 +491,6 @@ fn unescape(quoted: &str, out: &mut Vec<u8>) -> Result<(), String> {
     Ok(())
 }
 
-/// What a decoded payload carries.
-pub enum Payload<'a> {
-    /// CloudWatch's reachability check when a subscription is created: no events.
-    Control,
-    /// The log events, each `(id, message)`.
-    Data(Vec<(Option<&'a str>, Result<&'a str, String>)>),
-}
-
-/// Reads the decoded subscription JSON.
-pub fn log_events(payload: &Value) -> Result<Payload<'_>, String> {
-    match payload.get("messageType").and_then(Value::as_str) {
-        Some("CONTROL_MESSAGE") => return Ok(Payload::Control),
-        Some("DATA_MESSAGE") | None => {}
-        Some(other) => return Err(format!("unknown messageType {other:?}")),
-    }
-    let events = payload
-        .get("logEvents")
-        .and_then(Value::as_array)
-        .ok_or("subscription payload without a logEvents array")?;
-    Ok(Payload::Data(
-        events
-            .iter()
-            .map(|e| {
-                let id = e.get("id").and_then(Value::as_str);
-                let message = e
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| "log event without a message string".to_string());
-                (id, message)
-            })
-            .collect(),
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -684,21 +643,23 @@ mod tests {
 
     #[test]
     fn round_trip_and_control_message() {
-        let v = decode_data(&encode(
+        let text =
+            |data: &str| String::from_utf8(decode_bytes(data).expect("decoded")).expect("utf-8");
+        let v = text(&encode(
             r#"{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","timestamp":1,"message":"{\"eventName\":\"X\"}"},{"id":"2"}]}"#,
-        ))
-        .unwrap();
-        let Payload::Data(events) = log_events(&v).unwrap() else {
-            panic!("data expected")
-        };
-        assert_eq!(events[0], (Some("1"), Ok(r#"{"eventName":"X"}"#)));
+        ));
+        let events = streamed(&v).expect("streamed").expect("read");
+        assert_eq!(
+            events[0],
+            (Some("1".into()), Ok(r#"{"eventName":"X"}"#.into()))
+        );
         assert!(events[1].1.is_err());
-        let c = decode_data(&encode(
-            r#"{"messageType":"CONTROL_MESSAGE","logEvents":[]}"#,
-        ))
-        .unwrap();
-        assert!(matches!(log_events(&c), Ok(Payload::Control)));
-        assert!(decode_data("!!!").unwrap_err().contains("base64"));
-        assert!(decode_data("aGVsbG8=").unwrap_err().contains("gzip"));
+        // A control message: its log event is CloudWatch's health check, not a record.
+        let c = text(&encode(
+            r#"{"messageType":"CONTROL_MESSAGE","logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE"}]}"#,
+        ));
+        assert_eq!(streamed(&c), Some(Ok(vec![])));
+        assert!(decode_bytes("!!!").unwrap_err().contains("base64"));
+        assert!(decode_bytes("aGVsbG8=").unwrap_err().contains("gzip"));
     }
 }

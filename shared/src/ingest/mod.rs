@@ -755,7 +755,7 @@ fn expand(parsed: Parsed, position: Position, bytes: &[u8], how: &Parse<'_>, sin
                 position: p,
             });
         } else {
-            expand_one(v, p, raw, sink);
+            expand_one(v, p, raw, how, sink);
         }
     };
     match value {
@@ -877,18 +877,27 @@ fn is_envelope(v: &Value) -> bool {
         || v.get("detail-type").is_some()
 }
 
-fn expand_one(value: Value, position: Position, raw: Option<&[u8]>, sink: &mut Sink) {
+fn expand_one(
+    value: Value,
+    position: Position,
+    raw: Option<&[u8]>,
+    how: &Parse<'_>,
+    sink: &mut Sink,
+) {
     let bad = |sink: &mut Sink, reason: String| sink(Item::Bad { position, reason });
     if let Some(data) = value.pointer("/awslogs/data") {
-        match data.as_str().map(awslogs::decode_data) {
-            Some(Ok(decoded)) => subscription(&decoded, position, sink),
+        match data.as_str().map(awslogs::decode_bytes) {
+            Some(Ok(json)) => payload_bytes(&json, position, how, sink),
             Some(Err(e)) => bad(sink, e),
             None => bad(sink, "awslogs.data is not a string".into()),
         }
         return;
     }
     if value.get("logEvents").is_some() && value.get("messageType").is_some() {
-        subscription(&value, position, sink);
+        // A payload that was parsed as a value (a document over lines, an element of an
+        // array) is read as the text it writes out to, as every payload is read.
+        let text = serde_json::to_vec(&value).unwrap_or_default();
+        payload_bytes(&text, position, how, sink);
         return;
     }
     if value.get("detail-type").is_some() {
@@ -910,32 +919,6 @@ fn expand_one(value: Value, position: Position, raw: Option<&[u8]>, sink: &mut S
         position,
         raw,
     });
-}
-
-fn subscription(payload: &Value, position: Position, sink: &mut Sink) {
-    match awslogs::log_events(payload) {
-        Ok(awslogs::Payload::Control) => {}
-        Ok(awslogs::Payload::Data(events)) => {
-            for (i, (id, message)) in events.into_iter().enumerate() {
-                let p = Position {
-                    index: Some(i as u64 + 1),
-                    ..position
-                };
-                let id = id.map(|s| format!(" (log event {s})")).unwrap_or_default();
-                match message.and_then(|m| {
-                    serde_json::from_str::<Value>(m)
-                        .map_err(|e| format!("log event message is not JSON: {e}"))
-                }) {
-                    Ok(v) => expand_one(v, p, None, sink),
-                    Err(reason) => sink(Item::Bad {
-                        position: p,
-                        reason: format!("{reason}{id}"),
-                    }),
-                }
-            }
-        }
-        Err(reason) => sink(Item::Bad { position, reason }),
-    }
 }
 
 #[cfg(test)]
