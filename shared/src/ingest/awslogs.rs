@@ -176,43 +176,38 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// `Ok(None)`: laid out otherwise; `Ok(Some(()))`: read; `Err`: not JSON.
     fn run(&mut self, buf: &mut Vec<u8>, each: &mut EachEvent) -> Result<Option<()>, String> {
-        let mut data = false;
-        let mut events = false;
-        self.expect(b'{')?;
-        self.ws();
-        if self.peek() == Some(b'}') {
-            self.i += 1;
-        } else {
-            loop {
-                let Some(key) = self.key()? else {
-                    return Ok(None);
-                };
-                match key {
-                    b"messageType" => {
-                        let at = self.i;
-                        self.skip()?;
-                        match &self.b[at..self.i] {
-                            b"\"CONTROL_MESSAGE\"" => return Ok(Some(())),
-                            b"\"DATA_MESSAGE\"" => data = true,
-                            other => {
-                                return Err(format!(
-                                    "unknown messageType {}",
-                                    String::from_utf8_lossy(other)
-                                ))
-                            }
+        let (mut data, mut events, mut control, mut odd) = (false, false, false, false);
+        self.members(|r, key| {
+            match key {
+                Some(b"messageType") => {
+                    let at = r.i;
+                    r.skip()?;
+                    match &r.b[at..r.i] {
+                        b"\"CONTROL_MESSAGE\"" => control = true,
+                        b"\"DATA_MESSAGE\"" => data = true,
+                        other => {
+                            return Err(format!(
+                                "unknown messageType {}",
+                                String::from_utf8_lossy(other)
+                            ))
                         }
                     }
-                    b"logEvents" if data && self.peek() == Some(b'[') => {
-                        self.log_events(buf, each)?;
-                        events = true;
-                    }
-                    b"logEvents" => return Ok(None),
-                    _ => self.skip()?,
                 }
-                if !self.next_member(b'}')? {
-                    break;
+                Some(b"logEvents") if data && r.peek() == Some(b'[') => {
+                    r.log_events(buf, each)?;
+                    events = true;
                 }
+                // Events before their type, or a name with escapes: for the layout reader.
+                Some(b"logEvents") | None => odd = true,
+                Some(_) => r.skip()?,
             }
+            Ok(!(control || odd))
+        })?;
+        if control {
+            return Ok(Some(()));
+        }
+        if odd {
+            return Ok(None);
         }
         self.ws();
         if self.i < self.b.len() {
@@ -239,53 +234,60 @@ impl<'a> Reader<'a> {
                 self.skip()?;
                 each(n, None, Err("log event without a message string".into()));
             } else {
-                self.i += 1;
-                let mut id = None;
-                let mut message: Option<Result<usize, String>> = None;
-                self.ws();
-                if self.peek() == Some(b'}') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        let Some(key) = self.key()? else {
-                            return Err(self.error("an escaped member name in a log event"));
-                        };
-                        match key {
-                            b"id" => {
-                                let at = self.i;
-                                self.skip()?;
-                                let v = &self.b[at..self.i];
-                                id = v
-                                    .strip_prefix(b"\"")
-                                    .and_then(|v| v.strip_suffix(b"\""))
-                                    .filter(|v| !v.contains(&b'\\'))
-                                    .and_then(|v| std::str::from_utf8(v).ok());
-                            }
-                            b"message" if self.peek() == Some(b'"') => {
-                                message = Some(self.string_into(buf));
-                                if let Some(Err(e)) = &message {
-                                    return Err(e.clone());
-                                }
-                            }
-                            b"message" => {
-                                self.skip()?;
-                                message = None;
-                            }
-                            _ => self.skip()?,
+                let (mut id, mut message) = (None, None);
+                self.members(|r, key| {
+                    match key {
+                        Some(b"id") => {
+                            let at = r.i;
+                            r.skip()?;
+                            id = r.b[at..r.i]
+                                .strip_prefix(b"\"")
+                                .and_then(|v| v.strip_suffix(b"\""))
+                                .filter(|v| !v.contains(&b'\\'))
+                                .and_then(|v| std::str::from_utf8(v).ok());
                         }
-                        if !self.next_member(b'}')? {
-                            break;
+                        Some(b"message") if r.peek() == Some(b'"') => {
+                            message = Some(r.string_into(buf)?)
                         }
+                        Some(b"message") => {
+                            r.skip()?;
+                            message = None;
+                        }
+                        Some(_) => r.skip()?,
+                        None => return Err(r.error("an escaped member name in a log event")),
                     }
-                }
+                    Ok(true)
+                })?;
                 let message = match message {
-                    Some(Ok(len)) => Ok(&buf[..len]),
-                    _ => Err("log event without a message string".to_string()),
+                    Some(len) => Ok(&buf[..len]),
+                    None => Err("log event without a message string".to_string()),
                 };
                 each(n, id, message);
             }
             n += 1;
             if !self.next_member(b']')? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The members of the object whose `{` comes next: `member` is given the reader at each
+    /// value (and the member's name; `None` when it has escapes, and is not read), steps over
+    /// the value and says whether to go on. The reader stops at the end of the object, or
+    /// where `member` said to stop.
+    fn members(
+        &mut self,
+        mut member: impl FnMut(&mut Self, Option<&'a [u8]>) -> Result<bool, String>,
+    ) -> Result<(), String> {
+        self.expect(b'{')?;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            let key = self.key()?;
+            if !member(self, key)? || !self.next_member(b'}')? {
                 return Ok(());
             }
         }
