@@ -9,6 +9,8 @@
 pub mod allowlist;
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "aws")]
+pub mod codeengine;
 pub mod conditions;
 pub mod config;
 pub mod detector;

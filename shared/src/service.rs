@@ -12,6 +12,7 @@
 //! # Ok(()) }
 //! ```
 
+use crate::codeengine::Cos;
 use crate::config::Config;
 use crate::engine::{Engine, EngineError, Outcome, Report, Run};
 use crate::ingest::object::{self, ObjectError};
@@ -52,6 +53,8 @@ pub struct Service {
     /// Made when first needed: loading the AWS configuration builds the HTTPS client, which
     /// reads the system's root certificates, and a start need not wait for that.
     aws: OnceLock<Aws>,
+    /// Objects are read from IBM Cloud Object Storage rather than AWS S3.
+    cos: Option<Cos>,
 }
 
 /// The AWS clients of a service.
@@ -74,7 +77,15 @@ impl Service {
             handle: Handle::current(),
             state: Mutex::new(None),
             aws: OnceLock::new(),
+            cos: None,
         })
+    }
+
+    /// Objects are to be read from IBM Cloud Object Storage, through its S3 API with HMAC
+    /// keys, instead of AWS S3.
+    pub fn read_objects_from(mut self, cos: Option<Cos>) -> Self {
+        self.cos = cos;
+        self
     }
 
     /// The AWS clients; on a thread that may block only (see [`Service::blocking`]).
@@ -159,11 +170,22 @@ impl Service {
         let s3 = aws.s3.get_or_init(|| {
             // A local or S3-compatible endpoint (moto, IBM COS) is addressed by path: bucket
             // names are not host names there.
-            let local = aws.sdk.endpoint_url().is_some();
-            let config = aws_sdk_s3::config::Builder::from(&aws.sdk)
-                .force_path_style(local)
-                .build();
-            aws_sdk_s3::Client::from_conf(config)
+            let local = aws.sdk.endpoint_url().is_some() || self.cos.is_some();
+            let mut config = aws_sdk_s3::config::Builder::from(&aws.sdk).force_path_style(local);
+            if let Some(cos) = &self.cos {
+                config = config
+                    .endpoint_url(&cos.endpoint)
+                    .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                        &cos.access_key_id,
+                        cos.secret_access_key.expose(),
+                        None,
+                        None,
+                        "cos-hmac",
+                    ))
+                    // COS ignores the signing region; the SDK needs one.
+                    .region(aws_sdk_s3::config::Region::new("us-east-1"));
+            }
+            aws_sdk_s3::Client::from_conf(config.build())
         });
         match object::open(s3, &self.handle, bucket, key, version) {
             Ok(reader) => self.process_blocking(reader, Format::Auto, deadline),
@@ -253,7 +275,13 @@ impl Service {
     /// The service the environment describes, for a handler's `main`: a bad setting is
     /// logged (naming its variable) and returned, so that the start fails.
     pub async fn start() -> Result<Self, EngineError> {
-        let built = match Config::from_env() {
+        Self::start_with(&[]).await
+    }
+
+    /// [`Service::start`] for a program that reads the `IAMWATCH_*` settings named in `own`
+    /// itself.
+    pub async fn start_with(own: &[&str]) -> Result<Self, EngineError> {
+        let built = match Config::from_vars(std::env::vars_os(), own) {
             Ok(config) => Self::new(config).await,
             Err(e) => Err(EngineError::Config(e)),
         };

@@ -31,7 +31,13 @@ fn run(input: &[u8], format: Format) -> Vec<Got> {
 }
 
 fn got(item: Item<'_>) -> Got {
-    let name = |v: &Value| v["eventName"].as_str().unwrap_or("?").to_string();
+    let name = |v: &Value| {
+        v["eventName"]
+            .as_str()
+            .or(v["action"].as_str())
+            .unwrap_or("?")
+            .to_string()
+    };
     match item {
         Item::Record {
             value, position, ..
@@ -505,4 +511,47 @@ fn json_lines_read_in_the_buffer_are_the_lines_read_one_by_one() {
     }
     assert!(want.iter().filter(|w| w.0).count() > 1800);
     assert!(want.iter().filter(|w| !w.0).count() > 1000);
+}
+
+#[test]
+fn ibm_archive_lines_and_event_notifications_alerts_yield_their_event() {
+    let event = json!({"action": "iam-identity.user-refreshtoken.login", "outcome": "success",
+        "initiator": {"name": "alice@example.com"}});
+    let text = event.to_string();
+    let lines = [
+        // An Activity Tracker archive line: the event's members in `_source`.
+        json!({"_source": {"action": "iam-groups.member.add", "_ts": 1, "_app": "at"}}),
+        // Only `_line` holds the event.
+        json!({"_source": {"_line": text, "_ts": 1}}),
+        // An Event Notifications alert from an IBM Cloud Logs alert: one log line.
+        json!({"data": {"log_example": event, "status": "triggered"}, "specversion": "1.0",
+            "type": "com.ibm.cloud.logs.alert:triggered"}),
+        json!({"data": {"log_example": text}}),
+        // Cut by Cloud Logs: reported, not guessed at.
+        json!({"data": {"log_example": &text[..40], "log_example_truncated": true}}),
+        json!({"_source": {"_line": "not JSON", "_ts": 1}}),
+        // A record that merely has a `data` member is a record.
+        json!({"eventName": "PutObject", "data": {"x": 1}}),
+    ];
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let got = run(input.as_bytes(), Format::Auto);
+    assert_eq!(
+        names(&got),
+        [
+            "iam-groups.member.add",
+            "iam-identity.user-refreshtoken.login",
+            "iam-identity.user-refreshtoken.login",
+            "iam-identity.user-refreshtoken.login",
+            "PutObject"
+        ]
+    );
+    let bad = bad(&got);
+    assert_eq!(bad.len(), 2, "{bad:?}");
+    assert_eq!(bad[0].0.line, 5);
+    assert!(bad[0].1.contains("cut by Cloud Logs"), "{}", bad[0].1);
+    assert_eq!(bad[1].0.line, 6);
+    assert!(bad[1].1.contains("_line"), "{}", bad[1].1);
+    // The same wrappers in a JSON array (a plain POST of several).
+    let array = serde_json::to_string(&lines[..4]).unwrap();
+    assert_eq!(names(&run(array.as_bytes(), Format::Auto)).len(), 4);
 }

@@ -134,6 +134,8 @@ const ENVELOPE_KEYS: &[&str] = &[
     "messageType",
     "detail",
     "detail-type",
+    "_source",
+    "data",
 ];
 
 /// Like [`read`], but records are parsed with `projection` (see
@@ -394,10 +396,11 @@ fn may_hold_records(text: &str, layout: &Layout) -> bool {
         m.key_escaped
             || (matches!(
                 (m.key.1 - m.key.0, bytes.get(m.key.0 as usize)),
-                (7, Some(b'R' | b'a'))
+                (7, Some(b'R' | b'a' | b'_'))
                     | (9, Some(b'l'))
                     | (11, Some(b'm' | b'd'))
                     | (6, Some(b'd'))
+                    | (4, Some(b'd'))
             ) && matches!(
                 m.raw_key(text).as_bytes(),
                 b"Records"
@@ -406,6 +409,8 @@ fn may_hold_records(text: &str, layout: &Layout) -> bool {
                     | b"messageType"
                     | b"detail"
                     | b"detail-type"
+                    | b"_source"
+                    | b"data"
             ))
     })
 }
@@ -870,11 +875,14 @@ fn log_event(
     }
 }
 
-/// Subscription payloads and EventBridge events: records inside something else.
+/// Subscription payloads, EventBridge events, archive lines and Event Notifications
+/// alerts: records inside something else.
 fn is_envelope(v: &Value) -> bool {
     v.get("awslogs").is_some()
         || (v.get("logEvents").is_some() && v.get("messageType").is_some())
         || v.get("detail-type").is_some()
+        || v.get("_source").is_some_and(Value::is_object)
+        || v.pointer("/data/log_example").is_some()
 }
 
 fn expand_one(
@@ -913,6 +921,62 @@ fn expand_one(
             _ => unreachable!("only objects have keys"),
         }
         return;
+    }
+    if value.get("_source").is_some_and(Value::is_object) {
+        // An Activity Tracker archive line: the event's members sit in `_source` beside the
+        // archive's own (`_ts`, `_app`, ...); when they do not, `_line` holds its text.
+        let Value::Object(mut m) = value else {
+            unreachable!("only objects have keys")
+        };
+        let Some(Value::Object(source)) = m.remove("_source") else {
+            unreachable!("checked above")
+        };
+        let event = if source.contains_key("action") || source.contains_key("eventName") {
+            Some(Value::Object(source))
+        } else {
+            match source.get("_line") {
+                Some(Value::String(line)) => match serde_json::from_str::<Value>(line) {
+                    Ok(v @ Value::Object(_)) => Some(v),
+                    _ => None,
+                },
+                _ => Some(Value::Object(source)),
+            }
+        };
+        return match event {
+            Some(value) => sink(Item::Record {
+                value,
+                position,
+                raw: None,
+            }),
+            None => bad(sink, "archive line whose _line is not a JSON event".into()),
+        };
+    }
+    if let Some(example) = value.pointer("/data/log_example") {
+        // An IBM Cloud Logs alert sent by Event Notifications: it carries one log line, an
+        // object, or its text when Cloud Logs cut it (past 1000 characters).
+        let event = match example {
+            Value::Object(_) => Ok(example.clone()),
+            Value::String(text) => match serde_json::from_str::<Value>(text) {
+                Ok(v @ Value::Object(_)) => Ok(v),
+                _ => Err(
+                    if value.pointer("/data/log_example_truncated") == Some(&Value::Bool(true)) {
+                        "Event Notifications alert whose log_example was cut by Cloud Logs (1000 \
+                     characters at most): send the events themselves instead"
+                    } else {
+                        "Event Notifications alert whose log_example is not a JSON event"
+                    },
+                ),
+            },
+            _ => Err("Event Notifications alert whose log_example is not a JSON event"),
+        };
+        return match event {
+            Ok(value) => sink(Item::Record {
+                value,
+                position,
+                raw: None,
+            }),
+            Err(why) => bad(sink, why.into()),
+        };
     }
     sink(Item::Record {
         value,
