@@ -106,6 +106,15 @@ impl Finding {
         out.write_all(b"}")
     }
 
+    /// The rule's runbook filled in from this finding's event (and window).
+    pub fn runbook(&self) -> Vec<String> {
+        self.rule
+            .runbook_steps
+            .iter()
+            .map(|t| t.render(&self.event, self.window.as_ref()))
+            .collect()
+    }
+
     /// The finding as one JSON object: the rule, the normalised who/what/where/when, the
     /// runbook and references, and the raw record.
     pub fn to_json(&self) -> Value {
@@ -151,7 +160,7 @@ impl serde::Serialize for Fields<'_> {
         m.serialize_entry("references", &f.rule.references)?;
         m.serialize_entry("region", &e.region())?;
         m.serialize_entry("rule", &f.rule.id)?;
-        m.serialize_entry("runbook", &f.rule.runbook)?;
+        m.serialize_entry("runbook", &f.runbook())?;
         m.serialize_entry("severity", f.rule.severity.as_str())?;
         m.serialize_entry("source_ip", &e.source_ip_text())?;
         if let Some(s) = &f.suppressed {

@@ -193,9 +193,10 @@ pub fn email(f: &Finding, record: &Value) -> String {
     if let Some(d) = &f.rule.description {
         let _ = writeln!(m, "\nWhy this matters: {d}");
     }
-    if !f.rule.runbook.is_empty() {
+    let runbook = f.runbook();
+    if !runbook.is_empty() {
         let _ = writeln!(m, "\nWhat to do:");
-        for (i, step) in f.rule.runbook.iter().enumerate() {
+        for (i, step) in runbook.iter().enumerate() {
             let _ = writeln!(m, "  {}. {step}", i + 1);
         }
     }

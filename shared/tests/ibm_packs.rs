@@ -119,3 +119,63 @@ fn ibm_packs_default_to_cadf_events() {
         }
     }
 }
+
+/// What a reader would take for a value left unfilled: `?` where a value should be, a
+/// placeholder or a bracket left over, a `<uuid>` to substitute by hand.
+fn unfilled(text: &str) -> Option<&'static str> {
+    let marks = [
+        (" ? ", " ? "),
+        ("(?)", "(?)"),
+        ("?,", "?,"),
+        ("? ->", "? ->"),
+        ("-> ?", "-> ?"),
+        ("{", "{"),
+        ("[", "["),
+        ("<uuid>", "<uuid>"),
+        (" , ", " , "),
+        ("from ,", "from ,"),
+    ];
+    marks
+        .iter()
+        .find(|(m, _)| text.contains(m))
+        .map(|(_, m)| *m)
+        .or_else(|| text.ends_with(" ?").then_some(" ?"))
+}
+
+#[test]
+fn ibm_alerts_say_what_is_known_and_leave_out_what_is_not() {
+    let mut failures = Vec::new();
+    let mut seen = 0;
+    for case in cases() {
+        let rule = case["rule"].as_str().expect("rule");
+        let (pack, id) = rule.split_once('/').expect("PACK/RULE");
+        let p = pack_with_allowlist(pack, case["allowlist_iam"].as_str());
+        let d = Detector::with_filter(std::slice::from_ref(&p), |_, r| r.id == id);
+        let mut store = MemoryStore::default();
+        for e in case["events"].as_array().expect("events") {
+            let event = Event::new(e.clone()).expect("an event");
+            for f in d.evaluate_with(&event, &mut store).expect("evaluated") {
+                seen += 1;
+                let texts = std::iter::once(("title", f.title.clone()))
+                    .chain(std::iter::once(("sms", iamwatch::render::sms(&f))))
+                    .chain(f.runbook().into_iter().map(|s| ("runbook", s)));
+                for (what, text) in texts {
+                    // Code spans in runbooks may show JSON or a shell's braces.
+                    let prose: String = text.split('`').step_by(2).collect::<Vec<_>>().join("CODE");
+                    if let Some(m) = unfilled(&prose) {
+                        failures.push(format!("{rule} {what} has {m:?}: {text}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(seen > 100, "only {seen} findings");
+    failures.sort();
+    failures.dedup();
+    assert!(
+        failures.is_empty(),
+        "{} unfilled:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -46,6 +46,8 @@ struct Plan {
     next: Vec<(Service, VecDeque<Fault>)>,
     always: Vec<(Service, Fault)>,
     seen: Vec<Seen>,
+    /// The `Message` of every SNS publish passed on unfaulted, as sent.
+    published: Vec<String>,
 }
 
 impl Plan {
@@ -117,6 +119,18 @@ impl Proxy {
             .iter()
             .filter(|s| s.service == service && s.operation == operation)
             .count()
+    }
+
+    /// The messages published to SNS through the proxy (not faulted), as our code wrote
+    /// them: with `MessageStructure=json`, an object of one text per protocol.
+    pub fn published(&self) -> Vec<serde_json::Value> {
+        self.plan
+            .lock()
+            .expect("plan")
+            .published
+            .iter()
+            .map(|m| serde_json::from_str(m).unwrap_or(serde_json::Value::String(m.clone())))
+            .collect()
     }
 
     /// Requests that got a fault.
@@ -194,6 +208,40 @@ async fn read_request(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Request> {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// The `Message` parameters of a form-encoded SNS `Publish` or `PublishBatch`, decoded.
+fn messages(body: &[u8]) -> Vec<String> {
+    let body = String::from_utf8_lossy(body);
+    body.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| *k == "Message" || k.ends_with(".Message"))
+        .map(|(_, v)| percent_decode(v))
+        .collect()
+}
+
+fn percent_decode(v: &str) -> String {
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(c) => {
+                        out.push(c);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -425,6 +473,9 @@ async fn serve(mut client: TcpStream, upstream: String, plan: Arc<Mutex<Plan>>) 
                 operation: operation.clone(),
                 fault,
             });
+            if service == Service::Sns && fault.is_none() {
+                p.published.extend(messages(&req.body));
+            }
             fault
         };
         let response = match fault {

@@ -7,6 +7,7 @@
 //! its own on a free port of 127.0.0.1 and stops it when it ends. It answers one request at a
 //! time (`moto_serial.py`), as atomically as DynamoDB applies a conditional write.
 
+pub mod app;
 pub mod faults;
 pub mod lambda;
 

@@ -10,9 +10,12 @@
 //!   and `-`. `{"fact": "tokens", "operator": "contains", "value": "ip_address_restriction_violation"}`
 //!   finds a marker whose field is not published;
 //! - `timeOfDay` with params `{"dayStartTime": "1700", "dayEndTime": "0800"}`: `true` when the
-//!   event's UTC `HHMM` lies in [start, end), wrapping past midnight when start > end (so
-//!   1700→0800 is 17:00–07:59); `false` outside; undefined when the params or the time are
-//!   missing or malformed.
+//!   event's UTC `HHMM` lies strictly between start and end, wrapping past midnight when
+//!   start > end; `false` otherwise; undefined when the params or the time are missing or
+//!   malformed. Times count in whole minutes, as IBM's `"1700"` strings do: the parameters
+//!   are the change window's own ends, so 17:00:59 (`1700`) and 08:00 are inside the change
+//!   window and 1700→0800 is true from 17:01 to 07:59, as IBM's documented form
+//!   (`event_time > "1700"` or `< "0800"`) reads.
 
 use crate::conditions::path::Path;
 use crate::conditions::Facts;
@@ -103,9 +106,9 @@ fn derived(
             let end = hhmm_param(params, "dayEndTime")?;
             let t = hhmm()?;
             let inside = if start <= end {
-                start <= t && t < end
+                start < t && t < end
             } else {
-                t >= start || t < end
+                t > start || t < end
             };
             Some(Value::Bool(inside))
         }
@@ -497,6 +500,24 @@ mod tests {
                 .as_deref(),
             Some(&json!(true))
         );
+        // Whole minutes: 17:00:59 is 1700, the change window's last minute.
+        for (time, outside) in [
+            ("2026-11-20T17:00:00Z", false),
+            ("2026-11-20T17:00:59.999Z", false),
+            ("2026-11-20T17:01:00Z", true),
+            ("2026-11-20T23:59:59Z", true),
+            ("2026-11-20T00:00:00Z", true),
+            ("2026-11-20T12:00:00Z", false),
+        ] {
+            let r = json!({ "eventTime": time });
+            assert_eq!(
+                RecordFacts::new(&r)
+                    .fact("timeOfDay", Some(&night))
+                    .as_deref(),
+                Some(&json!(outside)),
+                "{time}"
+            );
+        }
         let eight = json!({"eventTime": "2026-11-20T08:00:00Z"});
         assert_eq!(
             RecordFacts::new(&eight)

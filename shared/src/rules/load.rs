@@ -360,6 +360,13 @@ fn load_rule(
         Some(Value::String(s)) => vec![s.clone()],
         Some(v) => strings(&ctx, v, &format!("{path}.runbook"))?,
     };
+    let runbook_steps = runbook
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            Template::parse(step).map_err(|e| ctx.err(format!("{path}.runbook[{i}]"), e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let references = match obj.get("references") {
         None => Vec::new(),
         Some(v) => strings(&ctx, v, &format!("{path}.references"))?,
@@ -395,6 +402,7 @@ fn load_rule(
         applies_to,
         matcher,
         runbook,
+        runbook_steps,
         references,
         dormant,
         supersedes,

@@ -8,84 +8,150 @@ use std::fmt::Write;
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Text(String),
-    Field(String),
+    /// `{a|b}`: the first of the names that has a value.
+    Field(Vec<String>),
+    /// `[ ... ]`: written only when every placeholder in it has a value.
+    Optional(Vec<Part>),
 }
 
+/// A title or runbook step with placeholders: `{name}` is a value of the event (see
+/// [`field`]), `{a|b}` the first of several that has one, and `[...]` words that are left out
+/// whole when a placeholder in them has no value (`Member[ {requestData.iam_id}] added`).
+/// A placeholder outside brackets with no value shows as `?`. `{{`, `}}`, `[[` and `]]`
+/// write the character itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
     parts: Vec<Part>,
 }
 
 impl Template {
-    /// Parses a template; `{{` and `}}` write literal braces.
     pub fn parse(text: &str) -> Result<Self, String> {
+        let mut stack: Vec<(Vec<Part>, usize)> = Vec::new();
         let mut parts = Vec::new();
         let mut lit = String::new();
         let mut chars = text.char_indices().peekable();
+        let flush = |lit: &mut String, parts: &mut Vec<Part>| {
+            if !lit.is_empty() {
+                parts.push(Part::Text(std::mem::take(lit)));
+            }
+        };
         while let Some((i, c)) = chars.next() {
+            let doubled = chars.peek().map(|p| p.1) == Some(c);
             match c {
-                '{' if chars.peek().map(|p| p.1) == Some('{') => {
+                '{' | '}' | '[' | ']' if doubled => {
                     chars.next();
-                    lit.push('{');
-                }
-                '}' if chars.peek().map(|p| p.1) == Some('}') => {
-                    chars.next();
-                    lit.push('}');
+                    lit.push(c);
                 }
                 '{' => {
                     let rest = &text[i + 1..];
                     let Some(end) = rest.find('}') else {
                         return Err(format!("unclosed '{{' at character {i}"));
                     };
-                    let name = rest[..end].trim();
-                    if name.is_empty() || name.contains('{') {
+                    let names: Vec<String> = rest[..end]
+                        .split('|')
+                        .map(|n| n.trim().to_string())
+                        .collect();
+                    if names
+                        .iter()
+                        .any(|n| n.is_empty() || n.contains(['{', '[', ']']))
+                    {
                         return Err(format!("empty or nested placeholder at character {i}"));
                     }
-                    if !lit.is_empty() {
-                        parts.push(Part::Text(std::mem::take(&mut lit)));
-                    }
-                    parts.push(Part::Field(name.to_string()));
+                    flush(&mut lit, &mut parts);
+                    parts.push(Part::Field(names));
                     for _ in 0..=end {
                         chars.next();
                     }
+                }
+                '[' => {
+                    if !stack.is_empty() {
+                        return Err(format!(
+                            "'[' inside '[...]' at character {i}; write '[[' for the character"
+                        ));
+                    }
+                    flush(&mut lit, &mut parts);
+                    stack.push((std::mem::take(&mut parts), i));
+                }
+                ']' => {
+                    let Some((outer, _)) = stack.pop() else {
+                        return Err(format!("']' without '[' at character {i}; write ']]'"));
+                    };
+                    flush(&mut lit, &mut parts);
+                    let inner = std::mem::replace(&mut parts, outer);
+                    parts.push(Part::Optional(inner));
                 }
                 '}' => return Err(format!("'}}' without '{{' at character {i}; write '}}}}'")),
                 c => lit.push(c),
             }
         }
-        if !lit.is_empty() {
-            parts.push(Part::Text(lit));
+        if let Some((_, at)) = stack.pop() {
+            return Err(format!(
+                "unclosed '[' at character {at}; write '[[' for the character"
+            ));
         }
+        flush(&mut lit, &mut parts);
         Ok(Self { parts })
     }
 
-    /// Fills the placeholders; a missing value shows as `?`. `{count}` and `{within}` come
-    /// from the window of a windowed rule.
+    /// Fills the placeholders (see [`Template`]). `{count}` and `{within}` come from the
+    /// window of a windowed rule.
     pub fn render(&self, event: &Event, window: Option<&WindowFacts>) -> String {
         let mut out = String::new();
-        for part in &self.parts {
-            match part {
-                Part::Text(t) => out.push_str(t),
-                Part::Field(name) if name == "count" && window.is_some() => {
-                    out.push_str(&window.map_or(0, |w| w.count).to_string())
+        write_parts(&self.parts, event, window, &mut out, false);
+        out
+    }
+}
+
+/// Writes `parts`; inside brackets (`all_or_nothing`), nothing unless every placeholder has a
+/// value, which the return says.
+fn write_parts(
+    parts: &[Part],
+    event: &Event,
+    window: Option<&WindowFacts>,
+    out: &mut String,
+    all_or_nothing: bool,
+) -> bool {
+    let start = out.len();
+    for part in parts {
+        match part {
+            Part::Text(t) => out.push_str(t),
+            Part::Field(names) => match names.iter().find_map(|n| value(event, window, n)) {
+                Some(v) => out.push_str(&v),
+                None if all_or_nothing => {
+                    out.truncate(start);
+                    return false;
                 }
-                Part::Field(name) if name == "within" && window.is_some() => {
-                    out.push_str(&window.map(|w| w.window.to_string()).unwrap_or_default())
-                }
-                Part::Field(name) => match field(event, name) {
-                    Some(v) => out.push_str(&v),
-                    None => out.push('?'),
-                },
+                None => out.push('?'),
+            },
+            Part::Optional(inner) => {
+                write_parts(inner, event, window, out, true);
             }
         }
-        out
+    }
+    true
+}
+
+/// A placeholder's value, trimmed; blank is no value.
+fn value(event: &Event, window: Option<&WindowFacts>, name: &str) -> Option<String> {
+    let v = match (name, window) {
+        ("count", Some(w)) => Some(w.count.to_string()),
+        ("within", Some(w)) => Some(w.window.to_string()),
+        _ => field(event, name),
+    }?;
+    let t = v.trim();
+    if t.is_empty() {
+        None
+    } else if t.len() == v.len() {
+        Some(v)
+    } else {
+        Some(t.to_string())
     }
 }
 
 /// The value of one placeholder name: a name of the normalised view (`actor`, `actor_id`,
 /// `action`, `event_name`, `source_ip`, `account`, `region`, `event_id`, `time`, `user_agent`,
-/// `provider`, `client`), else a dotted path into the record (`eventName`,
-/// `requestParameters.userName`).
+/// `provider`, `client`, `service_id`, `changes`), else a dotted path into the record
+/// (`eventName`, `requestParameters.userName`).
 pub fn field(event: &Event, name: &str) -> Option<String> {
     let s = |v: Option<&str>| v.map(str::to_string);
     match name {
@@ -101,6 +167,12 @@ pub fn field(event: &Event, name: &str) -> Option<String> {
         "user_agent" => s(event.user_agent()),
         "provider" => Some(event.provider().to_string()),
         "client" => event.client(),
+        "service_id" => event
+            .actor_id()
+            .map(|id| id.strip_prefix("iam-").unwrap_or(id))
+            .filter(|id| id.starts_with("ServiceId-"))
+            .map(str::to_string),
+        "changes" => changes(event.record()),
         path => {
             let v = path
                 .trim_start_matches("$.")
@@ -119,6 +191,38 @@ pub fn field(event: &Event, name: &str) -> Option<String> {
     }
 }
 
+/// What an IBM settings update changed, from the `old_X`/`new_X` pairs of its
+/// `requestData.request_body` (or `requestData`, stringified or not) whose values differ:
+/// `allowed_ip_addresses RESTRICTED -> NOT_RESTRICTED, mfa_traits TOTP -> NONE`.
+fn changes(record: &Value) -> Option<String> {
+    let data = record.get("requestData")?;
+    let parsed;
+    let data = match data {
+        Value::String(s) => {
+            parsed = serde_json::from_str::<Value>(s).ok()?;
+            &parsed
+        }
+        v => v,
+    };
+    let body = data.get("request_body").unwrap_or(data).as_object()?;
+    let text = |v: &Value| match v {
+        Value::String(s) if s.is_empty() => "(none)".to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut out = Vec::new();
+    for (key, old) in body {
+        let Some(name) = key.strip_prefix("old_") else {
+            continue;
+        };
+        match body.get(&format!("new_{name}")) {
+            Some(new) if new != old => out.push(format!("{name} {} -> {}", text(old), text(new))),
+            _ => {}
+        }
+    }
+    (!out.is_empty()).then(|| out.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,7 +239,47 @@ mod tests {
         let t = Template::parse("{eventName} of {requestParameters.userName} by {actor} ({missing}) {{x}} n={requestParameters.n}").unwrap();
         assert_eq!(t.render(&e, None), "CreateUser of bob by alice (?) {x} n=3");
         assert!(Template::parse("{oops").is_err());
+        // Fallbacks, optional words, literal brackets.
+        let t = Template::parse(
+            "{missing|requestParameters.userName}[ from {missing}][ by {actor}] [[{{x}}]]",
+        )
+        .unwrap();
+        assert_eq!(t.render(&e, None), "bob by alice [{x}]");
+        let t = Template::parse("[{missing|also_missing}]{missing|actor}").unwrap();
+        assert_eq!(t.render(&e, None), "alice");
+        for bad in ["[a [b] c]", "a ] b", "[a", "{a|}", "{|a}"] {
+            assert!(Template::parse(bad).is_err(), "{bad}");
+        }
         assert!(Template::parse("a } b").is_err());
         assert!(Template::parse("{}").is_err());
+    }
+}
+
+#[cfg(test)]
+mod ibm_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn blank_values_and_ibm_names() {
+        let e = Event::new(json!({"action": "iam-identity.accountsettings.update",
+            "initiator": {"id": "iam-ServiceId-3a69", "name": "ServiceId-ci", "host": {"address": "  "}},
+            "requestData": {"request_body": {"old_allowed_ip_addresses": "RESTRICTED",
+                "new_allowed_ip_addresses": "NOT_RESTRICTED", "old_mfa_traits": "TOTP",
+                "new_mfa_traits": "TOTP", "old_x": "", "new_x": "a"}}}))
+        .unwrap();
+        let t = Template::parse("{service_id}[ from {source_ip}]: {changes}").unwrap();
+        assert_eq!(
+            t.render(&e, None),
+            "ServiceId-3a69: allowed_ip_addresses RESTRICTED -> NOT_RESTRICTED, x (none) -> a"
+        );
+        let user = Event::new(json!({"action": "a", "initiator": {"id": "IBMid-1"}})).unwrap();
+        assert_eq!(field(&user, "service_id"), None);
+        assert_eq!(field(&user, "changes"), None);
+        // Stringified requestData, as older events carry it.
+        let old = Event::new(json!({"action": "a",
+            "requestData": "{\"old_a\":\"1\",\"new_a\":\"2\"}"}))
+        .unwrap();
+        assert_eq!(field(&old, "changes").as_deref(), Some("a 1 -> 2"));
     }
 }
