@@ -19,6 +19,17 @@ pub enum PacksCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print a CloudFormation template of CloudWatch metric filters and alarms for the pack's
+    /// filter-pattern rules, each pattern exactly as the pack holds it.
+    ///
+    /// `iamwatch packs alarms cis-aws-foundations` writes the CIS monitoring controls (AWS
+    /// Security Hub CloudWatch.1-14): infra/aws/cis-alarms.yaml is its output. The template's
+    /// parameters: LogGroupName (the trail's log group), AlarmTopicArn, MetricNamespace
+    /// (CISBenchmark).
+    Alarms {
+        /// Pack name or file.
+        pack: String,
+    },
 }
 
 #[derive(clap::Subcommand)]
@@ -58,6 +69,23 @@ pub fn packs(cmd: PacksCommand) -> ExitCode {
                 );
             }
             ExitCode::SUCCESS
+        }
+        PacksCommand::Alarms { pack } => {
+            let made = packs::resolve(&pack)
+                .map_err(|e| e.to_string())
+                .and_then(|p| {
+                    iamwatch::cloudformation::metric_alarms(&p).map_err(|e| e.to_string())
+                });
+            match made {
+                Ok(template) => {
+                    show_text!("{template}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    say!("iamwatch: {e}");
+                    ExitCode::from(exit::USAGE)
+                }
+            }
         }
         PacksCommand::Show { pack, json } => {
             if json {

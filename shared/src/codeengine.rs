@@ -3,7 +3,7 @@
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
-//! | `IAMWATCH_WEBHOOK_SECRET` | the token every request but `GET /healthz` carries as `Authorization: Bearer <token>`; 16 characters or more | none: the HTTP app refuses to start |
+//! | `IAMWATCH_WEBHOOK_SECRET` | the token every request but `GET /healthz` carries as `Authorization: Bearer <token>` (or, from a Code Engine subscription, as the CloudEvents extension `iamwatchtoken`); 16 characters or more | none: the HTTP app refuses to start |
 //! | `IAMWATCH_MAX_BODY_BYTES` | the largest request body accepted (larger: 413) | 16777216 (16 MiB) |
 //! | `IAMWATCH_COS_ENDPOINT` | the COS S3 API endpoint objects are read from (`https://s3.direct.us-south.cloud-object-storage.appdomain.cloud`) | none: AWS S3 (or `AWS_ENDPOINT_URL`) |
 //! | `IAMWATCH_COS_ACCESS_KEY_ID`, `IAMWATCH_COS_SECRET_ACCESS_KEY` | the HMAC keys of a COS service credential with read access to the bucket | required with the endpoint |
@@ -69,6 +69,22 @@ impl Secret {
             _ => return false,
         };
         constant_time_eq(self.0.as_bytes(), token)
+    }
+}
+
+/// The header carrying the secret as a CloudEvents extension attribute (`iamwatchtoken`), for
+/// senders that cannot set `Authorization`: a Code Engine subscription adds it with
+/// `--extension iamwatchtoken=SECRET`, and Code Engine sends it as this binary-mode header.
+pub const TOKEN_HEADER: &str = "ce-iamwatchtoken";
+
+impl Secret {
+    /// Whether a request carries this secret: `Authorization: Bearer <secret>`, or the
+    /// `ce-iamwatchtoken` extension header holding it (see [`TOKEN_HEADER`]).
+    pub fn admits(&self, authorization: Option<&[u8]>, token: Option<&[u8]>) -> bool {
+        // Both are compared, so that the time taken does not tell which one was tried.
+        let bearer = self.authorizes(authorization);
+        let extension = token.is_some_and(|t| constant_time_eq(self.0.as_bytes(), t));
+        bearer | extension
     }
 }
 
@@ -533,6 +549,10 @@ mod tests {
             );
         }
         assert!(!s.authorizes(None));
+        assert!(s.admits(None, Some(b"0123456789abcdef")));
+        assert!(s.admits(Some(b"Bearer 0123456789abcdef"), None));
+        assert!(!s.admits(Some(b"Bearer x"), Some(b"0123456789abcdeX")));
+        assert!(!s.admits(None, None));
     }
 
     #[test]

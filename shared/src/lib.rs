@@ -9,6 +9,7 @@
 pub mod allowlist;
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod cloudformation;
 #[cfg(feature = "aws")]
 pub mod codeengine;
 pub mod conditions;

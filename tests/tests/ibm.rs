@@ -333,12 +333,24 @@ fn requests_without_the_secret_are_refused_and_nothing_is_evaluated() {
             a.headers
         );
     }
-    assert!(local.received_once().is_empty());
     assert!(
         !app.output().contains("input processed"),
         "{}",
         app.output()
     );
+    // A Code Engine subscription sends the secret as a CloudEvents extension header.
+    for (token, status) in [(SECRET, 200), ("test-secret-0123456789abcdeX", 401)] {
+        let h = [
+            ("ce-iamwatchtoken", token),
+            ("ce-type", "dev.knative.kafka.event"),
+        ];
+        let a = app
+            .request("POST", "/", &h, br#"{"action":"iam-groups.group.read"}"#)
+            .expect("an answer");
+        assert_eq!(a.status, status, "{}", a.body);
+    }
+    assert!(local.received_once().is_empty());
+    assert_eq!(app.output().matches("input processed").count(), 1);
     assert!(!app.output().contains(SECRET), "the secret was logged");
     // The health check needs no secret; other paths and methods are not served.
     assert_eq!(

@@ -37,7 +37,8 @@ Usage: ibm-activity-tracker [--bind ADDRESS]   serve HTTP on ADDRESS:$PORT (0.0.
 
 HTTP: POST / takes a COS or Kafka subscription CloudEvent, an Event Notifications alert, or
 events (one, an array, JSON lines); GET /healthz answers without authentication. Every
-other request needs `Authorization: Bearer $IAMWATCH_WEBHOOK_SECRET`.
+other request needs `Authorization: Bearer $IAMWATCH_WEBHOOK_SECRET` (a Code Engine
+subscription, which cannot set it, sends it as the CloudEvents extension `iamwatchtoken`).
 
 Settings (environment): IAMWATCH_WEBHOOK_SECRET, IAMWATCH_MAX_BODY_BYTES,
 IAMWATCH_COS_ENDPOINT, IAMWATCH_COS_ACCESS_KEY_ID, IAMWATCH_COS_SECRET_ACCESS_KEY, and the
@@ -161,10 +162,9 @@ async fn serve(app: Arc<App>, bind: &str) -> std::io::Result<()> {
 /// One request: authenticated before its body is read, told apart, evaluated, answered.
 async fn function_handler(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
-    if !app
-        .secret
-        .authorizes(headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()))
-    {
+    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    let token = headers.get(codeengine::TOKEN_HEADER).map(|v| v.as_bytes());
+    if !app.secret.admits(authorization, token) {
         tracing::warn!("request refused: no or wrong bearer token");
         let mut refused = reply(
             StatusCode::UNAUTHORIZED,
