@@ -30,6 +30,7 @@ macro_rules! show_text {
     }};
 }
 
+mod compare_aws;
 mod eval;
 mod log_group;
 mod packs;
@@ -77,8 +78,10 @@ pub mod exit {
     /// `replay --strict`: some records were malformed and skipped.
     pub const MALFORMED: u8 = 3;
     /// `replay --publish` / a state table: alerts were not delivered, or the window state
-    /// could not be reached.
+    /// could not be reached; `test-pattern --compare-aws`: CloudWatch could not be asked.
     pub const DELIVERY: u8 = 4;
+    /// `test-pattern --compare-aws`: CloudWatch's TestMetricFilter and iamwatch disagreed.
+    pub const DISAGREE: u8 = 5;
 }
 
 /// Output could not be written: say so (stderr may be closed too) and exit with status 1.

@@ -53,6 +53,38 @@ impl Aws {
         )
     }
 
+    /// CloudWatch Logs' `TestMetricFilter` on `messages` (at most 50): for each message that
+    /// matched, its 1-based number and the fields extracted.
+    pub fn test_metric_filter(
+        &self,
+        pattern: &str,
+        messages: &[String],
+    ) -> Result<Vec<crate::compare_aws::Match>, String> {
+        let client = aws_sdk_cloudwatchlogs::Client::new(&self.config);
+        let call = client
+            .test_metric_filter()
+            .filter_pattern(pattern)
+            .set_log_event_messages(Some(messages.to_vec()));
+        let out = self
+            .rt
+            .block_on(call.send())
+            .map_err(|e| format!("TestMetricFilter: {}", iamwatch::aws::describe(&e)))?;
+        Ok(out
+            .matches()
+            .iter()
+            .map(|m| {
+                let fields = m
+                    .extracted_values()
+                    .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default();
+                (
+                    usize::try_from(m.event_number()).unwrap_or(usize::MAX),
+                    fields,
+                )
+            })
+            .collect())
+    }
+
     /// The notifier publishing to `topic`.
     pub fn publisher(&self, topic: &str) -> SnsNotifier {
         SnsNotifier::from_config(&self.config, topic, self.rt.handle().clone(), self.retry)

@@ -29,7 +29,8 @@ Examples:
   iamwatch test-pattern --format jsonl '[ip, ..., status=5*, size]' access.log
 
 Exit status: 0 the pattern is valid (whatever matched), 2 the pattern is invalid
-(the error is on stderr), 1 the input could not be read or output written."#;
+(the error is on stderr), 1 the input could not be read or output written; with
+--compare-aws, 5 CloudWatch disagreed on some line, 4 CloudWatch could not be asked."#;
 
 /// Test a CloudWatch Logs filter pattern against log event messages, one per line.
 ///
@@ -48,6 +49,14 @@ pub struct Args {
     /// space-delimited patterns.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Also send the pattern and the lines to CloudWatch Logs' own TestMetricFilter (50 lines a
+    /// request; AWS credentials and region from the environment, as the AWS CLI reads them)
+    /// and report every line where CloudWatch and iamwatch disagree: one matched and the other
+    /// did not, or the fields a space-delimited pattern extracts differ. Empty lines are left
+    /// out (CloudWatch refuses empty messages). Exit status 5 when they disagree on any line,
+    /// 4 when CloudWatch could not be asked.
+    #[arg(long)]
+    compare_aws: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -90,6 +99,9 @@ pub fn run(args: Args) -> ExitCode {
         .file
         .as_deref()
         .map_or("standard input".into(), |p| p.display().to_string());
+    if args.compare_aws {
+        return compare_aws(&pattern, input, &name, args.format);
+    }
     // Reading a pipe (`tail -f | iamwatch ...`): show each result as soon as it is known.
     let stream = args.file.as_deref().is_none_or(|p| p.as_os_str() == "-");
     match scan(&pattern, input, args.format, stream) {
@@ -112,6 +124,102 @@ pub fn run(args: Args) -> ExitCode {
             say!("iamwatch: cannot read {name}: {e}");
             ExitCode::from(exit::IO)
         }
+    }
+}
+
+/// `--compare-aws`: every line to CloudWatch's TestMetricFilter too; the disagreements.
+fn compare_aws(
+    pattern: &FilterPattern,
+    mut input: impl BufRead,
+    name: &str,
+    format: Format,
+) -> ExitCode {
+    use crate::compare_aws::{compare, describe};
+    let mut lines = Vec::new();
+    let (mut n, mut empty) = (0u64, 0u64);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match input.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                say!("iamwatch: cannot read {name}: {e}");
+                return ExitCode::from(exit::IO);
+            }
+        }
+        n += 1;
+        let line = String::from_utf8_lossy(trim_newline(&buf)).into_owned();
+        if line.is_empty() {
+            empty += 1;
+        } else {
+            lines.push((n, line));
+        }
+    }
+    let config = match iamwatch::config::Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            say!("iamwatch: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let aws = match crate::publish::Aws::new(&config) {
+        Ok(a) => a,
+        Err(e) => {
+            say!("iamwatch: {e}");
+            return ExitCode::from(exit::DELIVERY);
+        }
+    };
+    let delimited = pattern.kind() == PatternKind::Delimited;
+    let found = compare(
+        pattern,
+        &lines,
+        |p, messages| aws.test_metric_filter(p, messages),
+        delimited,
+    );
+    let disagreements = match found {
+        Ok(d) => d,
+        Err(e) => {
+            say!("iamwatch: cannot compare with CloudWatch: {e}");
+            return ExitCode::from(exit::DELIVERY);
+        }
+    };
+    for d in &disagreements {
+        match format {
+            Format::Text => show!(
+                "line {}: iamwatch: {}; CloudWatch: {}\n    {}",
+                d.line,
+                describe(&d.ours),
+                describe(&d.aws),
+                d.text
+            ),
+            Format::Jsonl => {
+                let side = |v: &crate::compare_aws::Verdict| match v {
+                    None => serde_json::json!({"matched": false}),
+                    Some(f) => serde_json::json!({"matched": true, "fields": f}),
+                };
+                show!(
+                    "{}",
+                    serde_json::json!({"line": d.line, "text": d.text,
+                        "iamwatch": side(&d.ours), "cloudwatch": side(&d.aws)})
+                );
+            }
+        }
+    }
+    let skipped = if empty > 0 {
+        format!(" ({empty} empty lines left out)")
+    } else {
+        String::new()
+    };
+    say!(
+        "{} of {} lines compared with CloudWatch's TestMetricFilter disagree{skipped}",
+        disagreements.len(),
+        lines.len()
+    );
+    if disagreements.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::DISAGREE)
     }
 }
 

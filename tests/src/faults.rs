@@ -139,13 +139,13 @@ impl Proxy {
     }
 }
 
-struct Request {
+pub(crate) struct Request {
     head: Vec<String>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.head.iter().skip(1).find_map(|h| {
             let (k, v) = h.split_once(':')?;
             k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
@@ -174,7 +174,7 @@ impl Request {
 }
 
 /// Reads one HTTP/1.1 request (headers and a `Content-Length` body); `None` at EOF.
-async fn read_request(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Request> {
+pub(crate) async fn read_request(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Request> {
     loop {
         if let Some(end) = find(buf, b"\r\n\r\n") {
             let head_text = String::from_utf8_lossy(&buf[..end]).to_string();

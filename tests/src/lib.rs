@@ -10,6 +10,7 @@
 pub mod app;
 pub mod faults;
 pub mod lambda;
+pub mod test_metric_filter;
 
 use aws_config::{Region, SdkConfig};
 use aws_sdk_dynamodb::types::{
