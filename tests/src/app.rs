@@ -185,7 +185,8 @@ impl Drop for App {
     }
 }
 
-/// The environment every run of the handler gets: nothing of the test's own but `PATH`.
+/// The environment every handler process of the tests gets (the Lambda ones too): nothing of
+/// the test's own but `PATH`, AWS pointed at `endpoint` with test credentials, quick retries.
 pub fn base_env<'c>(cmd: &'c mut Command, endpoint: &str) -> &'c mut Command {
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())

@@ -277,18 +277,12 @@ impl Function {
         let out = std::fs::File::create(&log).expect("a log file");
         let err = out.try_clone().expect("a log file");
         let mut cmd = Command::new(function_bin(name));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        crate::app::base_env(&mut cmd, endpoint)
             .env("AWS_LAMBDA_RUNTIME_API", &api.addr)
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-            .env("AWS_ENDPOINT_URL", endpoint)
-            .env("AWS_REGION", crate::REGION)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("IAMWATCH_RETRY_BASE_MS", "10");
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON");
         for (k, v) in env {
             cmd.env(k, v);
         }
