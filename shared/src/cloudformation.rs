@@ -129,7 +129,7 @@ pub fn metric_alarms(pack: &Pack) -> Result<String, NoAlarms> {
             pattern = q(pattern.as_str()),
             metric = q(&rule.id),
             id = rule.id,
-            description = q(&clip(&description, 1024)),
+            description = q(crate::render::clip_bytes(&description, 1024)),
         );
     }
     t.push_str("Outputs:\n  Alarms:\n");
@@ -172,17 +172,6 @@ fn logical_name(id: &str) -> String {
         }
     }
     out
-}
-
-fn clip(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_string()
 }
 
 #[cfg(test)]

@@ -322,7 +322,8 @@ fn clip(s: &str, max: usize) -> String {
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
-fn clip_bytes(s: &str, max: usize) -> &str {
+/// `s` cut to at most `max` bytes, on a character boundary.
+pub(crate) fn clip_bytes(s: &str, max: usize) -> &str {
     let mut end = max.min(s.len());
     while !s.is_char_boundary(end) {
         end -= 1;

@@ -123,23 +123,12 @@ fn ibm_packs_default_to_cadf_events() {
 /// What a reader would take for a value left unfilled: `?` where a value should be, a
 /// placeholder or a bracket left over, a `<uuid>` to substitute by hand.
 fn unfilled(text: &str) -> Option<&'static str> {
-    let marks = [
-        (" ? ", " ? "),
-        ("(?)", "(?)"),
-        ("?,", "?,"),
-        ("? ->", "? ->"),
-        ("-> ?", "-> ?"),
-        ("{", "{"),
-        ("[", "["),
-        ("<uuid>", "<uuid>"),
-        (" , ", " , "),
-        ("from ,", "from ,"),
-    ];
-    marks
-        .iter()
-        .find(|(m, _)| text.contains(m))
-        .map(|(_, m)| *m)
-        .or_else(|| text.ends_with(" ?").then_some(" ?"))
+    [
+        " ? ", "(?)", "?,", "? ->", "-> ?", "{", "[", "<uuid>", " , ", "from ,",
+    ]
+    .into_iter()
+    .find(|m| text.contains(m))
+    .or_else(|| text.ends_with(" ?").then_some(" ?"))
 }
 
 #[test]

@@ -202,11 +202,8 @@ async fn function_handler(State(app): State<Arc<App>>, headers: HeaderMap, body:
         }
     };
     let (id, kind) = (text("ce-id").unwrap_or(""), text("ce-type").unwrap_or(""));
-    let request = match codeengine::classify(
-        Some(kind).filter(|k| !k.is_empty()),
-        text("content-type"),
-        body,
-    ) {
+    // An empty ce-type reads as any unknown type does: the body is the input.
+    let request = match codeengine::classify(text("ce-type"), text("content-type"), body) {
         Ok(r) => r,
         Err(e) => return bad_request(&e.0),
     };
