@@ -130,6 +130,9 @@ pub fn packs(cmd: PacksCommand) -> ExitCode {
                             let value = match &leaf.value {
                                 Operand::Literal(v) => v.to_string(),
                                 Operand::Fact { fact, .. } => format!("fact {fact}"),
+                                Operand::Networks(list) if list.is_unrestricted() => {
+                                    format!("allowlist {} (unrestricted)", list.name)
+                                }
                                 Operand::Networks(list) => {
                                     format!("allowlist {} ({} networks)", list.name, list.len())
                                 }

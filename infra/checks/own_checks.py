@@ -913,7 +913,7 @@ BREAKAGES = [
     ("AWS-IAM", "aws", "    AllowedPattern: ^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$\n", ""),
     ("AWS-IAM", "aws", "      Role: !GetAtt EventBridgeRole.Arn\n", ""),
     ("AWS-ENV", "aws", "        IAMWATCH_MIN_SEVERITY: !Ref IamwatchMinSeverity\n", "        IAMWATCH_MIN_SEVERTY: !Ref IamwatchMinSeverity\n"),
-    ("AWS-ENV", "aws", "        IAMWATCH_ALLOWLIST_IAM: !Ref IamwatchAllowlistIam\n", "        IAMWATCH_ALLOWLIST_VPN: !Ref IamwatchAllowlistIam\n"),
+    ("AWS-ENV", "aws", "        IAMWATCH_ALLOWLIST_IAM: !If [HasAllowlistIam,", "        IAMWATCH_ALLOWLIST_VPN: !If [HasAllowlistIam,"),
     ("AWS-ENV", "aws", "        IAMWATCH_STATE_TABLE: !Ref StateTable\n", ""),
     ("AWS-STATE", "aws", "        - AttributeName: sk\n          KeyType: RANGE\n", "        - AttributeName: sort\n          KeyType: RANGE\n"),
     ("AWS-STATE", "aws", "        AttributeName: ttl\n", "        AttributeName: expires\n"),

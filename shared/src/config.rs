@@ -8,7 +8,7 @@
 //! | `IAMWATCH_MIN_SEVERITY` | findings below it are neither reported nor sent | `medium` |
 //! | `IAMWATCH_TOPIC_ARN` | the SNS topic alerts are published to | none (nothing is sent) |
 //! | `IAMWATCH_STATE_TABLE` | DynamoDB table for windows, suppression and deliveries | none (in memory) |
-//! | `IAMWATCH_ALLOWLIST_<NAME>` | comma-separated networks of allowlist `NAME` | the pack's |
+//! | `IAMWATCH_ALLOWLIST_<NAME>` | comma-separated networks of allowlist `NAME`, or `unrestricted` (blank is an error) | the pack's |
 //! | `IAMWATCH_RETRY_ATTEMPTS`, `IAMWATCH_RETRY_BASE_MS`, `IAMWATCH_ATTEMPT_TIMEOUT_MS` | AWS call retries | 5, 100, 5000 |
 //!
 //! Any other `IAMWATCH_*` variable is an error (a misspelt setting would otherwise be
@@ -401,6 +401,16 @@ mod tests {
                 vec![("IAMWATCH_ALLOWLIST_IAM", "10.0.0.0/33")],
                 "IAMWATCH_ALLOWLIST_IAM",
                 "networks",
+            ),
+            (
+                vec![("IAMWATCH_ALLOWLIST_IAM", " ")],
+                "IAMWATCH_ALLOWLIST_IAM",
+                "write \"unrestricted\"",
+            ),
+            (
+                vec![("IAMWATCH_ALLOWLIST_OFFICE", "010.0.0.0/8")],
+                "IAMWATCH_ALLOWLIST_OFFICE",
+                "\"010.0.0.0/8\" is not an address or CIDR block: an address with leading zeros",
             ),
             (
                 vec![("IAMWATCH_RETRY_ATTEMPTS", "many")],

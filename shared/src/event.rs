@@ -5,7 +5,7 @@
 //! They are computed on demand, so a record that matches no rule costs nothing beyond parsing.
 
 use crate::layout::{Kind, Layout};
-use crate::net::parse_ip;
+use crate::net::parse_address;
 use crate::time::Timestamp;
 use serde_json::{Map, Value};
 use std::fmt;
@@ -223,9 +223,9 @@ impl Event {
         }
     }
 
-    /// The source address when it is one, normalised (see [`crate::net::parse_ip`]).
+    /// The source address when it is exactly one (see [`crate::net::parse_address`]).
     pub fn source_ip(&self) -> Option<IpAddr> {
-        self.source_ip_text().and_then(parse_ip)
+        self.source_ip_text().and_then(|t| parse_address(t).ok())
     }
 
     pub fn user_agent(&self) -> Option<&str> {
@@ -629,10 +629,9 @@ mod tests {
         assert_eq!(e.id(), Some("e1"));
         assert_eq!(e.action(), "iam:CreateUser");
         assert_eq!(e.actor().as_deref(), Some("Admin/alice"));
-        assert_eq!(
-            e.source_ip().map(|a| a.to_string()).as_deref(),
-            Some("75.50.255.67")
-        );
+        // Leading zeros make an address ambiguous (decimal or octal): not an address.
+        assert_eq!(e.source_ip_text(), Some("075.050.255.67"));
+        assert_eq!(e.source_ip(), None);
         assert_eq!(e.account(), Some("444455556666"));
         assert_eq!(e.region(), Some("us-east-1"));
         assert_eq!(

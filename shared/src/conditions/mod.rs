@@ -13,6 +13,7 @@ pub mod operators;
 pub mod path;
 
 use crate::allowlist::{Allowlist, Verdict};
+use crate::net::Ambiguous;
 use operators::{Base, EvalError, Operator};
 use path::Path;
 use serde_json::{Map, Value};
@@ -377,7 +378,6 @@ impl Leaf {
         let v = verdict(list, fact.as_deref());
         let why = match v {
             Verdict::Blank if fact.is_none() => "missing, so not on".to_string(),
-            Verdict::Unparseable(_) => "not an IP address, so not on".to_string(),
             other => other.to_string().replace("the allowlist", ""),
         };
         Some(format!(
@@ -403,7 +403,7 @@ fn verdict(list: &Allowlist, fact: Option<&Value>) -> Verdict {
     match fact {
         None => Verdict::Blank,
         Some(Value::String(s)) => list.check(s),
-        Some(other) => Verdict::Unparseable(other.to_string()),
+        Some(other) => Verdict::Ambiguous(other.to_string(), Ambiguous::NotAnAddress),
     }
 }
 
@@ -664,6 +664,19 @@ mod tests {
         };
         assert!(!run(&not_in, facts(json!(" 10.45.116.217"))));
         assert!(run(&not_in, facts(json!("203.0.113.9"))));
+        // Anything but exactly one address is outside: no oddly written value gets in.
+        for odd in [
+            "010.0.0.1",
+            "10.0.0.0/8",
+            "::ffff:10.0.0.0/8",
+            "[10.0.0.1]",
+            "10.0.0.1:443",
+            "10.0.0.1, 10.0.0.2",
+        ] {
+            assert!(run(&not_in, facts(json!(odd))), "{odd}");
+        }
+        assert!(run(&not_in, facts(json!(167772161))));
+        assert!(run(&not_in, facts(json!(["10.0.0.1"]))));
         assert!(!run(&not_in, facts(json!("::ffff:10.1.1.1"))));
         assert!(run(&not_in, facts(json!(""))));
         assert!(run(&not_in, json!({"initiator": {}})));
@@ -690,6 +703,13 @@ mod tests {
         assert_eq!(
             leaf.explain(&m).unwrap(),
             r#"initiator.host.address "" is blank, so not on allowlist iam"#
+        );
+        let Value::Object(m) = facts(json!("010.0.0.1")) else {
+            panic!()
+        };
+        assert_eq!(
+            leaf.explain(&m).unwrap(),
+            r#"initiator.host.address "010.0.0.1" is an address with leading zeros in an octet (decimal to some parsers, octal to others), so not on allowlist iam"#
         );
     }
 
