@@ -460,6 +460,14 @@ fn summary(t: &Counts, elapsed: Duration) {
     } else {
         String::new()
     };
+    let held = if t.repeated > 0 {
+        format!(
+            "{held}, {} repeating keys (each reading evaluated)",
+            t.repeated
+        )
+    } else {
+        held
+    };
     say!(
         "{} events, {} bad records, {findings} findings{by}{held} in {:.2} s ({:.0} events/s, {:.1} MB/s)",
         t.events,

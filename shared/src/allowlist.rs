@@ -178,7 +178,9 @@ impl Allowlist {
             IpAddr::V4(v4) => IpAddr::V6(v4.to_ipv6_mapped()),
             v6 => v6,
         };
-        self.networks.iter().any(|n| n.contains(&ip) || n.contains(&mapped))
+        self.networks
+            .iter()
+            .any(|n| n.contains(&ip) || n.contains(&mapped))
     }
 }
 
@@ -230,10 +232,19 @@ mod tests {
             ("  ", Verdict::Blank),
             // Nothing but exactly one address can be on a list.
             (" 10.45.116.217", Verdict::Allowed),
-            ("010.001.002.003", amb("010.001.002.003", Ambiguous::LeadingZeros)),
+            (
+                "010.001.002.003",
+                amb("010.001.002.003", Ambiguous::LeadingZeros),
+            ),
             ("10.2.0.0/16", amb("10.2.0.0/16", Ambiguous::Network)),
-            ("::ffff:10.0.0.0/8", amb("::ffff:10.0.0.0/8", Ambiguous::Network)),
-            ("::ffff:10.0.0.0/104", amb("::ffff:10.0.0.0/104", Ambiguous::Network)),
+            (
+                "::ffff:10.0.0.0/8",
+                amb("::ffff:10.0.0.0/8", Ambiguous::Network),
+            ),
+            (
+                "::ffff:10.0.0.0/104",
+                amb("::ffff:10.0.0.0/104", Ambiguous::Network),
+            ),
             ("10.0.0.0/08", amb("10.0.0.0/08", Ambiguous::Network)),
             ("[2001:db8::1]", amb("[2001:db8::1]", Ambiguous::Brackets)),
             ("2001:db8::1%2", amb("2001:db8::1%2", Ambiguous::Zone)),
@@ -254,7 +265,10 @@ mod tests {
         assert_eq!(v4.check("2001:db8::1"), Verdict::NotListed);
         // The IPv6 way of writing 10.0.0.0/8 is 10.0.0.0/8.
         let mapped = Allowlist::new("x", ["::ffff:10.0.0.0/104"]).unwrap();
-        assert_eq!(mapped.networks, vec!["10.0.0.0/8".parse::<IpNet>().unwrap()]);
+        assert_eq!(
+            mapped.networks,
+            vec!["10.0.0.0/8".parse::<IpNet>().unwrap()]
+        );
         assert_eq!(mapped.check("10.9.9.9"), Verdict::Allowed);
         assert_eq!(mapped.check("11.0.0.1"), Verdict::NotListed);
         assert!(Allowlist::new("x", [""]).unwrap().is_empty());

@@ -74,6 +74,7 @@ use crate::window::{StoreError, WindowStore};
 use std::fmt;
 use std::io::{self, Read};
 use std::ops::ControlFlow;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Alerts go out in batches of this many (one SNS `PublishBatch`).
@@ -161,6 +162,9 @@ pub struct Counts {
     pub suppressed: u64,
     /// Bytes of input read (compressed, as given).
     pub bytes: u64,
+    /// Records that repeat a key, each evaluated once per reading (counted once in
+    /// `events`).
+    pub repeated: u64,
 }
 
 impl Counts {
@@ -215,6 +219,7 @@ impl Report {
         }
         self.counts.suppressed += other.counts.suppressed;
         self.counts.bytes += other.counts.bytes;
+        self.counts.repeated += other.counts.repeated;
         self.alerts.extend(other.alerts);
         let room = BAD_LISTED.saturating_sub(self.bad.len());
         self.bad.extend(other.bad.into_iter().take(room));
@@ -253,6 +258,10 @@ pub struct Run<'s> {
     pub delivered: Delivered,
     /// Alerts that could not be delivered (the run goes on; [`Run::finish`] fails).
     pub undelivered: Vec<Failure>,
+    /// Inside the readings of a record that repeats a key: which reading (1-based; 0 outside
+    /// them), and the rules that fired on an earlier reading (one finding per rule).
+    reading: usize,
+    reading_fired: Vec<(Arc<str>, String)>,
 }
 
 impl<'s> Run<'s> {
@@ -266,6 +275,8 @@ impl<'s> Run<'s> {
             counts: Counts::default(),
             delivered: Delivered::default(),
             undelivered: Vec::new(),
+            reading: 0,
+            reading_fired: Vec::new(),
         }
     }
 
@@ -495,13 +506,42 @@ impl Engine {
             Item::Screened { event, position } => {
                 return match event {
                     Ok(_) => {
-                        run.counts.events += 1;
+                        run.counts.events += u64::from(run.reading <= 1);
                         Ok(())
                     }
                     Err(e) => bad(run, out, position, &e.to_string()),
                 }
             }
             Item::Bad { position, reason } => return bad(run, out, position, &reason),
+            Item::Reading {
+                position,
+                reading,
+                readings,
+                total,
+                keys,
+            } => {
+                if reading == 1 {
+                    run.counts.repeated += 1;
+                    run.reading_fired.clear();
+                    tracing::warn!(
+                        line = position.line,
+                        record = position.index,
+                        keys = %keys.join(", "),
+                        readings,
+                        total = total.min(u128::from(u64::MAX)) as u64,
+                        "record repeats keys: every rule is evaluated on each reading of it"
+                    );
+                    if total > readings as u128 {
+                        let reason = format!(
+                            "repeats keys ({}) in {total} combinations: {readings} readings evaluated, each value of each key in at least one",
+                            keys.join(", ")
+                        );
+                        bad(run, out, position, &reason)?;
+                    }
+                }
+                run.reading = reading;
+                return Ok(());
+            }
         };
         let event = match Event::new(value) {
             Ok(e) => e,
@@ -517,7 +557,7 @@ impl Engine {
             },
             (_, raw) => (event, raw),
         };
-        run.counts.events += 1;
+        run.counts.events += u64::from(run.reading <= 1);
         // Windowed rules count the event first; only the rules that fire make findings.
         let fired = self.detector.fire(&event, run.store).map_err(Stop::State)?;
         if fired.is_empty() {
@@ -536,6 +576,14 @@ impl Engine {
         for finding in alerts {
             if finding.severity() < self.min_severity {
                 continue;
+            }
+            if run.reading > 0 {
+                // One finding per rule for all the readings of a record.
+                let key = (finding.pack.clone(), finding.rule.id.clone());
+                if run.reading_fired.contains(&key) {
+                    continue;
+                }
+                run.reading_fired.push(key);
             }
             run.counts.findings[finding.severity() as usize] += 1;
             let flow = out(Found::Finding {
@@ -624,6 +672,7 @@ fn since(before: Counts, now: Counts) -> Counts {
         findings,
         suppressed: now.suppressed - before.suppressed,
         bytes: now.bytes - before.bytes,
+        repeated: now.repeated - before.repeated,
     }
 }
 

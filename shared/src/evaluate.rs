@@ -153,6 +153,8 @@ impl<'p> Evaluator<'p> {
                     outcome.clear();
                     (position, None)
                 }
+                // Each reading of a record that repeats a key comes as a record of its own.
+                Item::Reading { .. } => return,
                 Item::Bad { position, reason } => {
                     outcome.clear();
                     outcome.errors.push(json!({ "error": reason }));

@@ -103,6 +103,9 @@ pub struct Layout {
     odd_escapes: bool,
     /// Line breaks in the scanned text (all in whitespace: strings cannot hold them).
     newlines: u64,
+    /// Members whose key repeats an earlier sibling's: (the first sibling with that key, the
+    /// repeat), as indices into `members`, in text order.
+    repeats: Vec<(u32, u32)>,
 }
 
 /// Why a text is not JSON, and where.
@@ -175,7 +178,15 @@ impl Layout {
         let result = s.value(0, &mut self.members);
         self.odd_escapes = s.odd_escapes;
         self.newlines = s.newlines;
+        self.repeats = s.repeats;
         result.map(|_| s.i)
+    }
+
+    /// Members whose key repeats an earlier sibling's (the same key after escapes are
+    /// decoded), each with the first sibling of that key: `(first, repeat)` indices into
+    /// [`Layout::all`], in text order. Empty for almost every record.
+    pub fn repeats(&self) -> &[(u32, u32)] {
+        &self.repeats
     }
 
     /// How many line breaks the scanned value holds.
@@ -275,6 +286,7 @@ struct Scan<'b> {
     i: usize,
     odd_escapes: bool,
     newlines: u64,
+    repeats: Vec<(u32, u32)>,
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -355,6 +367,7 @@ impl<'b> Scan<'b> {
             i,
             odd_escapes: false,
             newlines: 0,
+            repeats: Vec::new(),
         }
     }
 
@@ -603,6 +616,12 @@ impl<'b> Scan<'b> {
             None => return Err(self.eof()),
             _ => {}
         }
+        // Repeated keys: one bit per member name, from its length and end bytes, tells
+        // almost every new name apart from those seen; only a hit (or an escaped name, which
+        // may spell another) compares names.
+        let first = members.len();
+        let mut seen = 0u64;
+        let mut escapes = false;
         loop {
             self.ws();
             match self.peek() {
@@ -613,6 +632,19 @@ impl<'b> Scan<'b> {
             let key_start = self.i;
             let key_escaped = self.string()?;
             let key = (key_start as u32, (self.i - 1) as u32);
+            let name = &self.b[key_start..self.i - 1];
+            let bit = 1u64
+                << ((name.len() * 7
+                    + usize::from(name.first().copied().unwrap_or(0)) * 3
+                    + usize::from(name.last().copied().unwrap_or(0)))
+                    & 63);
+            escapes |= key_escaped;
+            if (seen & bit != 0 || escapes) && members.len() > first {
+                if let Some(earlier) = self.same_key(members, first, key, key_escaped) {
+                    self.repeats.push((earlier as u32, members.len() as u32));
+                }
+            }
+            seen |= bit;
             // Compact JSON has no whitespace around ':'.
             if self.peek() != Some(b':') {
                 self.ws();
@@ -665,6 +697,40 @@ impl<'b> Scan<'b> {
                 None => return Err(self.eof()),
             }
         }
+    }
+
+    /// The first of the siblings from `first` (to the end of `members`) whose key is the same
+    /// as the key at `key`.
+    #[cold]
+    fn same_key(
+        &self,
+        members: &[Member],
+        first: usize,
+        key: (u32, u32),
+        escaped: bool,
+    ) -> Option<usize> {
+        let text = |k: (u32, u32)| &self.b[k.0 as usize..k.1 as usize];
+        // Decoded when escaped; the scan has checked the escapes, so decoding cannot fail.
+        let decode = |k: (u32, u32), escaped: bool| -> Cow<'_, [u8]> {
+            if !escaped {
+                return Cow::Borrowed(text(k));
+            }
+            let quoted = &self.b[k.0 as usize - 1..k.1 as usize + 1];
+            match serde_json::from_slice::<String>(quoted) {
+                Ok(s) => Cow::Owned(s.into_bytes()),
+                Err(_) => Cow::Borrowed(text(k)),
+            }
+        };
+        let this = decode(key, escaped);
+        let mut i = first;
+        while i < members.len() {
+            let m = &members[i];
+            if decode(m.key, m.key_escaped) == this {
+                return Some(i);
+            }
+            i = m.next as usize;
+        }
+        None
     }
 
     fn array(&mut self, depth: u32, members: &mut Vec<Member>) -> Result<(), Error> {

@@ -2,7 +2,7 @@
 //! metrics (namespace `iamwatch`, dimension `Function`) with no API call from the handler.
 //!
 //! Metrics: `Records`, `BadRecords`, `Findings` and `Findings<Severity>` (`FindingsCritical`
-//! ...), `Suppressed`, `AlertsPublished`, `PublishFailures`, `Failed` (1 when the invocation
+//! ...), `Suppressed`, `RepeatedKeys`, `AlertsPublished`, `PublishFailures`, `Failed` (1 when the invocation
 //! fails), and `Duration` in milliseconds.
 
 use crate::engine::Outcome;
@@ -22,6 +22,7 @@ pub fn emf(function: &str, outcome: &Outcome, duration: Duration, now_ms: i64) -
         ("BadRecords".into(), r.counts.bad as f64, "Count"),
         ("Findings".into(), r.counts.total_findings() as f64, "Count"),
         ("Suppressed".into(), r.counts.suppressed as f64, "Count"),
+        ("RepeatedKeys".into(), r.counts.repeated as f64, "Count"),
         ("AlertsPublished".into(), r.delivered.sent as f64, "Count"),
         ("PublishFailures".into(), r.undelivered as f64, "Count"),
         (
@@ -89,6 +90,7 @@ mod tests {
         let mut report = Report::default();
         report.counts.events = 500;
         report.counts.bad = 2;
+        report.counts.repeated = 1;
         report.counts.findings[Severity::Critical as usize] = 3;
         report.counts.findings[Severity::Medium as usize] = 1;
         report.delivered.sent = 4;
@@ -107,12 +109,13 @@ mod tests {
         let declared = v["_aws"]["CloudWatchMetrics"][0]["Metrics"]
             .as_array()
             .expect("metrics");
-        assert_eq!(declared.len(), 13);
+        assert_eq!(declared.len(), 14);
         for d in declared {
             let name = d["Name"].as_str().expect("name");
             assert!(v[name].is_number(), "{name} has no value");
         }
         assert_eq!(v["Records"], 500.0);
+        assert_eq!(v["RepeatedKeys"], 1.0);
         assert_eq!(v["FindingsCritical"], 3.0);
         assert_eq!(v["Findings"], 4.0);
         assert_eq!(v["AlertsPublished"], 4.0);

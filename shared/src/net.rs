@@ -114,7 +114,9 @@ fn why_not(text: &str) -> Ambiguous {
         if parts.len() == 4 && decimal && parts.iter().any(|p| p.len() > 1 && p.starts_with('0')) {
             return Ambiguous::LeadingZeros;
         }
-        let in_range = parts.iter().all(|p| p.len() <= 3 && p.parse::<u16>().is_ok_and(|n| n < 256));
+        let in_range = parts
+            .iter()
+            .all(|p| p.len() <= 3 && p.parse::<u16>().is_ok_and(|n| n < 256));
         if parts.len() <= 4 && !(parts.len() == 4 && decimal && !in_range) {
             return Ambiguous::OtherForm;
         }

@@ -48,6 +48,9 @@ fn got(item: Item<'_>) -> Got {
         ),
         Item::Bad { position, reason } => Got::Bad(position, reason),
         Item::Screened { position, .. } => Got::Bad(position, "screened without a screen".into()),
+        Item::Reading {
+            position, reading, ..
+        } => Got::Ok(format!("(reading {reading})"), position),
     }
 }
 
@@ -438,6 +441,7 @@ fn laid_records_are_those_not_inside_containers() {
                 Item::Record { .. } => "built",
                 Item::Bad { .. } => "bad",
                 Item::Screened { .. } => "screened",
+                Item::Reading { .. } => "reading",
             })
         })
         .expect("readable input");

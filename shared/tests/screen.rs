@@ -62,6 +62,9 @@ fn outcome(rules: &Rules, input: &[u8], screened: bool) -> Vec<String> {
             },
             Item::Bad { position, reason } => format!("{position}: bad: {reason}"),
             Item::Laid { position, .. } => panic!("{position}: read_screened lays no record"),
+            Item::Reading {
+                position, reading, ..
+            } => format!("{position}: reading {reading}"),
         })
     };
     if screened {

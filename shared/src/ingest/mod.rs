@@ -12,6 +12,7 @@
 pub mod awslogs;
 #[cfg(feature = "aws")]
 pub mod object;
+mod repeated;
 mod scan;
 
 use crate::event::{provider_of, Event, NotAnEvent, Provider};
@@ -20,6 +21,7 @@ use crate::pattern::ast::Step;
 use crate::projection::Projection;
 use crate::screen::Screen;
 use flate2::bufread::MultiGzDecoder;
+pub use repeated::MAX_READINGS;
 use scan::{ScanError, Scanner};
 use serde_json::Value;
 use std::fmt;
@@ -111,6 +113,17 @@ pub enum Item<'a> {
     },
     /// Something that could not be read as a record, and why.
     Bad { position: Position, reason: String },
+    /// The record at `position` repeats a key (see `repeated.rs`): the items up to the next
+    /// `Reading` with `reading` 0 are its readings, the `reading`-th of `readings`, each
+    /// evaluated like a record of its own. `total` readings there are in all (more than
+    /// `readings` when they were too many); `keys` are the repeated keys.
+    Reading {
+        position: Position,
+        reading: usize,
+        readings: usize,
+        total: u128,
+        keys: &'a [String],
+    },
 }
 
 /// Reads every record in `input`, calling `sink` for each record or bad record in order.
@@ -193,6 +206,7 @@ fn screened<T>(
         projection: &projection,
         screen: minimal.as_ref().map(|(s, m)| (*s, m)),
         laid: false,
+        readings: true,
     })
 }
 
@@ -205,6 +219,7 @@ pub fn read_laid(input: impl Read, format: Format, sink: &mut Sink) -> io::Resul
         projection: &Projection::everything(),
         screen: None,
         laid: true,
+        readings: true,
     };
     read_with(input, format, &how, sink)
 }
@@ -230,12 +245,16 @@ fn read_with(input: impl Read, format: Format, how: &Parse<'_>, sink: &mut Sink)
 }
 
 /// How records are parsed.
+#[derive(Clone, Copy)]
 struct Parse<'p> {
     projection: &'p Projection,
     /// The screen and the projection of the records it turns away.
     screen: Option<(&'p Screen, &'p Projection)>,
     /// Records are handed on checked but not built ([`Item::Laid`]).
     laid: bool,
+    /// A record that repeats a key is read once per choice of values ([`Item::Reading`]);
+    /// off for the readings themselves.
+    readings: bool,
 }
 
 /// One record's bytes parsed.
@@ -254,6 +273,11 @@ enum Parsed<'t> {
     AwsLogs(&'t str),
     /// A decoded subscription payload, checked.
     Payload(&'t str, &'t Layout),
+    /// A record that repeats a key: its readings.
+    Repeated(repeated::Readings),
+    /// An array or a CloudTrail log file whose records repeat a key: its records are read
+    /// one by one, so that only those are read more than once.
+    Split(&'t [u8]),
 }
 
 /// Why a record's bytes could not be read.
@@ -304,6 +328,18 @@ fn parse_record<'t>(
     // Whether the object is a container of records (most are not: a look at the lengths and
     // first letters of its member names tells).
     let container = object && may_hold_records(text, layout);
+    if how.readings && !layout.repeats().is_empty() {
+        let records_first = container
+            && layout
+                .root()
+                .next()
+                .is_some_and(|(_, m)| m.raw_key(text) == "Records");
+        return Ok(if !object || records_first {
+            Parsed::Split(bytes)
+        } else {
+            Parsed::Repeated(repeated::readings(text, layout))
+        });
+    }
     // Subscription payloads: their log events are read from the text, each as a record of
     // its own (screened, projected or laid like any other), with no value built for the
     // payload.
@@ -738,6 +774,8 @@ fn expand(parsed: Parsed, position: Position, bytes: &[u8], how: &Parse<'_>, sin
             }
         }
         Parsed::Payload(text, layout) => return payload(text, layout, position, how, sink),
+        Parsed::Repeated(r) => return readings(&r, position, how, sink),
+        Parsed::Split(bytes) => return split(bytes, position, how, sink),
         Parsed::Value {
             value,
             projected,
@@ -789,6 +827,63 @@ fn expand(parsed: Parsed, position: Position, bytes: &[u8], how: &Parse<'_>, sin
             }
         }
         other => expand_one(other, position, raw, sink),
+    }
+}
+
+/// Each reading of a record that repeats a key, as a record of its own, between
+/// [`Item::Reading`]s.
+fn readings(r: &repeated::Readings, position: Position, how: &Parse<'_>, sink: &mut Sink) {
+    let once = Parse {
+        readings: false,
+        ..*how
+    };
+    let mut scratch = Layout::new();
+    for (n, text) in r.texts.iter().enumerate() {
+        sink(Item::Reading {
+            position,
+            reading: n + 1,
+            readings: r.texts.len(),
+            total: r.total,
+            keys: &r.keys,
+        });
+        match parse_record(text.as_bytes(), None, &mut scratch, &once) {
+            Ok(p) => expand(p, position, text.as_bytes(), &once, sink),
+            // A reading renames keys of a checked text: it is JSON too.
+            Err(e) => sink(Item::Bad {
+                position,
+                reason: format!("not valid JSON: {e}"),
+            }),
+        }
+    }
+    sink(Item::Reading {
+        position,
+        reading: 0,
+        readings: r.texts.len(),
+        total: r.total,
+        keys: &r.keys,
+    });
+}
+
+/// The records of an array or a CloudTrail log file held in `bytes`, one by one.
+fn split(bytes: &[u8], position: Position, how: &Parse<'_>, sink: &mut Sink) {
+    let mut scratch = Layout::new();
+    let mut scanner = Scanner::new(bytes);
+    let result = scanner.documents(&mut |record, layout, line, index| {
+        let at = Position {
+            line: position.line + line - 1,
+            index: index.or(position.index),
+        };
+        match parse_record(record, layout, &mut scratch, how) {
+            Ok(p) => expand(p, at, record, how, sink),
+            Err(e) => sink(Item::Bad {
+                position: at,
+                reason: format!("not valid JSON: {e}"),
+            }),
+        }
+    });
+    // The bytes were checked as one JSON value: the scan cannot fail on them.
+    if let Err(ScanError::Syntax(reason)) = result {
+        sink(Item::Bad { position, reason });
     }
 }
 
