@@ -121,6 +121,11 @@ impl Error {
     pub fn is_eof(&self) -> bool {
         self.what == EOF
     }
+
+    /// The 1-based line of the text the error is on.
+    pub fn line(&self) -> usize {
+        self.line
+    }
 }
 
 impl fmt::Display for Error {

@@ -217,3 +217,109 @@ fn no_address_written_oddly_or_twice_gets_onto_the_allowlist() {
         a.notes
     );
 }
+
+/// Events and bad records (with their positions) found in `input`.
+fn found(e: &Engine, input: &[u8], format: Format) -> (u64, Vec<String>) {
+    let r = run(e, input, format);
+    let bad = r
+        .bad
+        .iter()
+        .map(|b| b.position.to_string())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        r.alerts.len() as u64,
+        r.counts.events,
+        "every StopLogging fires"
+    );
+    (r.counts.events, bad)
+}
+
+#[test]
+fn byte_order_marks_and_bare_cr_lose_nothing() {
+    let e = engine();
+    let (a, b, c) = (stop_logging("a"), stop_logging("b"), stop_logging("c"));
+    let bom = "\u{feff}";
+    for (what, input, format) in [
+        ("BOM at the start", format!("{bom}{a}\n{b}\n"), Format::Auto),
+        (
+            "BOM at the start",
+            format!("{bom}{a}\n{b}\n"),
+            Format::JsonLines,
+        ),
+        (
+            "BOM on a later line",
+            format!("{a}\n{bom}{b}\n{c}\n"),
+            Format::Auto,
+        ),
+        (
+            "BOM before a log file",
+            format!(r#"{bom}{{"Records":[{a},{b}]}}"#),
+            Format::Auto,
+        ),
+        (
+            "BOM before a log file",
+            format!(r#"{bom}{{"Records":[{a},{b}]}}"#),
+            Format::CloudTrail,
+        ),
+        (
+            "BOM between concatenated log files",
+            format!("{{\"Records\":[{a}]}}\n{bom}{{\"Records\":[{b},{c}]}}"),
+            Format::Auto,
+        ),
+        (
+            "BOM before a pretty-printed record",
+            format!("{bom}{}\n", a.replace(",\"", ",\n  \"")),
+            Format::Auto,
+        ),
+        (
+            "bare CR line breaks",
+            format!("{a}\r{b}\r{c}\r"),
+            Format::Auto,
+        ),
+        ("CR LF line breaks", format!("{a}\r\n{b}\r\n"), Format::Auto),
+    ] {
+        let want = input.matches("StopLogging").count() as u64;
+        let (events, bad) = found(&e, input.as_bytes(), format);
+        assert_eq!(
+            (events, bad.len()),
+            (want, 0),
+            "{what} ({format:?}): {bad:?}"
+        );
+    }
+}
+
+#[test]
+fn a_cut_container_does_not_swallow_what_follows() {
+    let e = engine();
+    let (a, b, c) = (stop_logging("a"), stop_logging("b"), stop_logging("c"));
+    for (what, input, position) in [
+        (
+            "cut between records, next file on the next line",
+            format!("{{\"Records\":[{a},{b}\n{{\"Records\":[{c}]}}\n"),
+            "line 2, record 3",
+        ),
+        (
+            "cut inside a string",
+            format!("{{\"Records\":[{a},{{\"eventVersion\":\"1.0\n{b}\n{c}\n"),
+            "line 1, record 2",
+        ),
+        (
+            "cut between members",
+            format!("{{\"Records\":[{a},{{\"eventVersion\":\"1.09\",\n{{\"Records\":[{b},{c}]}}\n"),
+            "line 2, record 2",
+        ),
+        (
+            "cut inside a nested array, the next file pretty-printed",
+            format!(
+                "{{\"Records\":[\n{a},\n{{\"eventVersion\":\"1.09\", \"x\": [1,\n{{\"Records\":[{b},\n{c}]}}\n"
+            ),
+            "line 4, record 2",
+        ),
+    ] {
+        for format in [Format::Auto, Format::CloudTrail] {
+            let (events, bad) = found(&e, input.as_bytes(), format);
+            assert_eq!(events, 3, "{what} ({format:?}): {bad:?}");
+            assert_eq!(bad, [position], "{what} ({format:?})");
+        }
+    }
+}

@@ -22,7 +22,7 @@ use crate::projection::Projection;
 use crate::screen::Screen;
 use flate2::bufread::MultiGzDecoder;
 pub use repeated::MAX_READINGS;
-use scan::{ScanError, Scanner};
+use scan::{ScanError, Scanner, BOM};
 use serde_json::Value;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
@@ -492,9 +492,53 @@ fn read_plain<R: BufRead>(
                 }
             });
             let line = scanner.line;
-            structural(result, line, count, sink)
+            let line_start = scanner.line_start;
+            let cut = match result {
+                Err(ScanError::Cut { reason, rest, line }) => {
+                    structural(Err(ScanError::Syntax(reason)), line, count, sink)?;
+                    return lines(&rest[..], line - 1, true, how, sink);
+                }
+                Err(ScanError::Syntax(_)) => true,
+                _ => false,
+            };
+            structural(result, line, count, sink)?;
+            if !cut {
+                return Ok(());
+            }
+            // A cut container: what follows may be good (the next file of a concatenation,
+            // records after a cut one). Reading goes on line by line from the line the scan
+            // stopped on when it stopped at its start, else from the next line.
+            let mut rest = scanner.into_inner();
+            let mut before = line - 1;
+            if !line_start {
+                if let Err(e) = skip_line(&mut rest) {
+                    return if is_data_error(&e) { Ok(()) } else { Err(e) };
+                }
+                before = line;
+            }
+            lines(rest, before, true, how, sink)
         }
         Format::JsonLines | Format::AwsLogs | Format::Auto => lines(input, 0, true, how, sink),
+    }
+}
+
+/// Consumes `input` up to and with the next line break, without holding the line.
+fn skip_line(input: &mut impl BufRead) -> io::Result<()> {
+    loop {
+        let ahead = input.fill_buf()?;
+        if ahead.is_empty() {
+            return Ok(());
+        }
+        match memchr::memchr(b'\n', ahead) {
+            Some(end) => {
+                input.consume(end + 1);
+                return Ok(());
+            }
+            None => {
+                let n = ahead.len();
+                input.consume(n);
+            }
+        }
     }
 }
 
@@ -523,6 +567,10 @@ fn structural(
             Ok(())
         }
         Err(ScanError::Io(e)) => Err(e),
+        Err(ScanError::Cut { reason, .. }) => {
+            sink(Item::Bad { position, reason });
+            Ok(())
+        }
     }
 }
 
@@ -538,6 +586,9 @@ fn is_data_error(e: &io::Error) -> bool {
 /// CloudTrail file (either may be followed by more documents of any kind); anything else JSON
 /// Lines (which also reads one pretty-printed document).
 fn sniff(input: &mut impl BufRead) -> io::Result<Format> {
+    if input.fill_buf()?.starts_with(BOM) {
+        input.consume(BOM.len());
+    }
     let head = input.fill_buf()?;
     let start = head.iter().position(|b| !b.is_ascii_whitespace());
     let Some(start) = start else {
@@ -669,6 +720,11 @@ fn one_line(
     how: &Parse<'_>,
     sink: &mut Sink,
 ) -> Result<(), ()> {
+    // A byte-order mark (a file concatenated from an editor's) is not part of the record.
+    let text = match text.strip_prefix(BOM) {
+        Some(rest) => trim_ascii(rest),
+        None => text,
+    };
     if text.is_empty() {
         return Ok(());
     }
@@ -677,6 +733,28 @@ fn one_line(
         Ok(p) => expand(p, position, text, how, sink),
         Err(e) if documents && e.is_eof() && matches!(text.first(), Some(b'{' | b'[')) => {
             return Err(())
+        }
+        // Bare CR line breaks (as old Mac tools write): each piece is a line of its own,
+        // numbered as a record of this line.
+        Err(_) if memchr::memchr(b'\r', text).is_some() => {
+            let pieces = text
+                .split(|&b| b == b'\r')
+                .map(trim_ascii)
+                .filter(|p| !p.is_empty());
+            for (k, piece) in pieces.enumerate() {
+                let piece = piece.strip_prefix(BOM).map_or(piece, trim_ascii);
+                let position = Position {
+                    line,
+                    index: Some(k as u64 + 1),
+                };
+                match parse_record(piece, None, layout, how) {
+                    Ok(p) => expand(p, position, piece, how, sink),
+                    Err(e) => sink(Item::Bad {
+                        position,
+                        reason: format!("not valid JSON: {e}"),
+                    }),
+                }
+            }
         }
         Err(e) => sink(Item::Bad {
             position,
@@ -697,6 +775,9 @@ fn document<R: BufRead>(
     how: &Parse<'_>,
     sink: &mut Sink,
 ) -> io::Result<()> {
+    if first.starts_with(BOM) {
+        first.drain(..BOM.len());
+    }
     if let Err(e) = input.read_to_end(&mut first) {
         sink(Item::Bad {
             position: Position { line, index: None },
@@ -882,7 +963,7 @@ fn split(bytes: &[u8], position: Position, how: &Parse<'_>, sink: &mut Sink) {
         }
     });
     // The bytes were checked as one JSON value: the scan cannot fail on them.
-    if let Err(ScanError::Syntax(reason)) = result {
+    if let Err(ScanError::Syntax(reason) | ScanError::Cut { reason, .. }) = result {
         sink(Item::Bad { position, reason });
     }
 }

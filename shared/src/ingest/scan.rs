@@ -11,10 +11,15 @@
 use crate::layout::Layout;
 use std::io::{self, BufRead};
 
+/// The UTF-8 byte-order mark.
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 pub(crate) struct Scanner<R> {
     r: R,
     /// 1-based line of the next byte.
     pub(crate) line: u64,
+    /// The next byte begins a line.
+    pub(crate) line_start: bool,
     layout: Layout,
 }
 
@@ -23,6 +28,14 @@ pub(crate) enum ScanError {
     Io(io::Error),
     /// The input is not the expected JSON structure; the text says what was found where.
     Syntax(String),
+    /// The input ended inside a record, and a later line of that record begins a new
+    /// document (a truncated file with others concatenated after it): `rest` holds the
+    /// input from that line, numbered `line`.
+    Cut {
+        reason: String,
+        rest: Vec<u8>,
+        line: u64,
+    },
 }
 
 impl From<io::Error> for ScanError {
@@ -41,13 +54,34 @@ pub(crate) type Each<'a> = dyn FnMut(&[u8], Option<&Layout>, u64, Option<u64>) +
 /// Receives each array element: its bytes, their layout when checked already, its line.
 type Element<'a> = dyn FnMut(&[u8], Option<&Layout>, u64) + 'a;
 
+/// Where in `bytes` (after their first line) a line begins with `{` or `[`, and how many line
+/// breaks come before it.
+fn later_document(bytes: &[u8]) -> Option<(usize, u64)> {
+    memchr::memchr_iter(b'\n', bytes)
+        .enumerate()
+        .map(|(k, n)| (n + 1, k as u64 + 1))
+        .find(|&(at, _)| {
+            let rest = &bytes[at..];
+            rest.iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .is_some_and(|k| matches!(rest[k], b'{' | b'['))
+        })
+}
+
 impl<R: BufRead> Scanner<R> {
     pub(crate) fn new(r: R) -> Self {
         Self {
             r,
             line: 1,
+            line_start: true,
             layout: Layout::new(),
         }
+    }
+
+    /// The reader, where the scan stopped: after an error, at the byte it stopped on (not
+    /// consumed), or inside the line it stopped in.
+    pub(crate) fn into_inner(self) -> R {
+        self.r
     }
 
     fn peek(&mut self) -> Result<Option<u8>> {
@@ -58,11 +92,29 @@ impl<R: BufRead> Scanner<R> {
         let b = self.peek()?;
         if let Some(b) = b {
             self.r.consume(1);
+            self.line_start = b == b'\n';
             if b == b'\n' {
                 self.line += 1;
             }
         }
         Ok(b)
+    }
+
+    /// Takes the next byte when it is `want`; leaves any other byte unread, so that reading
+    /// can go on from it after an error.
+    fn take(&mut self, want: u8) -> Result<Option<u8>> {
+        match self.peek()? {
+            Some(b) if b == want => self.bump(),
+            other => Ok(other),
+        }
+    }
+
+    /// Skips a UTF-8 byte-order mark (files concatenated from editors that write one).
+    fn skip_bom(&mut self) -> Result<()> {
+        if self.r.fill_buf()?.starts_with(BOM) {
+            self.r.consume(BOM.len());
+        }
+        Ok(())
     }
 
     fn skip_ws(&mut self) -> Result<()> {
@@ -77,7 +129,7 @@ impl<R: BufRead> Scanner<R> {
 
     fn expect(&mut self, want: u8, what: &str) -> Result<()> {
         self.skip_ws()?;
-        match self.bump()? {
+        match self.take(want)? {
             Some(b) if b == want => Ok(()),
             Some(b) => Err(ScanError::Syntax(format!(
                 "expected {what} on line {}, found '{}'",
@@ -117,9 +169,23 @@ impl<R: BufRead> Scanner<R> {
             }
             while i < buf.len() {
                 if in_string {
-                    // Strings are most of a record: jump to the next quote or backslash.
-                    match memchr::memchr2(b'"', b'\\', &buf[i..]) {
+                    // Strings are most of a record: jump to the next quote or backslash. A
+                    // line break cannot be in a JSON string: the record was cut there, and
+                    // reading goes on from the line break.
+                    match memchr::memchr3(b'"', b'\\', b'\n', &buf[i..]) {
                         None => i = buf.len(),
+                        Some(k) if buf[i + k] == b'\n' => {
+                            let n = i + k;
+                            if let Some(o) = out.as_deref_mut() {
+                                o.extend_from_slice(&buf[..n]);
+                            }
+                            self.line_start = false;
+                            self.r.consume(n);
+                            return Err(ScanError::Syntax(format!(
+                                "a line break inside a string on line {}: the record is cut short",
+                                self.line
+                            )));
+                        }
                         Some(k) if buf[i + k] == b'\\' => {
                             if i + k + 1 < buf.len() {
                                 i += k + 2;
@@ -165,6 +231,9 @@ impl<R: BufRead> Scanner<R> {
             }
             let n = i.min(buf.len());
             self.line += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+            if n > 0 {
+                self.line_start = buf[n - 1] == b'\n';
+            }
             if let Some(o) = out.as_deref_mut() {
                 o.extend_from_slice(&buf[..n]);
             }
@@ -193,16 +262,65 @@ impl<R: BufRead> Scanner<R> {
                     let element = &ahead[..n];
                     each(element, Some(&self.layout), line);
                     self.line += self.layout.newlines();
+                    self.line_start = false;
                     self.r.consume(n);
+                }
+                // A record cut short where a new document begins on a later line (files
+                // concatenated after a truncated one): the container ends there, and
+                // reading goes on from that line.
+                Err(e) if !e.is_eof() && e.line() > 1 => {
+                    let starts = memchr::memchr_iter(b'\n', ahead)
+                        .nth(e.line() - 2)
+                        .map(|n| n + 1)
+                        .filter(|&at| {
+                            let rest = &ahead[at..];
+                            let k = rest.iter().position(|b| !b.is_ascii_whitespace());
+                            k.is_some_and(|k| matches!(rest[k], b'{' | b'['))
+                        });
+                    match starts {
+                        Some(at) => {
+                            self.r.consume(at);
+                            self.line += e.line() as u64 - 1;
+                            self.line_start = true;
+                            return Err(ScanError::Syntax(format!(
+                                "the record starting on line {line} is cut short: a new document begins on line {}",
+                                self.line
+                            )));
+                        }
+                        None => {
+                            buf.clear();
+                            self.value(Some(&mut buf))?;
+                            each(&buf, None, line);
+                        }
+                    }
                 }
                 Err(_) => {
                     buf.clear();
-                    self.value(Some(&mut buf))?;
-                    each(&buf, None, line);
+                    match self.value(Some(&mut buf)) {
+                        Ok(()) => each(&buf, None, line),
+                        Err(ScanError::Syntax(reason)) if self.r.fill_buf()?.is_empty() => {
+                            return Err(match later_document(&buf) {
+                                Some((at, lines)) => ScanError::Cut {
+                                    reason: format!(
+                                        "the record starting on line {line} is cut short ({reason}): a new document begins on line {}",
+                                        line + lines
+                                    ),
+                                    rest: buf.split_off(at),
+                                    line: line + lines,
+                                },
+                                None => ScanError::Syntax(reason),
+                            })
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
             }
             self.skip_ws()?;
-            match self.bump()? {
+            let next = match self.peek()? {
+                Some(b',' | b']') => self.bump()?,
+                other => other,
+            };
+            match next {
                 Some(b',') => continue,
                 Some(b']') => return Ok(()),
                 Some(b) => {
@@ -228,6 +346,8 @@ impl<R: BufRead> Scanner<R> {
     pub(crate) fn documents(&mut self, each: &mut Each) -> Result<()> {
         let mut buf = Vec::with_capacity(8 * 1024);
         loop {
+            self.skip_ws()?;
+            self.skip_bom()?;
             self.skip_ws()?;
             match self.peek()? {
                 None => return Ok(()),
@@ -291,7 +411,11 @@ impl<R: BufRead> Scanner<R> {
             }
             first = false;
             self.skip_ws()?;
-            match self.bump()? {
+            let next = match self.peek()? {
+                Some(b',' | b'}') => self.bump()?,
+                other => other,
+            };
+            match next {
                 Some(b',') => continue,
                 Some(b'}') => return Ok(()),
                 Some(b) => {
