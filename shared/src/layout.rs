@@ -11,6 +11,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
+/// Members of one object checked for repeated keys with a bit per name; past this, with a map.
+const BLOOM_MEMBERS: usize = 32;
+
 /// Nesting allowed, as serde_json allows it (127 levels).
 const MAX_DEPTH: u32 = 127;
 
@@ -627,6 +630,11 @@ impl<'b> Scan<'b> {
         let first = members.len();
         let mut seen = 0u64;
         let mut escapes = false;
+        // Past a few dozen members the bits are mostly set: the names go into a map instead,
+        // so that an object with a million members costs a million look-ups, not 10^12
+        // comparisons.
+        let mut count = 0usize;
+        let mut names: Option<std::collections::HashMap<Vec<u8>, usize>> = None;
         loop {
             self.ws();
             match self.peek() {
@@ -644,12 +652,39 @@ impl<'b> Scan<'b> {
                     + usize::from(name.last().copied().unwrap_or(0)))
                     & 63);
             escapes |= key_escaped;
-            if (seen & bit != 0 || escapes) && members.len() > first {
-                if let Some(earlier) = self.same_key(members, first, key, key_escaped) {
-                    self.repeats.push((earlier as u32, members.len() as u32));
+            count += 1;
+            if count == BLOOM_MEMBERS {
+                let mut map = std::collections::HashMap::new();
+                let mut i = first;
+                while i < members.len() {
+                    let m = &members[i];
+                    map.entry(self.decoded(m.key, m.key_escaped).into_owned())
+                        .or_insert(i);
+                    i = m.next as usize;
+                }
+                names = Some(map);
+            }
+            match names.as_mut() {
+                Some(map) => {
+                    let name = self.decoded(key, key_escaped).into_owned();
+                    match map.get(&name) {
+                        Some(&earlier) => {
+                            self.repeats.push((earlier as u32, members.len() as u32));
+                        }
+                        None => {
+                            map.insert(name, members.len());
+                        }
+                    }
+                }
+                None => {
+                    if (seen & bit != 0 || escapes) && members.len() > first {
+                        if let Some(earlier) = self.same_key(members, first, key, key_escaped) {
+                            self.repeats.push((earlier as u32, members.len() as u32));
+                        }
+                    }
+                    seen |= bit;
                 }
             }
-            seen |= bit;
             // Compact JSON has no whitespace around ':'.
             if self.peek() != Some(b':') {
                 self.ws();
@@ -704,6 +739,20 @@ impl<'b> Scan<'b> {
         }
     }
 
+    /// The key at `k` (between its quotes), escapes decoded when it has any; the scan has
+    /// checked the escapes, so decoding cannot fail.
+    fn decoded(&self, k: (u32, u32), escaped: bool) -> Cow<'_, [u8]> {
+        let text = &self.b[k.0 as usize..k.1 as usize];
+        if !escaped {
+            return Cow::Borrowed(text);
+        }
+        let quoted = &self.b[k.0 as usize - 1..k.1 as usize + 1];
+        match serde_json::from_slice::<String>(quoted) {
+            Ok(s) => Cow::Owned(s.into_bytes()),
+            Err(_) => Cow::Borrowed(text),
+        }
+    }
+
     /// The first of the siblings from `first` (to the end of `members`) whose key is the same
     /// as the key at `key`.
     #[cold]
@@ -714,23 +763,11 @@ impl<'b> Scan<'b> {
         key: (u32, u32),
         escaped: bool,
     ) -> Option<usize> {
-        let text = |k: (u32, u32)| &self.b[k.0 as usize..k.1 as usize];
-        // Decoded when escaped; the scan has checked the escapes, so decoding cannot fail.
-        let decode = |k: (u32, u32), escaped: bool| -> Cow<'_, [u8]> {
-            if !escaped {
-                return Cow::Borrowed(text(k));
-            }
-            let quoted = &self.b[k.0 as usize - 1..k.1 as usize + 1];
-            match serde_json::from_slice::<String>(quoted) {
-                Ok(s) => Cow::Owned(s.into_bytes()),
-                Err(_) => Cow::Borrowed(text(k)),
-            }
-        };
-        let this = decode(key, escaped);
+        let this = self.decoded(key, escaped);
         let mut i = first;
         while i < members.len() {
             let m = &members[i];
-            if decode(m.key, m.key_escaped) == this {
+            if self.decoded(m.key, m.key_escaped) == this {
                 return Some(i);
             }
             i = m.next as usize;

@@ -273,8 +273,8 @@ enum Parsed<'t> {
     AwsLogs(&'t str),
     /// A decoded subscription payload, checked.
     Payload(&'t str, &'t Layout),
-    /// A record that repeats a key: its readings.
-    Repeated(repeated::Readings),
+    /// A record that repeats a key, and its readings.
+    Repeated(&'t str, repeated::Readings),
     /// An array or a CloudTrail log file whose records repeat a key: its records are read
     /// one by one, so that only those are read more than once.
     Split(&'t [u8]),
@@ -337,7 +337,7 @@ fn parse_record<'t>(
         return Ok(if !object || records_first {
             Parsed::Split(bytes)
         } else {
-            Parsed::Repeated(repeated::readings(text, layout))
+            Parsed::Repeated(text, repeated::readings(text, layout))
         });
     }
     // Subscription payloads: their log events are read from the text, each as a record of
@@ -855,7 +855,7 @@ fn expand(parsed: Parsed, position: Position, bytes: &[u8], how: &Parse<'_>, sin
             }
         }
         Parsed::Payload(text, layout) => return payload(text, layout, position, how, sink),
-        Parsed::Repeated(r) => return readings(&r, position, how, sink),
+        Parsed::Repeated(text, r) => return readings(text, &r, position, how, sink),
         Parsed::Split(bytes) => return split(bytes, position, how, sink),
         Parsed::Value {
             value,
@@ -913,17 +913,24 @@ fn expand(parsed: Parsed, position: Position, bytes: &[u8], how: &Parse<'_>, sin
 
 /// Each reading of a record that repeats a key, as a record of its own, between
 /// [`Item::Reading`]s.
-fn readings(r: &repeated::Readings, position: Position, how: &Parse<'_>, sink: &mut Sink) {
+fn readings(
+    original: &str,
+    r: &repeated::Readings,
+    position: Position,
+    how: &Parse<'_>,
+    sink: &mut Sink,
+) {
     let once = Parse {
         readings: false,
         ..*how
     };
     let mut scratch = Layout::new();
-    for (n, text) in r.texts.iter().enumerate() {
+    for n in 0..r.len() {
+        let text = r.text(original, n);
         sink(Item::Reading {
             position,
             reading: n + 1,
-            readings: r.texts.len(),
+            readings: r.len(),
             total: r.total,
             keys: &r.keys,
         });
@@ -939,7 +946,7 @@ fn readings(r: &repeated::Readings, position: Position, how: &Parse<'_>, sink: &
     sink(Item::Reading {
         position,
         reading: 0,
-        readings: r.texts.len(),
+        readings: r.len(),
         total: r.total,
         keys: &r.keys,
     });

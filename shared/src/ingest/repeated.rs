@@ -9,97 +9,115 @@
 
 use crate::layout::Layout;
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 /// Readings evaluated at most for one record; beyond this (a record that repeats many keys
 /// many times), each repeated key still gets every one of its values in some reading, and the
 /// record is reported as only partly evaluated.
 pub const MAX_READINGS: usize = 16;
 
-/// The readings of one record.
+/// The readings of one record: which members are renamed in each.
 pub struct Readings {
-    /// The texts to evaluate, none of them with a repeated key.
-    pub texts: Vec<String>,
+    /// The key ends (offsets of their closing quotes) of the members of each group of
+    /// siblings that share a key, in text order.
+    groups: Vec<Vec<u32>>,
     /// The repeated keys (decoded), once each, in text order.
     pub keys: Vec<String>,
-    /// How many readings there are in all (more than `texts.len()` when capped).
+    /// How many readings there are in all (more than [`Readings::len`] when capped).
     pub total: u128,
+    /// How many are evaluated.
+    len: usize,
 }
 
 /// The readings of `text`, whose layout has [`Layout::repeats`].
 pub fn readings(text: &str, layout: &Layout) -> Readings {
     let all = layout.all();
     // Groups of members that share a key in one object: the first, then its repeats.
+    let mut group_of: HashMap<u32, usize> = HashMap::new();
     let mut groups: Vec<Vec<u32>> = Vec::new();
-    for &(first, repeat) in layout.repeats() {
-        match groups.iter_mut().find(|g| g[0] == first) {
-            Some(g) => g.push(repeat),
-            None => groups.push(vec![first, repeat]),
-        }
-    }
     let mut keys: Vec<String> = Vec::new();
-    for g in &groups {
-        let k = all[g[0] as usize].key(text).map_or_else(
-            |_| all[g[0] as usize].raw_key(text).to_string(),
-            Cow::into_owned,
-        );
-        if !keys.contains(&k) {
-            keys.push(k);
-        }
+    for &(first, repeat) in layout.repeats() {
+        let g = *group_of.entry(first).or_insert_with(|| {
+            let m = &all[first as usize];
+            let k = m
+                .key(text)
+                .map_or_else(|_| m.raw_key(text).to_string(), Cow::into_owned);
+            if keys.len() < MAX_KEYS_LISTED && !keys.contains(&k) {
+                keys.push(k);
+            }
+            groups.push(vec![m.key.1]);
+            groups.len() - 1
+        });
+        groups[g].push(all[repeat as usize].key.1);
     }
     let total = groups
         .iter()
         .try_fold(1u128, |n, g| n.checked_mul(g.len() as u128))
         .unwrap_or(u128::MAX);
-    // Which member of each group keeps its name, reading by reading: every combination when
-    // they are few; else the i-th value of every group together, then the last of each.
-    let choices: Vec<Vec<usize>> = if total <= MAX_READINGS as u128 {
-        (0..total as usize)
-            .map(|mut n| {
-                groups
-                    .iter()
-                    .map(|g| {
-                        let c = n % g.len();
-                        n /= g.len();
-                        c
-                    })
-                    .collect()
-            })
-            .collect()
+    let len = if total <= MAX_READINGS as u128 {
+        total as usize
     } else {
+        // The k-th value of every group, k up to the longest group's; the last reading takes
+        // the last of each.
         let longest = groups.iter().map(Vec::len).max().unwrap_or(1);
-        let mut c: Vec<Vec<usize>> = (0..longest.min(MAX_READINGS - 1))
-            .map(|i| groups.iter().map(|g| i.min(g.len() - 1)).collect())
-            .collect();
-        c.push(groups.iter().map(|g| g.len() - 1).collect());
-        c
+        longest.min(MAX_READINGS)
     };
-    let texts = choices
-        .iter()
-        .map(|choice| {
-            // Renamed keys, in text order: every member of a group but the chosen one.
-            let mut renames: Vec<(usize, usize)> = Vec::new();
-            for (g, &keep) in groups.iter().zip(choice) {
-                for (n, &m) in g.iter().enumerate() {
-                    if n != keep {
-                        renames.push((m as usize, n + 1));
-                    }
+    Readings {
+        groups,
+        keys,
+        total,
+        len,
+    }
+}
+
+/// Repeated keys named in a report, at most.
+const MAX_KEYS_LISTED: usize = 20;
+
+impl Readings {
+    /// How many readings are evaluated.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Which member of group `g` keeps its name in reading `k`: every combination when they
+    /// are few; else the k-th value of every group together, and last the last of each.
+    fn choice(&self, k: usize, g: usize) -> usize {
+        let len = self.groups[g].len();
+        if self.total <= MAX_READINGS as u128 {
+            // At most four groups (16 readings of two values each).
+            let below: usize = self.groups[..g].iter().map(Vec::len).product();
+            (k / below) % len
+        } else if k + 1 == self.len {
+            len - 1
+        } else {
+            k.min(len - 1)
+        }
+    }
+
+    /// The text of reading `k` of `text`: every member of a group but the chosen one renamed
+    /// `KEY~N` (N its place in the group, from 1).
+    pub fn text(&self, text: &str, k: usize) -> String {
+        let mut renames: Vec<(usize, usize)> = Vec::new();
+        for (g, group) in self.groups.iter().enumerate() {
+            let keep = self.choice(k, g);
+            for (n, &end) in group.iter().enumerate() {
+                if n != keep {
+                    renames.push((end as usize, n + 1));
                 }
             }
-            renames.sort_unstable_by_key(|(m, _)| all[*m].key.1);
-            let mut out = String::with_capacity(text.len() + renames.len() * 4);
-            let mut at = 0;
-            for (m, n) in renames {
-                let end = all[m].key.1 as usize;
-                out.push_str(&text[at..end]);
-                out.push('~');
-                out.push_str(&n.to_string());
-                at = end;
-            }
-            out.push_str(&text[at..]);
-            out
-        })
-        .collect();
-    Readings { texts, keys, total }
+        }
+        renames.sort_unstable();
+        let mut out = String::with_capacity(text.len() + renames.len() * 4);
+        let mut at = 0;
+        for (end, n) in renames {
+            out.push_str(&text[at..end]);
+            out.push('~');
+            out.push_str(&n.to_string());
+            at = end;
+        }
+        out.push_str(&text[at..]);
+        out
+    }
 }
 
 #[cfg(test)]
@@ -107,14 +125,18 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    fn of(text: &str) -> Readings {
+    fn of(text: &str) -> (Readings, String) {
         let mut l = Layout::new();
         l.scan(text).expect("JSON");
-        readings(text, &l)
+        (readings(text, &l), text.to_string())
     }
 
-    fn values(r: &Readings, key: &str) -> Vec<String> {
-        r.texts
+    fn texts(r: &Readings, text: &str) -> Vec<String> {
+        (0..r.len()).map(|k| r.text(text, k)).collect()
+    }
+
+    fn values(r: &(Readings, String), key: &str) -> Vec<String> {
+        texts(&r.0, &r.1)
             .iter()
             .map(|t| {
                 let v: Value = serde_json::from_str(t).expect("a reading is JSON");
@@ -126,14 +148,14 @@ mod tests {
     #[test]
     fn every_value_of_a_repeated_key_is_read() {
         let r = of(r#"{"eventName":"StopLogging","x":1,"eventName":"DescribeTrails"}"#);
-        assert_eq!(r.keys, ["eventName"]);
-        assert_eq!(r.total, 2);
+        assert_eq!(r.0.keys, ["eventName"]);
+        assert_eq!(r.0.total, 2);
         assert_eq!(
             values(&r, "/eventName"),
             [r#""StopLogging""#, r#""DescribeTrails""#]
         );
         assert_eq!(
-            r.texts[0],
+            r.0.text(&r.1, 0),
             r#"{"eventName":"StopLogging","x":1,"eventName~2":"DescribeTrails"}"#
         );
     }
@@ -142,8 +164,8 @@ mod tests {
     fn nested_escaped_and_combined() {
         // `\u0061` spells `a`: the same key. Two groups make four readings.
         let r = of(r#"{"u":{"a":1,"\u0061":2},"e":"x","e":"y"}"#);
-        assert_eq!(r.keys, ["a", "e"]);
-        assert_eq!(r.total, 4);
+        assert_eq!(r.0.keys, ["a", "e"]);
+        assert_eq!(r.0.total, 4);
         let pairs: Vec<(String, String)> = values(&r, "/u/a")
             .into_iter()
             .zip(values(&r, "/e"))
@@ -170,10 +192,27 @@ mod tests {
         let members: Vec<String> = (0..40).map(|i| format!(r#""k":{i},"j":{i}"#)).collect();
         let text = format!("{{{}}}", members.join(","));
         let r = of(&text);
-        assert_eq!(r.total, 1600);
-        assert_eq!(r.texts.len(), MAX_READINGS);
+        assert_eq!(r.0.total, 1600);
+        assert_eq!(r.0.len(), MAX_READINGS);
         let ks = values(&r, "/k");
         assert_eq!(ks.first().map(String::as_str), Some("0"));
         assert_eq!(ks.last().map(String::as_str), Some("39"));
+    }
+
+    #[test]
+    fn a_million_members_cost_linear_time() {
+        // 200,000 distinct keys, each twice: a map finds the repeats; the groups are found
+        // with a map too; each reading is one pass.
+        let members: Vec<String> = (0..200_000)
+            .map(|i| format!(r#""k{i}":1,"k{i}":2"#))
+            .collect();
+        let text = format!("{{{}}}", members.join(","));
+        let r = of(&text);
+        assert_eq!(r.0.keys.len(), 20, "keys named at most 20");
+        assert_eq!(r.0.len(), 2);
+        let first = r.0.text(&r.1, 0);
+        let v: Value = serde_json::from_str(&first).expect("JSON");
+        assert_eq!(v["k199999"], 1);
+        assert_eq!(v["k199999~2"], 2);
     }
 }
