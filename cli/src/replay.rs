@@ -71,6 +71,11 @@ pub struct Args {
     /// [default: info, or $IAMWATCH_MIN_SEVERITY]
     #[arg(long, value_name = "LEVEL", value_parser = parse_severity)]
     min_severity: Option<Severity>,
+    /// The largest record read, in bytes (64 KiB to 256 MiB): a larger one is reported as a
+    /// bad record and skipped without being held, so memory stays bounded on any input.
+    /// [default: 4194304, or $IAMWATCH_MAX_RECORD_BYTES]
+    #[arg(long, value_name = "BYTES", value_parser = parse_max_record)]
+    max_record_bytes: Option<usize>,
     /// Input layout: auto, cloudtrail, json-array, json-lines, awslogs.
     #[arg(long = "input", value_name = "FORMAT", default_value = "auto", value_parser = parse_format)]
     input: Format,
@@ -142,7 +147,14 @@ fn config(args: &Args) -> Result<Config, ConfigError> {
     if let Some(t) = &args.state_table {
         config.state_table = Some(t.clone());
     }
+    if let Some(n) = args.max_record_bytes {
+        config.max_record = n;
+    }
     Ok(config)
+}
+
+fn parse_max_record(s: &str) -> Result<usize, String> {
+    iamwatch::config::max_record(s)
 }
 
 pub fn run(args: Args) -> ExitCode {

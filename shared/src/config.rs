@@ -9,6 +9,7 @@
 //! | `IAMWATCH_TOPIC_ARN` | the SNS topic alerts are published to | none (nothing is sent) |
 //! | `IAMWATCH_STATE_TABLE` | DynamoDB table for windows, suppression and deliveries | none (in memory) |
 //! | `IAMWATCH_ALLOWLIST_<NAME>` | comma-separated networks of allowlist `NAME`, or `unrestricted` (blank is an error) | the pack's |
+//! | `IAMWATCH_MAX_RECORD_BYTES` | the largest record read (65536 to 268435456); a larger one is a bad record, never held whole | 4194304 (4 MiB) |
 //! | `IAMWATCH_RETRY_ATTEMPTS`, `IAMWATCH_RETRY_BASE_MS`, `IAMWATCH_ATTEMPT_TIMEOUT_MS` | AWS call retries | 5, 100, 5000 |
 //!
 //! Any other `IAMWATCH_*` variable is an error (a misspelt setting would otherwise be
@@ -102,6 +103,9 @@ pub struct Config {
     pub state_table: Option<String>,
     /// The allowlists set in the environment, checked (packs read them when they load).
     pub allowlists: Vec<String>,
+    /// The largest record read, in bytes: a larger one is reported as bad without being held
+    /// whole (see [`crate::ingest::DEFAULT_MAX_RECORD`]).
+    pub max_record: usize,
     #[cfg(feature = "aws")]
     pub retry: crate::aws::Retry,
 }
@@ -114,6 +118,7 @@ impl Default for Config {
             topic_arn: None,
             state_table: None,
             allowlists: Vec::new(),
+            max_record: crate::ingest::DEFAULT_MAX_RECORD,
             #[cfg(feature = "aws")]
             retry: crate::aws::Retry::default(),
         }
@@ -130,7 +135,24 @@ const KNOWN: &[&str] = &[
     "IAMWATCH_RETRY_ATTEMPTS",
     "IAMWATCH_RETRY_BASE_MS",
     "IAMWATCH_ATTEMPT_TIMEOUT_MS",
+    "IAMWATCH_MAX_RECORD_BYTES",
 ];
+
+/// A record size limit: a whole number of bytes from 64 KiB to 256 MiB.
+pub fn max_record(value: &str) -> Result<usize, String> {
+    let range = crate::ingest::MIN_MAX_RECORD..=crate::ingest::MAX_MAX_RECORD;
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            format!(
+                "expected a whole number of bytes from {} to {}, found {value:?}",
+                range.start(),
+                range.end()
+            )
+        })
+}
 
 impl Config {
     /// The configuration in this process's environment.
@@ -166,6 +188,9 @@ impl Config {
                 "IAMWATCH_PACKS" => c.packs.extra = pack_specs(value),
                 "IAMWATCH_MIN_SEVERITY" => {
                     c.min_severity = value.parse().map_err(|e: String| ConfigError::new(k, e))?
+                }
+                "IAMWATCH_MAX_RECORD_BYTES" => {
+                    c.max_record = max_record(value).map_err(|e| ConfigError::new(k, e))?
                 }
                 "IAMWATCH_TOPIC_ARN" if !value.is_empty() => {
                     check_topic(value).map_err(|e| ConfigError::new(k, e))?;

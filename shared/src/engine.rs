@@ -367,17 +367,24 @@ pub struct Engine {
     /// What no rule can match, and how far such records are read.
     screen: Option<(Screen, Projection)>,
     min_severity: Severity,
+    /// The largest record read (see [`Config::max_record`]).
+    max_record: usize,
 }
 
 impl Engine {
     /// The engine `config` describes: its packs loaded, checked and compiled.
     pub fn new(config: &Config) -> Result<Self, EngineError> {
         let packs = config.packs.load()?;
-        Ok(Self::from_packs(
-            &packs,
-            config.packs.all_rules,
-            config.min_severity,
-        ))
+        Ok(
+            Self::from_packs(&packs, config.packs.all_rules, config.min_severity)
+                .with_max_record(config.max_record),
+        )
+    }
+
+    /// The same engine reading records of up to `bytes` (larger ones are bad records).
+    pub fn with_max_record(mut self, bytes: usize) -> Self {
+        self.max_record = bytes;
+        self
     }
 
     /// The engine of `packs` (with their dormant rules when `all_rules`), reporting findings
@@ -393,6 +400,7 @@ impl Engine {
             screen: detector.screen(),
             detector,
             min_severity,
+            max_record: ingest::DEFAULT_MAX_RECORD,
         }
     }
 
@@ -423,7 +431,14 @@ impl Engine {
             read: 0,
         };
         let result = self.scan_with(run, out, |projection, screen, sink| {
-            ingest::read_screened(&mut input, format, projection, screen, sink)
+            ingest::read_screened(
+                &mut input,
+                format,
+                projection,
+                screen,
+                self.max_record,
+                sink,
+            )
         });
         run.counts.bytes += input.read;
         result
@@ -440,7 +455,7 @@ impl Engine {
     ) -> Result<(), EngineError> {
         run.counts.bytes += input.len() as u64;
         self.scan_with(run, out, |projection, screen, sink| {
-            ingest::read_screened_bytes(input, format, projection, screen, sink)
+            ingest::read_screened_bytes(input, format, projection, screen, self.max_record, sink)
         })
     }
 

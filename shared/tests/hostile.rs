@@ -323,3 +323,87 @@ fn a_cut_container_does_not_swallow_what_follows() {
         }
     }
 }
+
+#[test]
+fn a_record_past_the_limit_is_reported_and_the_rest_is_read() {
+    let e = engine().with_max_record(64 << 10);
+    let (a, b) = (stop_logging("a"), stop_logging("b"));
+    let huge = record(
+        "h",
+        "cloudtrail.amazonaws.com",
+        "StopLogging",
+        &format!(r#","padding":"{}""#, "x".repeat(100 << 10)),
+    );
+    let blanks = " ".repeat(200 << 10);
+    for (what, input, format, position) in [
+        (
+            "a long line",
+            format!("{a}\n{huge}\n{b}\n"),
+            Format::Auto,
+            "line 2",
+        ),
+        (
+            "a long line",
+            format!("{a}\n{huge}\n{b}\n"),
+            Format::JsonLines,
+            "line 2",
+        ),
+        (
+            "a long record in a log file",
+            format!(r#"{{"Records":[{a},{huge},{b}]}}"#),
+            Format::Auto,
+            "line 1, record 2",
+        ),
+        (
+            "a long record in a pretty log file",
+            format!("{{\"Records\":[\n{a},\n{huge},\n{b}]}}"),
+            Format::CloudTrail,
+            "line 3, record 2",
+        ),
+        (
+            "a long member after Records in a log file",
+            format!(r#"{{"Records":[{a},{b}],"{}":1}}"#, "k".repeat(100 << 10)),
+            Format::CloudTrail,
+            "",
+        ),
+        (
+            "a long pretty record among pretty ones",
+            format!(
+                "{}\n{}\n{}\n",
+                a.replace(",\"", ",\n\""),
+                huge.replace(",\"", ",\n\""),
+                b.replace(",\"", ",\n\"")
+            ),
+            Format::Auto,
+            "line 17, record 2",
+        ),
+        (
+            "a line of blanks",
+            format!("{a}\n{blanks}\n{b}\n"),
+            Format::JsonLines,
+            "line 2",
+        ),
+    ] {
+        let (events, bad) = found(&e, input.as_bytes(), format);
+        assert_eq!(events, 2, "{what} ({format:?}): {bad:?}");
+        if position.is_empty() {
+            assert!(bad.is_empty(), "{what}: {bad:?}");
+        } else {
+            assert_eq!(bad, [position], "{what} ({format:?})");
+        }
+    }
+}
+
+#[test]
+fn an_object_not_led_by_records_is_held_whole_up_to_the_limit() {
+    // Records not first: the object is read whole like any record, so past the limit it is
+    // one bad record (CloudTrail writes Records first).
+    let e = engine().with_max_record(64 << 10);
+    let input = format!(
+        r#"{{"{}":1,"Records":[{}]}}"#,
+        "k".repeat(100 << 10),
+        stop_logging("a")
+    );
+    let (events, bad) = found(&e, input.as_bytes(), Format::CloudTrail);
+    assert_eq!((events, bad), (0, vec!["line 1".to_string()]));
+}

@@ -149,7 +149,16 @@ fn catastrophic_looking_regex() {
     assert!(p.is_err(), "groups are refused as AWS refuses them");
     let p = FilterPattern::new("%^[a-z]*[a-z]*[a-z]*[a-z]*!%");
     assert!(p.is_err());
-    // Expressions whose compiled form would be huge are refused with an error, not built.
+    // Expressions whose matching could be slow are refused with an error, not built: a
+    // repetition of a repetition, or more than 1,000 counted repeats.
     let p = FilterPattern::new("%a{1000}{1000}%").unwrap_err();
-    assert!(p.message.starts_with("invalid regex"), "{p}");
+    assert!(
+        p.message.contains("cannot repeat another repetition"),
+        "{p}"
+    );
+    let p = FilterPattern::new("%a{1,3000}@%").unwrap_err();
+    assert!(p.message.contains("at most 1000 repeats"), "{p}");
+    // At the budget, a hostile megabyte is matched in linear time.
+    let p = FilterPattern::new("%a{1,1000}b%").unwrap();
+    assert!(!p.matches_text(&"a".repeat(1_000_000)));
 }

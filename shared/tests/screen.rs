@@ -5,7 +5,7 @@
 
 use iamwatch::detector::Detector;
 use iamwatch::event::Event;
-use iamwatch::ingest::{read_projected, read_screened, Format, Item};
+use iamwatch::ingest::{read_projected, read_screened, Format, Item, DEFAULT_MAX_RECORD};
 use iamwatch::projection::Projection;
 use iamwatch::screen::Screen;
 use proptest::prelude::*;
@@ -69,7 +69,15 @@ fn outcome(rules: &Rules, input: &[u8], screened: bool) -> Vec<String> {
     };
     if screened {
         let s = Some((&screen.0, &screen.1));
-        read_screened(input, Format::Auto, projection, s, &mut sink).expect("read");
+        read_screened(
+            input,
+            Format::Auto,
+            projection,
+            s,
+            DEFAULT_MAX_RECORD,
+            &mut sink,
+        )
+        .expect("read");
     } else {
         read_projected(input, Format::Auto, projection, &mut sink).expect("read");
     }

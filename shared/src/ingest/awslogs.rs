@@ -8,8 +8,9 @@ use flate2::read::MultiGzDecoder;
 use std::io::Read;
 
 /// Largest decoded payload accepted; CloudWatch sends at most 1 MB of events per invocation,
-/// so anything far larger is not a subscription payload.
-const MAX_DECODED: u64 = 64 << 20;
+/// so anything far larger (a gzip bomb) is not a subscription payload, and is refused without
+/// being decoded further.
+const MAX_DECODED: u64 = 16 << 20;
 
 /// Decodes `awslogs.data` (base64 of gzip) into the subscription JSON's bytes.
 pub(crate) fn decode_bytes(data: &str) -> Result<Vec<u8>, String> {
@@ -36,9 +37,14 @@ pub(crate) fn decode_bytes(data: &str) -> Result<Vec<u8>, String> {
     // reads every member and says what is wrong.
     let mut json = Vec::with_capacity(size.min(MAX_DECODED as usize) + 1);
     MultiGzDecoder::new(&gz[..])
-        .take(MAX_DECODED)
+        .take(MAX_DECODED + 1)
         .read_to_end(&mut json)
         .map_err(|e| format!("awslogs.data is not gzip: {e}"))?;
+    if json.len() as u64 > MAX_DECODED {
+        return Err(format!(
+            "awslogs.data decodes to more than {MAX_DECODED} bytes: not a CloudWatch Logs subscription payload (they hold at most 1 MB)"
+        ));
+    }
     Ok(json)
 }
 

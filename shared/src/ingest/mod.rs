@@ -23,6 +23,7 @@ use crate::screen::Screen;
 use flate2::bufread::MultiGzDecoder;
 pub use repeated::MAX_READINGS;
 use scan::{ScanError, Scanner, BOM};
+use serde::de::IgnoredAny;
 use serde_json::Value;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
@@ -138,6 +139,15 @@ pub fn read(input: impl Read, format: Format, sink: &mut Sink) -> io::Result<()>
 /// Receives what [`read`] finds, in order.
 pub type Sink<'s> = dyn for<'a> FnMut(Item<'a>) + 's;
 
+/// The default largest record, in bytes: CloudWatch Logs events and EventBridge events are
+/// at most 1 MB, CloudTrail records far smaller; a larger record is reported as bad and
+/// skipped without being held whole, which bounds the memory any input can take.
+pub const DEFAULT_MAX_RECORD: usize = 4 << 20;
+
+/// The smallest and largest record limits a configuration may set.
+pub const MIN_MAX_RECORD: usize = 64 << 10;
+pub const MAX_MAX_RECORD: usize = 256 << 20;
+
 /// Top-level members that make a value a container rather than a record: kept whole by a
 /// projection so that containers still open.
 const ENVELOPE_KEYS: &[&str] = &[
@@ -159,7 +169,7 @@ pub fn read_projected(
     projection: &Projection,
     sink: &mut Sink,
 ) -> io::Result<()> {
-    read_screened(input, format, projection, None, sink)
+    read_screened(input, format, projection, None, DEFAULT_MAX_RECORD, sink)
 }
 
 /// Like [`read_projected`], and records that `screen` turns away are parsed with `minimal`
@@ -169,9 +179,10 @@ pub fn read_screened(
     format: Format,
     projection: &Projection,
     screen: Option<(&Screen, &Projection)>,
+    max_record: usize,
     sink: &mut Sink,
 ) -> io::Result<()> {
-    screened(projection, screen, |how| {
+    screened(projection, screen, max_record, |how| {
         read_with(input, format, how, sink)
     })
 }
@@ -183,9 +194,10 @@ pub fn read_screened_bytes(
     format: Format,
     projection: &Projection,
     screen: Option<(&Screen, &Projection)>,
+    max_record: usize,
     sink: &mut Sink,
 ) -> io::Result<()> {
-    screened(projection, screen, |how| {
+    screened(projection, screen, max_record, |how| {
         if input.starts_with(&[0x1f, 0x8b]) {
             read_with(input, format, how, sink)
         } else {
@@ -198,6 +210,7 @@ pub fn read_screened_bytes(
 fn screened<T>(
     projection: &Projection,
     screen: Option<(&Screen, &Projection)>,
+    max_record: usize,
     read: impl FnOnce(&Parse<'_>) -> T,
 ) -> T {
     let projection = with_envelopes(projection);
@@ -207,6 +220,7 @@ fn screened<T>(
         screen: minimal.as_ref().map(|(s, m)| (*s, m)),
         laid: false,
         readings: true,
+        max_record,
     })
 }
 
@@ -220,6 +234,7 @@ pub fn read_laid(input: impl Read, format: Format, sink: &mut Sink) -> io::Resul
         screen: None,
         laid: true,
         readings: true,
+        max_record: DEFAULT_MAX_RECORD,
     };
     read_with(input, format, &how, sink)
 }
@@ -255,6 +270,8 @@ struct Parse<'p> {
     /// A record that repeats a key is read once per choice of values ([`Item::Reading`]);
     /// off for the readings themselves.
     readings: bool,
+    /// The largest record held whole, in bytes.
+    max_record: usize,
 }
 
 /// One record's bytes parsed.
@@ -477,12 +494,18 @@ fn read_plain<R: BufRead>(
     };
     match format {
         Format::CloudTrail | Format::JsonArray => {
-            let mut scanner = Scanner::new(input);
+            let mut scanner = Scanner::new(input).within(how.max_record);
             let mut count = 0u64;
             let mut scratch = Layout::new();
             let result = scanner.documents(&mut |bytes, layout, line, index| {
                 count += 1;
                 let position = Position { line, index };
+                if bytes.is_empty() {
+                    return sink(Item::Bad {
+                        position,
+                        reason: too_large(how.max_record),
+                    });
+                }
                 match parse_record(bytes, layout, &mut scratch, how) {
                     Ok(p) => expand(p, position, bytes, how, sink),
                     Err(e) => sink(Item::Bad {
@@ -519,6 +542,40 @@ fn read_plain<R: BufRead>(
             lines(rest, before, true, how, sink)
         }
         Format::JsonLines | Format::AwsLogs | Format::Auto => lines(input, 0, true, how, sink),
+    }
+}
+
+/// Why a record was skipped unread.
+fn too_large(max: usize) -> String {
+    format!("longer than {max} bytes (IAMWATCH_MAX_RECORD_BYTES): skipped without being read whole")
+}
+
+/// Reads a line into `buf` (with its line break, if any) when it is at most `max` bytes;
+/// otherwise consumes the rest of it without holding it and returns `false`.
+fn read_line_within(input: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<bool> {
+    loop {
+        let ahead = input.fill_buf()?;
+        if ahead.is_empty() {
+            return Ok(true);
+        }
+        let (n, done) = match memchr::memchr(b'\n', ahead) {
+            Some(end) => (end + 1, true),
+            None => (ahead.len(), false),
+        };
+        if buf.len() + n > max + 1 {
+            if !done {
+                input.consume(n);
+                skip_line(input)?;
+            } else {
+                input.consume(n);
+            }
+            return Ok(false);
+        }
+        buf.extend_from_slice(&ahead[..n]);
+        input.consume(n);
+        if done {
+            return Ok(true);
+        }
     }
 }
 
@@ -650,6 +707,14 @@ fn lines<R: BufRead>(
         // with that layout; any other line is read as a line below.
         if let Some((n, line_end)) = compact_object(ahead, &mut checked) {
             line += 1;
+            if n > how.max_record {
+                sink(Item::Bad {
+                    position: Position { line, index: None },
+                    reason: too_large(how.max_record),
+                });
+                input.consume(line_end);
+                continue;
+            }
             // A whole object does not begin a document over lines: this cannot fail.
             let _ = one_line(
                 &ahead[..n],
@@ -665,6 +730,14 @@ fn lines<R: BufRead>(
         }
         if let Some(end) = memchr::memchr(b'\n', ahead) {
             line += 1;
+            if end > how.max_record {
+                sink(Item::Bad {
+                    position: Position { line, index: None },
+                    reason: too_large(how.max_record),
+                });
+                input.consume(end + 1);
+                continue;
+            }
             let text = trim_ascii(&ahead[..end]);
             match one_line(text, None, line, documents, &mut layout, how, sink) {
                 Ok(()) => input.consume(end + 1),
@@ -679,8 +752,19 @@ fn lines<R: BufRead>(
             continue;
         }
         buf.clear();
-        if let Err(e) = input.read_until(b'\n', &mut buf) {
-            return corrupt(sink, line + 1, e);
+        match read_line_within(&mut input, &mut buf, how.max_record) {
+            Ok(true) => {}
+            Ok(false) => {
+                line += 1;
+                sink(Item::Bad {
+                    position: Position { line, index: None },
+                    reason: too_large(how.max_record),
+                });
+                // The buffer may have grown to the limit: give the memory back.
+                buf = Vec::with_capacity(16 * 1024);
+                continue;
+            }
+            Err(e) => return corrupt(sink, line + 1, e),
         }
         line += 1;
         let text = trim_ascii(&buf);
@@ -778,52 +862,137 @@ fn document<R: BufRead>(
     if first.starts_with(BOM) {
         first.drain(..BOM.len());
     }
-    if let Err(e) = input.read_to_end(&mut first) {
-        sink(Item::Bad {
-            position: Position { line, index: None },
-            reason: format!("the input is corrupt or truncated: {e}"),
-        });
-        return Ok(());
-    }
-    let mut values = serde_json::Deserializer::from_slice(&first).into_iter::<Value>();
+    // The input is read a window at a time, as large as the largest record: values are read
+    // from it, the rest is kept for the next window, and memory stays bounded whatever the
+    // input holds.
+    let window = how.max_record;
+    let mut buf = first;
+    let mut ended = false;
     let mut n = 0u64;
+    // The line `buf` starts on.
+    let mut base = line;
+    let mut scratch = Layout::new();
     loop {
-        match values.next() {
-            None => return Ok(()),
-            Some(Ok(value)) => {
-                n += 1;
-                let position = Position {
-                    line,
-                    index: Some(n),
-                };
-                let whole = Parsed::Value {
-                    value,
-                    projected: false,
-                    screened: false,
-                };
-                expand(whole, position, &[], how, sink);
+        if !ended && buf.len() < window {
+            let want = (window - buf.len()) as u64;
+            match (&mut input).take(want).read_to_end(&mut buf) {
+                Ok(got) => ended = (got as u64) < want,
+                Err(e) => {
+                    sink(Item::Bad {
+                        position: Position {
+                            line: base,
+                            index: None,
+                        },
+                        reason: format!("the input is corrupt or truncated: {e}"),
+                    });
+                    return Ok(());
+                }
             }
-            Some(Err(e)) => {
-                // Lines into the document where it fails (1 is its first line).
-                let at = (e.line() as u64).max(1);
-                let position = match n {
-                    0 => Position { line, index: None },
-                    _ => Position {
-                        line: line + at - 1,
-                        index: Some(n + 1),
-                    },
-                };
-                sink(Item::Bad {
-                    position,
-                    reason: format!("not valid JSON: {e}"),
-                });
-                // Go on after the line the error is reported on.
-                let skip = if n == 0 { 1 } else { at };
-                let rest = match memchr::memchr_iter(b'\n', &first).nth(skip as usize - 1) {
-                    Some(end) => &first[end + 1..],
-                    None => return Ok(()),
-                };
-                return lines(rest, position.line, false, how, sink);
+        }
+        let mut values = serde_json::Deserializer::from_slice(&buf).into_iter::<IgnoredAny>();
+        let mut done = 0usize;
+        let failure = loop {
+            match values.next() {
+                None => {
+                    done = buf.len();
+                    break None;
+                }
+                Some(Ok(_)) => {
+                    let end = values.byte_offset();
+                    n += 1;
+                    let position = Position {
+                        line,
+                        index: Some(n),
+                    };
+                    // Read like any record (repeated keys, containers, envelopes).
+                    let bytes = trim_ascii(&buf[done..end]);
+                    match parse_record(bytes, None, &mut scratch, how) {
+                        Ok(p) => expand(p, position, bytes, how, sink),
+                        Err(e) => sink(Item::Bad {
+                            position,
+                            reason: format!("not valid JSON: {e}"),
+                        }),
+                    }
+                    done = end;
+                }
+                // The value goes on past the window: read more.
+                Some(Err(e)) if e.is_eof() && !ended => break None,
+                Some(Err(e)) => break Some(e),
+            }
+        };
+        if let Some(e) = failure {
+            // Lines into the window where it fails (1 is its first line).
+            let at = (e.line() as u64).max(1);
+            let position = match n {
+                0 => Position { line, index: None },
+                _ => Position {
+                    line: base + at - 1,
+                    index: Some(n + 1),
+                },
+            };
+            sink(Item::Bad {
+                position,
+                reason: format!("not valid JSON: {e}"),
+            });
+            // Go on after the line the error is reported on.
+            let skip = if n == 0 { 1 } else { at };
+            let rest = match memchr::memchr_iter(b'\n', &buf).nth(skip as usize - 1) {
+                Some(end) => &buf[end + 1..],
+                None if ended => return Ok(()),
+                None => &[][..],
+            };
+            let rest: Box<dyn BufRead + '_> = Box::new(rest.chain(input));
+            return lines(rest, position.line, false, how, sink);
+        }
+        if ended && done >= buf.len() {
+            return Ok(());
+        }
+        base += memchr::memchr_iter(b'\n', &buf[..done]).count() as u64;
+        buf.drain(..done);
+        if buf.len() >= window {
+            // One value larger than the largest record: reported, read through without
+            // being held, and the documents after it are read.
+            n += 1;
+            let lead = buf
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(0);
+            sink(Item::Bad {
+                position: Position {
+                    line: base + memchr::memchr_iter(b'\n', &buf[..lead]).count() as u64,
+                    index: Some(n),
+                },
+                reason: too_large(how.max_record),
+            });
+            let mut end = scan::ValueEnd::default();
+            match end.feed(&buf) {
+                Some(k) => {
+                    base += memchr::memchr_iter(b'\n', &buf[..k]).count() as u64;
+                    buf.drain(..k);
+                }
+                None => {
+                    buf.clear();
+                    loop {
+                        let ahead = match input.fill_buf() {
+                            Ok(ahead) => ahead,
+                            Err(_) => return Ok(()),
+                        };
+                        if ahead.is_empty() {
+                            return Ok(());
+                        }
+                        match end.feed(ahead) {
+                            Some(k) => {
+                                input.consume(k);
+                                break;
+                            }
+                            None => {
+                                let all = ahead.len();
+                                input.consume(all);
+                            }
+                        }
+                    }
+                    base += end.newlines;
+                }
             }
         }
     }
@@ -955,12 +1124,18 @@ fn readings(
 /// The records of an array or a CloudTrail log file held in `bytes`, one by one.
 fn split(bytes: &[u8], position: Position, how: &Parse<'_>, sink: &mut Sink) {
     let mut scratch = Layout::new();
-    let mut scanner = Scanner::new(bytes);
+    let mut scanner = Scanner::new(bytes).within(how.max_record);
     let result = scanner.documents(&mut |record, layout, line, index| {
         let at = Position {
             line: position.line + line - 1,
             index: index.or(position.index),
         };
+        if record.is_empty() {
+            return sink(Item::Bad {
+                position: at,
+                reason: too_large(how.max_record),
+            });
+        }
         match parse_record(record, layout, &mut scratch, how) {
             Ok(p) => expand(p, at, record, how, sink),
             Err(e) => sink(Item::Bad {

@@ -21,6 +21,11 @@ pub(crate) struct Scanner<R> {
     /// The next byte begins a line.
     pub(crate) line_start: bool,
     layout: Layout,
+    /// The most bytes of one value held; a larger value is read through, not held, and
+    /// handed on as no bytes at all (see [`Each`]).
+    max: usize,
+    /// The value being copied went past `max`.
+    oversize: bool,
 }
 
 /// Why a scan stopped early.
@@ -48,11 +53,76 @@ type Result<T> = std::result::Result<T, ScanError>;
 
 /// Receives each document or element: its bytes, their layout when they have been checked
 /// already, the line it starts on, and its 1-based index inside an array (`None` for a whole
-/// top-level object).
+/// top-level object). No bytes (a JSON value has at least one) mean the value was larger than
+/// the scanner's limit and was read through without being held.
 pub(crate) type Each<'a> = dyn FnMut(&[u8], Option<&Layout>, u64, Option<u64>) + 'a;
 
 /// Receives each array element: its bytes, their layout when checked already, its line.
 type Element<'a> = dyn FnMut(&[u8], Option<&Layout>, u64) + 'a;
+
+/// Finds where one JSON value ends in bytes fed to it piece by piece, holding none of them:
+/// for reading through a value too large to hold. Only strings, escapes and nesting are
+/// followed; the value is not checked.
+#[derive(Default)]
+pub(crate) struct ValueEnd {
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    started: bool,
+    /// Line breaks fed so far.
+    pub(crate) newlines: u64,
+}
+
+impl ValueEnd {
+    /// Feeds the next bytes; returns how many of them belong to the value when it ends in
+    /// them.
+    pub(crate) fn feed(&mut self, bytes: &[u8]) -> Option<usize> {
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' {
+                self.newlines += 1;
+            }
+            if self.escaped {
+                self.escaped = false;
+                continue;
+            }
+            if self.in_string {
+                match b {
+                    b'\\' => self.escaped = true,
+                    b'"' => {
+                        self.in_string = false;
+                        if self.depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => {
+                    self.started = true;
+                    self.in_string = true;
+                }
+                b'{' | b'[' => {
+                    self.started = true;
+                    self.depth += 1;
+                }
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == 0 {
+                        return Some(i + 1);
+                    }
+                }
+                b if b.is_ascii_whitespace() && self.started && self.depth == 0 => {
+                    return Some(i);
+                }
+                b if !b.is_ascii_whitespace() => self.started = true,
+                _ => {}
+            }
+        }
+        None
+    }
+}
 
 /// Where in `bytes` (after their first line) a line begins with `{` or `[`, and how many line
 /// breaks come before it.
@@ -75,7 +145,15 @@ impl<R: BufRead> Scanner<R> {
             line: 1,
             line_start: true,
             layout: Layout::new(),
+            max: usize::MAX,
+            oversize: false,
         }
+    }
+
+    /// Values larger than `max` bytes are read through without being held.
+    pub(crate) fn within(mut self, max: usize) -> Self {
+        self.max = max;
+        self
     }
 
     /// The reader, where the scan stopped: after an error, at the byte it stopped on (not
@@ -148,9 +226,22 @@ impl<R: BufRead> Scanner<R> {
         self.copy(out, 0)
     }
 
+    /// The copied value, or no bytes when it was larger than the limit.
+    fn held<'b>(&mut self, buf: &'b [u8]) -> &'b [u8] {
+        if std::mem::take(&mut self.oversize) {
+            &[]
+        } else {
+            buf
+        }
+    }
+
     /// Copies bytes until the container open `depth` levels deep closes (or, at depth 0, until
     /// one whole value has been read).
     fn copy(&mut self, mut out: Option<&mut Vec<u8>>, mut depth: usize) -> Result<()> {
+        if self.oversize {
+            // Part of a value already too large to hold.
+            out = None;
+        }
         let mut in_string = false;
         // A backslash was the last byte of the previous buffer: skip the byte it escapes.
         let mut escaped = false;
@@ -235,7 +326,14 @@ impl<R: BufRead> Scanner<R> {
                 self.line_start = buf[n - 1] == b'\n';
             }
             if let Some(o) = out.as_deref_mut() {
-                o.extend_from_slice(&buf[..n]);
+                if o.len() + n > self.max {
+                    // Too large to hold: read the rest through, and give the memory back.
+                    *o = Vec::new();
+                    out = None;
+                    self.oversize = true;
+                } else {
+                    o.extend_from_slice(&buf[..n]);
+                }
             }
             self.r.consume(n);
             if done {
@@ -260,7 +358,11 @@ impl<R: BufRead> Scanner<R> {
             match self.layout.scan_object(ahead) {
                 Ok(n) => {
                     let element = &ahead[..n];
-                    each(element, Some(&self.layout), line);
+                    if n > self.max {
+                        each(&[], None, line);
+                    } else {
+                        each(element, Some(&self.layout), line);
+                    }
                     self.line += self.layout.newlines();
                     self.line_start = false;
                     self.r.consume(n);
@@ -290,15 +392,17 @@ impl<R: BufRead> Scanner<R> {
                         None => {
                             buf.clear();
                             self.value(Some(&mut buf))?;
-                            each(&buf, None, line);
+                            each(self.held(&buf), None, line);
                         }
                     }
                 }
                 Err(_) => {
                     buf.clear();
                     match self.value(Some(&mut buf)) {
-                        Ok(()) => each(&buf, None, line),
-                        Err(ScanError::Syntax(reason)) if self.r.fill_buf()?.is_empty() => {
+                        Ok(()) => each(self.held(&buf), None, line),
+                        Err(ScanError::Syntax(reason))
+                            if !self.oversize && self.r.fill_buf()?.is_empty() =>
+                        {
                             return Err(match later_document(&buf) {
                                 Some((at, lines)) => ScanError::Cut {
                                     reason: format!(
@@ -368,13 +472,13 @@ impl<R: BufRead> Scanner<R> {
                     if self.peek()? == Some(b'"') {
                         let key_start = buf.len();
                         self.copy(Some(&mut buf), 0)?;
-                        if &buf[key_start..] == b"\"Records\"" {
+                        if !self.oversize && buf.get(key_start..) == Some(b"\"Records\"") {
                             self.records_after_key(each)?;
                             continue;
                         }
                     }
                     self.copy(Some(&mut buf), 1)?;
-                    each(&buf, None, line, None);
+                    each(self.held(&buf), None, line, None);
                 }
                 Some(b) => {
                     return Err(ScanError::Syntax(format!(
@@ -396,7 +500,7 @@ impl<R: BufRead> Scanner<R> {
                 self.skip_ws()?;
                 let mut key = Vec::new();
                 self.value(Some(&mut key))?;
-                first = key == b"\"Records\"";
+                first = self.held(&key) == b"\"Records\"";
             }
             self.expect(b':', "':' after a member name")?;
             self.skip_ws()?;
