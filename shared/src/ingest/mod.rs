@@ -519,7 +519,8 @@ fn read_plain<R: BufRead>(
             let cut = match result {
                 Err(ScanError::Cut { reason, rest, line }) => {
                     structural(Err(ScanError::Syntax(reason)), line, count, sink)?;
-                    return lines(&rest[..], line - 1, true, how, sink);
+                    let rest = (&rest[..]).chain(scanner.into_inner());
+                    return lines(rest, line - 1, true, how, sink);
                 }
                 Err(ScanError::Syntax(_)) => true,
                 _ => false,

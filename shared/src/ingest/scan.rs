@@ -71,6 +71,8 @@ pub(crate) struct ValueEnd {
     started: bool,
     /// Line breaks fed so far.
     pub(crate) newlines: u64,
+    /// The last byte fed was a line break.
+    line_start: bool,
 }
 
 impl ValueEnd {
@@ -78,6 +80,13 @@ impl ValueEnd {
     /// them.
     pub(crate) fn feed(&mut self, bytes: &[u8]) -> Option<usize> {
         for (i, &b) in bytes.iter().enumerate() {
+            // A line that begins with `{` or `[` inside the value begins the next document
+            // (the value is too large to be read anyway): it ends here.
+            if self.line_start && self.depth > 0 && !self.in_string && matches!(b, b'{' | b'[')
+            {
+                return Some(i);
+            }
+            self.line_start = b == b'\n';
             if b == b'\n' {
                 self.newlines += 1;
             }
@@ -299,6 +308,23 @@ impl<R: BufRead> Scanner<R> {
                 match buf[i] {
                     b'"' => in_string = true,
                     b'{' | b'[' => depth += 1,
+                    // Past the limit, a line that begins with `{` or `[` inside the value
+                    // is taken for the next document (a value this large is bad anyway):
+                    // reading goes on from there rather than through the rest of the input.
+                    b'\n' if self.oversize
+                        && depth > 0
+                        && matches!(buf.get(i + 1), Some(b'{' | b'[')) =>
+                    {
+                        let n = i + 1;
+                        self.line += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+                        self.line_start = true;
+                        self.r.consume(n);
+                        self.oversize = false;
+                        return Err(ScanError::Syntax(format!(
+                            "a value larger than {} bytes (IAMWATCH_MAX_RECORD_BYTES), cut short where line {} begins a new document",
+                            self.max, self.line
+                        )));
+                    }
                     b'}' | b']' => {
                         if depth == 0 {
                             // The end of the enclosing container: not part of this value.
@@ -326,13 +352,29 @@ impl<R: BufRead> Scanner<R> {
                 self.line_start = buf[n - 1] == b'\n';
             }
             if let Some(o) = out.as_deref_mut() {
-                if o.len() + n > self.max {
-                    // Too large to hold: read the rest through, and give the memory back.
+                let over = o.len() + n > self.max;
+                o.extend_from_slice(&buf[..n]);
+                if over {
+                    // Too large to hold. When a later line of it begins a document, the value
+                    // was cut short there (a truncated file with others after it): reading
+                    // goes on from that line. Otherwise the rest is read through, not held.
+                    if let Some((at, _)) = later_document(o) {
+                        let rest = o.split_off(at);
+                        let line = self.line - memchr::memchr_iter(b'\n', &rest).count() as u64;
+                        *o = Vec::new();
+                        self.r.consume(n);
+                        return Err(ScanError::Cut {
+                            reason: format!(
+                                "a value larger than {} bytes (IAMWATCH_MAX_RECORD_BYTES), cut short where line {line} begins a new document",
+                                self.max
+                            ),
+                            rest,
+                            line,
+                        });
+                    }
                     *o = Vec::new();
                     out = None;
                     self.oversize = true;
-                } else {
-                    o.extend_from_slice(&buf[..n]);
                 }
             }
             self.r.consume(n);
