@@ -6,7 +6,7 @@
 
 use iamwatch::detector::Detector;
 use iamwatch::event::Event;
-use iamwatch::ingest::{read, read_laid, read_projected, read_screened, Format, Item};
+use iamwatch::ingest::{read, read_laid, read_projected, read_screened, Format, Item, DEFAULT_MAX_RECORD};
 use iamwatch::projection::Projection;
 use iamwatch::screen::Screen;
 use libfuzzer_sys::fuzz_target;
@@ -49,6 +49,7 @@ fn seen(d: &Detector, item: Item<'_>) -> String {
         // Where a record is bad, not the parser's words for it: a projection stops at the
         // first error of what it reads, which may come after another one it skipped.
         Item::Bad { position, .. } => format!("{position} bad"),
+        Item::Reading { position, reading, .. } => format!("{position} reading {reading}"),
     }
 }
 
@@ -69,7 +70,8 @@ fuzz_target!(|data: &[u8]| {
         let mut plain = Vec::new();
         let _ = read_projected(data, format, live_projection, &mut |item| plain.push(seen(live, item)));
         let mut through = Vec::new();
-        let _ = read_screened(data, format, live_projection, Some((screen, minimal)), &mut |item| {
+        let s = Some((screen, minimal));
+        let _ = read_screened(data, format, live_projection, s, DEFAULT_MAX_RECORD, &mut |item| {
             through.push(seen(live, item))
         });
         assert_eq!(plain, through);

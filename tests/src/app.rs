@@ -15,6 +15,8 @@ pub struct App {
     child: Child,
     client: Client,
     log: PathBuf,
+    /// The secret values the process was given: none may appear in what it writes.
+    secrets: Vec<String>,
 }
 
 /// Requests to the app on `127.0.0.1:port`.
@@ -68,7 +70,10 @@ impl App {
             .stderr(err)
             .spawn()
             .expect("the handler starts");
+        let mut secrets = crate::secrets_in(env);
+        secrets.push(SECRET.to_string());
         let mut app = App {
+            secrets,
             child,
             client: Client { port },
             log,
@@ -178,10 +183,13 @@ impl Drop for App {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("the handler wrote:\n{}", self.output());
-        }
+        let output = self.output();
         let _ = std::fs::remove_file(&self.log);
+        if std::thread::panicking() {
+            eprintln!("the handler wrote:\n{output}");
+        } else {
+            crate::assert_no_secrets(&output, &self.secrets);
+        }
     }
 }
 
@@ -193,6 +201,6 @@ pub fn base_env<'c>(cmd: &'c mut Command, endpoint: &str) -> &'c mut Command {
         .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_REGION", crate::REGION)
         .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", crate::AWS_SECRET)
         .env("IAMWATCH_RETRY_BASE_MS", "10")
 }

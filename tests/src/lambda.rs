@@ -253,6 +253,8 @@ pub struct Function {
     pub api: RuntimeApi,
     child: Child,
     log: PathBuf,
+    /// The secret values the process was given: none may appear in what it writes.
+    secrets: Vec<String>,
 }
 
 impl Function {
@@ -292,7 +294,12 @@ impl Function {
             .stderr(err)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        Function { api, child, log }
+        Function {
+            api,
+            child,
+            log,
+            secrets: crate::secrets_in(env),
+        }
     }
 
     /// Everything the process wrote so far (stdout and stderr).
@@ -313,15 +320,27 @@ impl Function {
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
         self.child.try_wait().ok().flatten()
     }
+
+    /// The process's peak resident set so far, in KiB (`VmHWM`), while it runs.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
 }
 
 impl Drop for Function {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("the handler wrote:\n{}", self.output());
-        }
+        let output = self.output();
         let _ = std::fs::remove_file(&self.log);
+        if std::thread::panicking() {
+            eprintln!("the handler wrote:\n{output}");
+        } else {
+            crate::assert_no_secrets(&output, &self.secrets);
+        }
     }
 }

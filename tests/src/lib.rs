@@ -28,6 +28,45 @@ use tokio::runtime::Runtime;
 
 pub const REGION: &str = "us-east-1";
 
+/// The AWS secret access key every handler process is given: distinctive, so that a log line
+/// holding it is found.
+pub const AWS_SECRET: &str = "iamwatch-test-aws-secret-3b7f9c";
+
+/// The values of the settings in `env` that are secrets (by their names), with the AWS key.
+pub fn secrets_in(env: &[(&str, &str)]) -> Vec<String> {
+    let mut out: Vec<String> = env
+        .iter()
+        .filter(|(k, v)| {
+            let k = k.to_ascii_uppercase();
+            v.len() >= 8 && (k.contains("SECRET") || k.contains("TOKEN") || k.contains("PASSWORD"))
+        })
+        .map(|(_, v)| v.to_string())
+        .collect();
+    out.push(AWS_SECRET.to_string());
+    out
+}
+
+/// Fails when `output` (everything a handler process wrote) holds a secret or a request
+/// signature: logs must never carry them.
+pub fn assert_no_secrets(output: &str, secrets: &[String]) {
+    for s in secrets {
+        assert!(
+            !output.contains(s.as_str()),
+            "a secret was logged:\n{output}"
+        );
+    }
+    for mark in [
+        "Signature=",
+        "X-Amz-Signature",
+        "AWS4-HMAC-SHA256 Credential",
+    ] {
+        assert!(
+            !output.contains(mark),
+            "a request signature was logged:\n{output}"
+        );
+    }
+}
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -352,7 +391,7 @@ pub fn iamwatch(endpoint: &str) -> Command {
     c.env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_REGION", REGION)
         .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
         .env("IAMWATCH_RETRY_BASE_MS", "10")
         .env_remove("AWS_PROFILE")
         .env_remove("IAMWATCH_TOPIC_ARN")

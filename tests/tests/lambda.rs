@@ -206,6 +206,138 @@ fn bad_input_is_reported_and_the_rest_of_the_batch_is_evaluated() {
     assert!(f.exited().is_none(), "the handler exited");
 }
 
+/// A StopLogging record with its own event id: a critical alert whatever surrounds it.
+fn stop_logging(id: &str) -> String {
+    json!({"eventVersion": "1.09", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/mallory",
+        "accountId": "111122223333", "userName": "mallory"}, "eventTime": "2026-11-20T08:00:00Z",
+        "eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging", "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.9", "userAgent": "aws-cli/2", "requestParameters": {"name": "trail"},
+        "eventID": id, "eventType": "AwsApiCall", "recipientAccountId": "111122223333"})
+    .to_string()
+}
+
+#[test]
+fn hostile_payloads_never_crash_the_handler_nor_hide_the_good_records() {
+    let local = Local::new();
+    let mut f = local.start("logs-subscription", &local.moto.endpoint, &[]);
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let with_data = |data: String| json!({"awslogs": {"data": data}}).to_string();
+    let good = subscription(&[stop_logging("first-half"), stop_logging("second-half")]);
+    let good_data = {
+        let v: Value = serde_json::from_str(&good).expect("JSON");
+        v["awslogs"]["data"].as_str().expect("data").to_string()
+    };
+    let gz = base64::engine::general_purpose::STANDARD
+        .decode(&good_data)
+        .expect("base64");
+    let json = {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut s)
+            .expect("gzip");
+        s
+    };
+    // Whole payloads that are not subscription events at all: an error in the log, no alert,
+    // and the process goes on.
+    let bomb = {
+        let mut e = GzEncoder::new(Vec::new(), flate2::Compression::best());
+        for _ in 0..64 {
+            e.write_all(&[0u8; 1 << 20]).expect("gzip");
+        }
+        e.finish().expect("gzip")
+    };
+    for (what, payload, says) in [
+        (
+            "not base64",
+            with_data("%%% not base64".into()),
+            "not base64",
+        ),
+        (
+            "truncated gzip",
+            with_data(b64(&gz[..gz.len() / 2])),
+            "not gzip",
+        ),
+        (
+            "a gzip bomb",
+            with_data(b64(&bomb)),
+            "more than 16777216 bytes",
+        ),
+        (
+            "data not a string",
+            json!({"awslogs": {"data": 5}}).to_string(),
+            "",
+        ),
+        (
+            "awslogs not an object",
+            json!({"awslogs": 5}).to_string(),
+            "",
+        ),
+        ("an array", "[]".to_string(), ""),
+        ("a string", "\"awslogs\"".to_string(), ""),
+        ("null", "null".to_string(), ""),
+    ] {
+        let answer = f.api.invoke(&payload, MINUTE);
+        assert!(answer.is_ok(), "{what}: {answer:?}");
+        assert!(f.output().contains(says), "{what}: {}", f.output());
+        assert!(f.exited().is_none(), "{what}: the handler exited");
+    }
+    // An event nested 100,000 deep: a bad record with a clear error, and the process goes on.
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let answer = f.api.invoke(&deep, MINUTE);
+    assert!(answer.is_ok(), "{answer:?}");
+    assert!(f.output().contains("nested too deeply"), "{}", f.output());
+    assert!(f.exited().is_none(), "deep nesting: the handler exited");
+    assert!(received_once(&local).is_empty());
+    // Two gzip members one after the other decode as one payload.
+    let halves = {
+        let (a, b) = json.split_at(json.len() / 2);
+        let mut both = gzip(a.as_bytes());
+        both.extend(gzip(b.as_bytes()));
+        both
+    };
+    assert!(f.api.invoke(&with_data(b64(&halves)), MINUTE).is_ok());
+    let got = received_once(&local);
+    assert_eq!(got.len(), 2, "{got:?}");
+    // Hostile log events between good ones: each is a counted bad record or evaluated, and
+    // the good ones, the repeated key among them, raise their alerts.
+    let repeated = stop_logging("repeated-key").replacen(
+        "\"eventName\":\"StopLogging\"",
+        "\"eventName\":\"StopLogging\",\"eventName\":\"DescribeTrails\"",
+        1,
+    );
+    assert!(repeated.contains("DescribeTrails"));
+    let messages = vec![
+        stop_logging("first-good"),
+        "[".repeat(100_000),
+        r#"{"eventName": "\ud800"}"#.to_string(),
+        "nul \u{0} bytes \0".to_string(),
+        r#"{"eventVersion": "1.09", "n": 1e999999}"#.to_string(),
+        r#"{"eventVersion": "1.09", "n": 123456789012345678901234567890123456789}"#.to_string(),
+        format!("\u{feff}{}", stop_logging("after-a-bom")),
+        repeated,
+        format!(
+            r#"{{"eventVersion": "1.09", "pad": "{}"}}"#,
+            "x".repeat(5 << 20)
+        ),
+        "{\"eventName\": \"cut short".to_string(),
+        stop_logging("last-good"),
+    ];
+    let payload = subscription(&messages);
+    let want = expected(&payload, Format::AwsLogs);
+    for id in ["first-good", "after-a-bom", "repeated-key", "last-good"] {
+        assert!(want.iter().any(|(_, e)| e == id), "{id} in {want:?}");
+    }
+    let answer = f.api.invoke(&payload, MINUTE);
+    assert!(answer.is_ok(), "{answer:?}");
+    assert_eq!(received_once(&local), want);
+    let m = f.metrics();
+    let last = m.last().expect("metrics");
+    assert_eq!(last["RepeatedKeys"], json!(1.0));
+    assert!(last["BadRecords"].as_f64() >= Some(5.0), "{last}");
+    assert!(f.exited().is_none(), "the handler exited");
+    let peak = f.peak_rss_kib().expect("VmHWM");
+    assert!(peak < 256 * 1024, "peak RSS {peak} KiB");
+}
+
 #[test]
 fn a_window_spanning_two_invocations_fires_once() {
     let local = Local::new();

@@ -333,6 +333,11 @@ fn parse_record<'t>(
     scratch: &'t mut Layout,
     how: &Parse<'_>,
 ) -> Result<Parsed<'t>, ParseError> {
+    // A byte-order mark before a record (a log event's message, a line) is not part of it.
+    let bytes = match (checked, bytes.strip_prefix(BOM)) {
+        (None, Some(rest)) => rest,
+        _ => bytes,
+    };
     let text = utf8(bytes).map_err(ParseError::NotUtf8)?;
     let layout = match checked {
         Some(layout) => layout,

@@ -82,8 +82,7 @@ impl ValueEnd {
         for (i, &b) in bytes.iter().enumerate() {
             // A line that begins with `{` or `[` inside the value begins the next document
             // (the value is too large to be read anyway): it ends here.
-            if self.line_start && self.depth > 0 && !self.in_string && matches!(b, b'{' | b'[')
-            {
+            if self.line_start && self.depth > 0 && !self.in_string && matches!(b, b'{' | b'[') {
                 return Some(i);
             }
             self.line_start = b == b'\n';
@@ -311,9 +310,10 @@ impl<R: BufRead> Scanner<R> {
                     // Past the limit, a line that begins with `{` or `[` inside the value
                     // is taken for the next document (a value this large is bad anyway):
                     // reading goes on from there rather than through the rest of the input.
-                    b'\n' if self.oversize
-                        && depth > 0
-                        && matches!(buf.get(i + 1), Some(b'{' | b'[')) =>
+                    b'\n'
+                        if self.oversize
+                            && depth > 0
+                            && matches!(buf.get(i + 1), Some(b'{' | b'[')) =>
                     {
                         let n = i + 1;
                         self.line += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
