@@ -73,7 +73,7 @@ fn the_dynamodb_store_answers_as_the_memory_store_does() {
         "Ok([20, 30])"
     );
     // Holds: taken once, re-taken by their owner, extended, freed by time.
-    let steps: [&Step<'_>; 12] = [
+    let steps: [&Step<'_>; 17] = [
         &|s| format!("{:?}", s.hold("h", "e1", 100, 0)),
         &|s| format!("{:?}", s.hold("h", "e2", 150, 50)),
         &|s| format!("{:?}", s.hold("h", "e1", 100, 60)),
@@ -86,6 +86,12 @@ fn the_dynamodb_store_answers_as_the_memory_store_does() {
         &|s| format!("{:?}", s.extend("free", 500, 0)),
         &|s| format!("{:?}", s.held("free", 1)),
         &|s| format!("{:?}", s.claim("free", "x", 10, 0)),
+        // Released by its owner only.
+        &|s| format!("{:?}", s.release("free", "y")),
+        &|s| format!("{:?}", s.held("free", 1)),
+        &|s| format!("{:?}", s.release("free", "x")),
+        &|s| format!("{:?}", s.held("free", 1)),
+        &|s| format!("{:?}", s.release("never", "x")),
     ];
     let answers: Vec<String> = steps.iter().map(|f| both(f)).collect();
     assert_eq!(
@@ -102,7 +108,12 @@ fn the_dynamodb_store_answers_as_the_memory_store_does() {
             "Ok(true)",
             "Ok(())",
             "Ok(false)",
-            "Ok(true)"
+            "Ok(true)",
+            "Ok(())",
+            "Ok(true)",
+            "Ok(())",
+            "Ok(false)",
+            "Ok(())"
         ]
     );
     // Counters: how many since when, taken once.

@@ -339,6 +339,36 @@ fn hostile_payloads_never_crash_the_handler_nor_hide_the_good_records() {
 }
 
 #[test]
+fn two_invocations_of_one_event_at_once_send_each_alert_once() {
+    // Two warm instances get the same payload at the same moment (a retry racing the first
+    // attempt): the delivery ledger in DynamoDB lets one of them send each alert; an alert the
+    // other finds in flight fails its invocation, and its retry finds everything sent.
+    let local = Local::new();
+    let a = local.start("logs-subscription", &local.moto.endpoint, &[]);
+    let b = local.start("logs-subscription", &local.moto.endpoint, &[]);
+    let payload = subscription(&example_records());
+    let want = expected(&payload, Format::AwsLogs);
+    assert!(want.len() > 3);
+    let (ra, rb) = std::thread::scope(|s| {
+        let ta = s.spawn(|| a.api.invoke(&payload, MINUTE));
+        let tb = s.spawn(|| b.api.invoke(&payload, MINUTE));
+        (ta.join().expect("a"), tb.join().expect("b"))
+    });
+    for answer in [&ra, &rb] {
+        if let Answer::Error { body, .. } = answer {
+            assert!(body.contains("iamwatch.Undelivered"), "{body}");
+        }
+    }
+    // Lambda retries a failed invocation; the retry sends nothing new.
+    for (f, answer) in [(&a, &ra), (&b, &rb)] {
+        if !answer.is_ok() {
+            assert!(f.api.invoke(&payload, MINUTE).is_ok());
+        }
+    }
+    assert_eq!(received_once(&local), want);
+}
+
+#[test]
 fn a_window_spanning_two_invocations_fires_once() {
     let local = Local::new();
     let pack = json!({"pack": "test-windows", "rules": [{

@@ -114,20 +114,42 @@ pub struct Delivered {
 /// records what was sent. `now` is the wall clock in ms since the epoch. Fails — so that the
 /// platform retries the batch — when any alert was not delivered; the ones that were are
 /// recorded all the same, and the retry skips them.
+///
+/// Two senders of the same alerts at once (two invocations of one retried event, two requests
+/// to the IBM app) never both send one: each alert is claimed for the sender (a lease of
+/// [`SEND_LEASE_MS`]) before it is sent, and given back after. An alert another sender holds is
+/// neither sent nor counted as delivered: it fails this delivery, so that the retry finds it
+/// sent (or the lease of a sender that died expired) and nothing is lost.
 pub fn deliver(
     notifier: &dyn Notifier,
     alerts: &[Finding],
     store: &mut dyn WindowStore,
     now: i64,
 ) -> Result<Delivered, DeliveryError> {
+    let owner = sender_id();
     let mut pending = Vec::with_capacity(alerts.len());
     let mut already = 0;
-    for a in alerts {
+    let mut elsewhere = Vec::new();
+    for (i, a) in alerts.iter().enumerate() {
         if store.held(&ledger_key(a), now)? {
             already += 1;
-        } else {
-            pending.push(a.clone());
+            continue;
         }
+        if !store.claim(&sending_key(a), &owner, now + SEND_LEASE_MS, now)? {
+            elsewhere.push(Failure::new(
+                i,
+                a,
+                "being sent by another invocation at the same time: retry to confirm it was sent",
+            ));
+            continue;
+        }
+        // The other sender may have finished between the two reads.
+        if store.held(&ledger_key(a), now)? {
+            store.release(&sending_key(a), &owner)?;
+            already += 1;
+            continue;
+        }
+        pending.push(a.clone());
     }
     let result = notifier.send(&pending);
     let failed: Vec<usize> = match &result {
@@ -139,14 +161,45 @@ pub fn deliver(
             let key = ledger_key(a);
             store.claim(&key, "sent", now + DELIVERY_MEMORY_MS, now)?;
         }
+        store.release(&sending_key(a), &owner)?;
     }
+    let sent = pending.len() - failed.len();
     match result {
-        Ok(()) => Ok(Delivered {
-            sent: pending.len(),
-            already,
-        }),
-        Err(u) => Err(DeliveryError::Undelivered(u)),
+        Ok(()) if elsewhere.is_empty() => Ok(Delivered { sent, already }),
+        Ok(()) => Err(DeliveryError::Undelivered(Undelivered {
+            failures: elsewhere,
+            of: alerts.len(),
+        })),
+        Err(mut u) => {
+            u.failures.extend(elsewhere);
+            u.of = alerts.len();
+            Err(DeliveryError::Undelivered(u))
+        }
     }
+}
+
+/// How long a sender holds an alert it is sending: longer than a publish with its retries
+/// takes, shorter than a platform's first retry (Lambda waits a minute), so that a sender that
+/// died does not hold the alert from the retry.
+pub const SEND_LEASE_MS: i64 = 45_000;
+
+/// One sender's name, unique across processes and deliveries: the process, its clock and a
+/// counter.
+fn sender_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{}-{nanos}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn sending_key(f: &Finding) -> String {
+    format!("sending|{}", f.key())
 }
 
 fn ledger_key(f: &Finding) -> String {
@@ -311,5 +364,47 @@ mod tests {
         assert_eq!((d.sent, d.already), (0, f.len()));
         let d = deliver(&n, &f, &mut store, DELIVERY_MEMORY_MS + 1_000).expect("sent again");
         assert_eq!(d.sent, f.len());
+    }
+
+    #[test]
+    fn two_senders_at_once_send_each_alert_once_and_lose_none() {
+        let f = findings(3);
+        let mut store = MemoryStore::default();
+        // Another invocation is sending the second alert right now.
+        assert!(store
+            .claim(&sending_key(&f[1]), "other", SEND_LEASE_MS, 0)
+            .unwrap());
+        let n = JsonLines::new(Vec::new());
+        match deliver(&n, &f, &mut store, 1_000) {
+            Err(DeliveryError::Undelivered(u)) => {
+                assert_eq!(u.failures.len(), 1);
+                assert_eq!(u.failures[0].key, f[1].key());
+                assert!(u.failures[0].reason.contains("another invocation"));
+            }
+            other => panic!("expected the alert held elsewhere to fail: {other:?}"),
+        }
+        let out = String::from_utf8(n.into_inner()).expect("utf-8");
+        assert_eq!(out.lines().count(), 2, "the two others are sent");
+        assert!(!out.contains(&f[1].to_json_string()));
+        // Our own claims were given back: only the other sender's remains.
+        assert!(!store.held(&sending_key(&f[0]), 1_000).unwrap());
+        assert!(store.held(&sending_key(&f[1]), 1_000).unwrap());
+        // It finished and recorded the alert: the retry sends nothing more.
+        store
+            .claim(&ledger_key(&f[1]), "sent", DELIVERY_MEMORY_MS, 2_000)
+            .unwrap();
+        store.release(&sending_key(&f[1]), "other").unwrap();
+        let n = JsonLines::new(Vec::new());
+        let d = deliver(&n, &f, &mut store, 3_000).expect("all delivered");
+        assert_eq!((d.sent, d.already), (0, 3));
+        // A sender that died without recording: once its lease has run out the retry sends.
+        let g = findings(4).split_off(3);
+        store
+            .claim(&sending_key(&g[0]), "dead", SEND_LEASE_MS, 0)
+            .unwrap();
+        let n = JsonLines::new(Vec::new());
+        assert!(deliver(&n, &g, &mut store, 1_000).is_err());
+        let d = deliver(&n, &g, &mut store, SEND_LEASE_MS + 1).expect("sent");
+        assert_eq!(d.sent, 1);
     }
 }

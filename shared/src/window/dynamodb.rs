@@ -276,6 +276,25 @@ impl WindowStore for DynamoStore {
         Ok(self.holder(key, now)?.is_some())
     }
 
+    fn release(&mut self, key: &str, owner: &str) -> StoreResult<()> {
+        self.requests.writes += 1;
+        let call = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("h#{key}")))
+            .key("sk", s("-"))
+            .condition_expression("#o = :owner")
+            .expression_attribute_names("#o", "owner")
+            .expression_attribute_values(":owner", s(owner));
+        match self.rt.block_on(call.send()) {
+            Ok(_) => Ok(()),
+            // Another owner's (or nobody's): nothing to give back.
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(self.error("DeleteItem", e)),
+        }
+    }
+
     fn count(&mut self, key: &str, at: i64) -> StoreResult<()> {
         self.requests.writes += 1;
         let call = self

@@ -248,6 +248,13 @@ impl WindowStore for MemoryStore {
         Ok(self.holds.get(key).is_some_and(|(held, _)| *held > now))
     }
 
+    fn release(&mut self, key: &str, owner: &str) -> StoreResult<()> {
+        if self.holds.get(key).is_some_and(|(_, by)| by == owner) {
+            self.holds.remove(key);
+        }
+        Ok(())
+    }
+
     fn count(&mut self, key: &str, at: i64) -> StoreResult<()> {
         let c = self.counts.entry(key.to_string()).or_insert((0, at));
         c.0 += 1;

@@ -122,6 +122,9 @@ pub trait WindowStore {
     /// Whether `key` is held at `now`.
     fn held(&mut self, key: &str, now: i64) -> StoreResult<bool>;
 
+    /// Frees `key` if `owner` holds it (a claim given back); another owner's hold stays.
+    fn release(&mut self, key: &str, owner: &str) -> StoreResult<()>;
+
     /// Adds one to the counter `key`, remembering the earliest `at`.
     fn count(&mut self, key: &str, at: i64) -> StoreResult<()>;
 
@@ -594,6 +597,9 @@ mod tests {
         }
         fn held(&mut self, key: &str, now: i64) -> StoreResult<bool> {
             self.0.held(key, now)
+        }
+        fn release(&mut self, key: &str, owner: &str) -> StoreResult<()> {
+            self.0.release(key, owner)
         }
         fn count(&mut self, key: &str, at: i64) -> StoreResult<()> {
             self.0.count(key, at)
