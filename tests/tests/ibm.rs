@@ -310,6 +310,66 @@ fn structured_and_kafka_cloudevents_and_plain_posts_are_evaluated() {
 }
 
 #[test]
+fn hostile_bodies_get_clear_answers_and_hide_no_violation() {
+    let local = Local::new();
+    let app = local.start(&local.moto.endpoint, &[]);
+    let bomb = {
+        let mut e = GzEncoder::new(Vec::new(), flate2::Compression::best());
+        for _ in 0..64 {
+            e.write_all(&[0u8; 1 << 20]).expect("gzip");
+        }
+        e.finish().expect("gzip")
+    };
+    for (what, body) in [
+        ("not JSON", b"not json at all".to_vec()),
+        (
+            "deep nesting",
+            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes(),
+        ),
+        ("invalid UTF-8", b"{\"action\": \"\xff\xfe\"}".to_vec()),
+        ("a gzip bomb", bomb),
+        (
+            "truncated gzip",
+            gzip(mixed_events().as_bytes())[..200].to_vec(),
+        ),
+    ] {
+        let a = app.post(&[], &body);
+        assert_eq!(a.status, 200, "{what}: {}", a.body);
+        assert!(a.json()["bad"].as_u64() >= Some(1), "{what}: {}", a.body);
+    }
+    assert!(local.received_once().is_empty());
+    // The allowlist violation of the examples, its address written twice (an allowed one
+    // last), after a byte-order mark, between bad lines: still an alert.
+    let violation = mixed_events()
+        .lines()
+        .find(|l| l.contains("serviceid-apikey.login") && !l.contains("10.45.116.217"))
+        .expect("a service-ID login from outside the allowlist")
+        .to_string();
+    let addr = serde_json::from_str::<Value>(&violation).expect("JSON")["initiator"]["host"]
+        ["address"]
+        .as_str()
+        .expect("address")
+        .to_string();
+    let twice = violation.replacen(
+        &format!("\"address\":\"{addr}\""),
+        &format!("\"address\":\"{addr}\",\"address\":\"10.1.2.3\""),
+        1,
+    );
+    assert_ne!(twice, violation);
+    let body = format!("not json\n\u{feff}{twice}\n{{\"cut\": \n");
+    let a = app.post(&[], body.as_bytes());
+    assert_eq!(a.status, 200, "{}", a.body);
+    let got = local.received_once();
+    assert!(
+        got.iter()
+            .any(|(rule, _)| rule == "serviceid-login-outside-allowlist"),
+        "{got:?}"
+    );
+    let peak = app.peak_rss_kib().expect("VmHWM");
+    assert!(peak < 256 * 1024, "peak RSS {peak} KiB");
+}
+
+#[test]
 fn requests_without_the_secret_are_refused_and_nothing_is_evaluated() {
     let local = Local::new();
     let app = local.start(&local.moto.endpoint, &[]);
