@@ -369,6 +369,51 @@ fn two_invocations_of_one_event_at_once_send_each_alert_once() {
 }
 
 #[test]
+fn hostile_eventbridge_events_never_crash_the_handler_nor_hide_an_event() {
+    let local = Local::new();
+    let mut f = local.start("eventbridge", &local.moto.endpoint, &[]);
+    let envelope = |detail: &str| {
+        format!(
+            r#"{{"version":"0","id":"e","detail-type":"AWS API Call via CloudTrail","source":"aws.cloudtrail","account":"111122223333","time":"2026-11-20T08:00:00Z","region":"us-east-1","resources":[],"detail":{detail}}}"#
+        )
+    };
+    for (what, payload) in [
+        ("detail a string", envelope("\"StopLogging\"")),
+        ("detail an array", envelope("[1, 2]")),
+        ("detail null", envelope("null")),
+        (
+            "no detail",
+            r#"{"detail-type": "AWS API Call via CloudTrail"}"#.to_string(),
+        ),
+        ("null", "null".to_string()),
+        (
+            "deep nesting",
+            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+        ),
+    ] {
+        let answer = f.api.invoke(&payload, MINUTE);
+        assert!(answer.is_ok(), "{what}: {answer:?}");
+        assert!(f.exited().is_none(), "{what}: the handler exited");
+    }
+    assert!(received_once(&local).is_empty());
+    // StopLogging hidden behind a repeated eventName (the harmless value last) and a
+    // byte-order mark inside the detail's strings: still an alert.
+    let detail = stop_logging("eventbridge-repeated").replacen(
+        "\"eventName\":\"StopLogging\"",
+        "\"eventName\":\"StopLogging\",\"eventName\":\"DescribeTrails\"",
+        1,
+    );
+    let answer = f.api.invoke(&envelope(&detail), MINUTE);
+    assert!(answer.is_ok(), "{answer:?}");
+    let got = received_once(&local);
+    assert!(
+        got.iter().any(|(_, id)| id == "eventbridge-repeated"),
+        "{got:?}"
+    );
+    assert!(f.peak_rss_kib().expect("VmHWM") < 256 * 1024);
+}
+
+#[test]
 fn a_window_spanning_two_invocations_fires_once() {
     let local = Local::new();
     let pack = json!({"pack": "test-windows", "rules": [{
