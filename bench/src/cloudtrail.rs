@@ -711,9 +711,13 @@ impl Generator {
                 }
             },
             Kms => {
+                // Keys of one context are distinct, as KMS requires (a JSON object with a key
+                // twice is no CloudTrail record).
+                let mut n = 0;
                 let context = self.items(budget.saturating_sub(300), 1, |g| {
+                    n += 1;
                     format!(
-                        r#""aws:{}:arn":"arn:aws:{}:us-east-1:{ACCOUNT}:{}/{}""#,
+                        r#""aws:{}:arn:{n}":"arn:aws:{}:us-east-1:{ACCOUNT}:{}/{}""#,
                         ["s3", "lambda", "dynamodb", "secretsmanager"][g.rng.below(4) as usize],
                         ["s3", "lambda", "dynamodb", "secretsmanager"][g.rng.below(4) as usize],
                         g.pick(TEAMS),

@@ -89,6 +89,11 @@ impl Member {
         &text[self.value.0 as usize..self.value.1 as usize]
     }
 
+    /// Index (in [`Layout::all`]) of the member after this one's descendants.
+    pub(crate) fn end(&self) -> usize {
+        self.next as usize
+    }
+
     /// A string value without escapes: its text between the quotes, which is its value.
     pub fn plain<'t>(&self, text: &'t str) -> Option<&'t str> {
         let v = self.value(text);

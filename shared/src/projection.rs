@@ -94,6 +94,22 @@ impl Projection {
         node.heads.clear();
     }
 
+    /// Whether a member at `path` (object keys from the top; array levels left out) is kept,
+    /// whole or in part: some rule reads it.
+    pub fn reads<'k>(&self, path: impl IntoIterator<Item = &'k str>) -> bool {
+        let mut node = &self.root;
+        for key in path {
+            if node.full {
+                return true;
+            }
+            match node.get(key) {
+                Some(n) => node = n,
+                None => return false,
+            }
+        }
+        true
+    }
+
     /// Keeps a top-level member's presence (an object kept empty, a scalar as is) without its
     /// contents, unless some path keeps more of it.
     pub fn keep_presence(&mut self, key: &str) {

@@ -131,6 +131,41 @@ fn a_repeated_key_cannot_hide_an_event() {
 }
 
 #[test]
+fn a_repeated_key_no_rule_reads_is_left_alone() {
+    // A pack whose rules read eventSource and eventName only (term patterns read the whole
+    // text, where every value is anyway, and make every member read).
+    let pack = load_pack(
+        r#"{"pack": "p", "rules": [{"id": "stop", "title": "t", "severity": "high", "appliesTo": "cloudtrail",
+            "filterPattern": "{ ($.eventSource = \"cloudtrail.amazonaws.com\") && ($.eventName = \"StopLogging\") }"}]}"#,
+        "p",
+        "p",
+    )
+    .expect("pack");
+    let e = Engine::from_packs(&[pack], false, Severity::Info);
+    let text = record(
+        "k1",
+        "kms.amazonaws.com",
+        "Decrypt",
+        r#","tlsDetails":{"tlsVersion":"TLSv1.3","tlsVersion":"TLSv1.2"}"#,
+    );
+    let r = run(&e, text.as_bytes(), Format::JsonLines);
+    assert_eq!(
+        (r.counts.events, r.counts.repeated, r.counts.bad),
+        (1, 0, 0)
+    );
+    assert!(r.alerts.is_empty());
+    // A repeat in a member a rule reads is read both ways.
+    let text = record(
+        "k2",
+        "cloudtrail.amazonaws.com",
+        "DescribeTrails",
+        r#","eventName":"StopLogging""#,
+    );
+    let r = run(&e, text.as_bytes(), Format::JsonLines);
+    assert_eq!((r.counts.repeated, r.alerts.len()), (1, 1));
+}
+
+#[test]
 fn a_record_repeating_many_keys_is_evaluated_and_reported() {
     let e = engine();
     let repeats: String = (0..30)

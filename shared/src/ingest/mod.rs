@@ -356,11 +356,24 @@ fn parse_record<'t>(
                 .root()
                 .next()
                 .is_some_and(|(_, m)| m.raw_key(text) == "Records");
-        return Ok(if !object || records_first {
-            Parsed::Split(bytes)
-        } else {
-            Parsed::Repeated(text, repeated::readings(text, layout))
-        });
+        if !object || records_first {
+            return Ok(Parsed::Split(bytes));
+        }
+        // Only keys some rule reads can hide an event (a repeated key in, say, a KMS
+        // encryption context that no rule reads changes nothing): their records are read
+        // once per reading, the others once.
+        let read: Vec<(u32, u32)> = layout
+            .repeats()
+            .iter()
+            .copied()
+            .filter(|&(first, _)| repeated::read_by(how.projection, text, layout, first as usize))
+            .collect();
+        if !read.is_empty() {
+            return Ok(Parsed::Repeated(
+                text,
+                repeated::readings(text, layout, &read),
+            ));
+        }
     }
     // Subscription payloads: their log events are read from the text, each as a record of
     // its own (screened, projected or laid like any other), with no value built for the

@@ -5,9 +5,11 @@
 //! not slip past a rule because the rule's reader took the harmless value, so such a record is
 //! read once for each choice of values: in each reading, one member of every repeated key keeps
 //! its name and the others are renamed (`eventName~2`), which no rule reads. A rule fires when
-//! it fires on any reading. The record is also reported (see [`Readings::keys`]).
+//! it fires on any reading. The record is also reported (see [`Readings::keys`]). A key that
+//! no rule reads ([`read_by`]) cannot hide an event and is left alone.
 
 use crate::layout::Layout;
+use crate::projection::Projection;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -29,14 +31,38 @@ pub struct Readings {
     len: usize,
 }
 
-/// The readings of `text`, whose layout has [`Layout::repeats`].
-pub fn readings(text: &str, layout: &Layout) -> Readings {
+/// Whether some rule reads member `target` of `text` (laid out in `layout`): whether
+/// `projection` keeps its path. A path the walk cannot follow counts as read.
+pub fn read_by(projection: &Projection, text: &str, layout: &Layout, target: usize) -> bool {
+    if projection.is_everything() {
+        return true;
+    }
+    let mut path: Vec<Cow<'_, str>> = Vec::new();
+    let mut members = layout.root();
+    loop {
+        let Some((at, m)) = members.find(|(at, m)| *at <= target && target < m.end()) else {
+            return true;
+        };
+        match m.key(text) {
+            Ok(k) => path.push(k),
+            Err(_) => return true,
+        }
+        if at == target {
+            return projection.reads(path.iter().map(|k| k.as_ref()));
+        }
+        members = layout.inside(at);
+    }
+}
+
+/// The readings of `text` for the repeated members `repeats` (pairs of
+/// [`Layout::repeats`]).
+pub fn readings(text: &str, layout: &Layout, repeats: &[(u32, u32)]) -> Readings {
     let all = layout.all();
     // Groups of members that share a key in one object: the first, then its repeats.
     let mut group_of: HashMap<u32, usize> = HashMap::new();
     let mut groups: Vec<Vec<u32>> = Vec::new();
     let mut keys: Vec<String> = Vec::new();
-    for &(first, repeat) in layout.repeats() {
+    for &(first, repeat) in repeats {
         let g = *group_of.entry(first).or_insert_with(|| {
             let m = &all[first as usize];
             let k = m
@@ -128,7 +154,7 @@ mod tests {
     fn of(text: &str) -> (Readings, String) {
         let mut l = Layout::new();
         l.scan(text).expect("JSON");
-        (readings(text, &l), text.to_string())
+        (readings(text, &l, l.repeats()), text.to_string())
     }
 
     fn texts(r: &Readings, text: &str) -> Vec<String> {
