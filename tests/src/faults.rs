@@ -31,6 +31,9 @@ pub enum Fault {
     /// A `PublishBatch` whose entries after the first `keep` fail with `InternalError`
     /// (not the sender's fault); the kept entries go to moto. Other requests pass.
     PartialBatch { keep: usize },
+    /// The answer's head and only its first `after` body bytes, then the connection closes:
+    /// a read that fails mid-object.
+    CutBody { after: usize },
 }
 
 /// One request the proxy saw.
@@ -499,6 +502,15 @@ async fn serve(mut client: TcpStream, upstream: String, plan: Arc<Mutex<Plan>>) 
                     }
                     None => return,
                 }
+            }
+            Some(Fault::CutBody { after }) => {
+                if let Some(r) = forward(&upstream, &req, &req.body).await {
+                    let whole = r.bytes();
+                    let body_at = find(&whole, b"\r\n\r\n").map_or(whole.len(), |e| e + 4);
+                    let cut = (body_at + after).min(whole.len());
+                    let _ = client.write_all(&whole[..cut]).await;
+                }
+                return;
             }
             Some(f) => fault_response(service, f),
             None => match forward(&upstream, &req, &req.body).await {

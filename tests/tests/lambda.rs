@@ -414,6 +414,73 @@ fn hostile_eventbridge_events_never_crash_the_handler_nor_hide_an_event() {
 }
 
 #[test]
+fn an_object_cut_off_mid_read_fails_the_invocation_and_the_retry_loses_nothing() {
+    let local = Local::new();
+    let proxy = Proxy::start(&local.rt, &local.moto.endpoint);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&local.config)
+            .force_path_style(true)
+            .build(),
+    );
+    // A log file large enough that the cut falls inside it, gzip as CloudTrail writes it.
+    let mut records: Vec<Value> = Vec::new();
+    for (i, r) in example_records().iter().cycle().take(100).enumerate() {
+        let mut v: Value = serde_json::from_str(r).expect("record");
+        v["eventID"] = json!(format!("cut-{i:04}"));
+        records.push(v);
+    }
+    let text = json!({ "Records": records }).to_string();
+    let file = gzip(text.as_bytes());
+    let key = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/21/111122223333_CloudTrail_us-east-1_20261121T0300Z_cut.json.gz";
+    local.rt.block_on(async {
+        s3.create_bucket()
+            .bucket("trail")
+            .send()
+            .await
+            .expect("bucket");
+        s3.put_object()
+            .bucket("trail")
+            .key(key)
+            .body(file.clone().into())
+            .send()
+            .await
+            .expect("put");
+    });
+    let want = expected(&text, Format::Auto);
+    assert!(want.len() > 10, "{want:?}");
+    let f = local.start(
+        "s3-cloudtrail",
+        &proxy.endpoint,
+        &[("IAMWATCH_RETRY_ATTEMPTS", "1")],
+    );
+    let event = json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "trail"},
+        "object": {"key": key, "size": file.len()}}}]})
+    .to_string();
+    // The store stops sending half-way through the object.
+    proxy.fail_next(
+        Service::Other,
+        [Fault::CutBody {
+            after: file.len() / 2,
+        }],
+    );
+    let answer = f.api.invoke(&event, MINUTE);
+    match &answer {
+        Answer::Error { body, .. } => assert!(body.contains("iamwatch.Read"), "{body}"),
+        other => panic!("a cut read must fail the invocation: {other:?}"),
+    }
+    let first = received_once(&local);
+    assert!(first.len() < want.len(), "{first:?}");
+    // Lambda retries: the object is read whole, and only what was not sent is sent.
+    proxy.heal();
+    assert!(f.api.invoke(&event, MINUTE).is_ok());
+    let rest = received_once(&local);
+    assert!(first.is_disjoint(&rest), "an alert arrived twice");
+    let all: BTreeSet<_> = first.union(&rest).cloned().collect();
+    assert_eq!(all, want);
+}
+
+#[test]
 fn a_window_spanning_two_invocations_fires_once() {
     let local = Local::new();
     let pack = json!({"pack": "test-windows", "rules": [{

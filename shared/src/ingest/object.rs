@@ -39,7 +39,15 @@ pub struct ObjectReader {
 
 impl Read for ObjectReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.handle.block_on(self.body.read(buf))
+        // A connection lost mid-object is the store's failure, not the object's: it must not
+        // read as a truncated file (a bad record, and the rest of the object lost) but fail
+        // the read, so that the invocation is retried and the object read whole.
+        self.handle.block_on(self.body.read(buf)).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                format!("the object store stopped sending the object: {e}"),
+            )
+        })
     }
 }
 
