@@ -173,7 +173,8 @@ pub fn read_projected(
 }
 
 /// Like [`read_projected`], and records that `screen` turns away are parsed with `minimal`
-/// only (see [`crate::detector::Detector::screen`]) and come as [`Item::Screened`].
+/// only (see [`crate::detector::Detector::screen`]) and come as [`Item::Screened`]. A record
+/// larger than `max_record` bytes is an [`Item::Bad`], read through without being held.
 pub fn read_screened(
     input: impl Read,
     format: Format,
