@@ -414,6 +414,49 @@ fn hostile_eventbridge_events_never_crash_the_handler_nor_hide_an_event() {
 }
 
 #[test]
+fn dynamodb_throttling_and_an_outage_lose_nothing_and_send_nothing_twice() {
+    let local = Local::new();
+    let proxy = Proxy::start(&local.rt, &local.moto.endpoint);
+    let f = local.start(
+        "logs-subscription",
+        &proxy.endpoint,
+        &[("IAMWATCH_RETRY_ATTEMPTS", "3")],
+    );
+    let payload = subscription(&example_records());
+    let want = expected(&payload, Format::AwsLogs);
+    // Throttled twice: the client's retries absorb it.
+    proxy.fail_next(Service::DynamoDb, [Fault::Throttle, Fault::Throttle]);
+    let answer = f.api.invoke(&payload, MINUTE);
+    assert!(answer.is_ok(), "{answer:?}");
+    assert_eq!(proxy.faulted(), 2, "{:?}", proxy.seen());
+    assert_eq!(received_once(&local), want);
+    // The state table down: the invocation fails as a state error and sends nothing it cannot
+    // record; once the table is back, the retry sends nothing twice.
+    let records: Vec<String> = example_records()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut v: Value = serde_json::from_str(r).expect("record");
+            v["eventID"] = json!(format!("outage-{i:03}"));
+            v.to_string()
+        })
+        .collect();
+    let payload = subscription(&records);
+    let want = expected(&payload, Format::AwsLogs);
+    proxy.fail_always(Service::DynamoDb, Fault::ServerError);
+    match f.api.invoke(&payload, MINUTE) {
+        Answer::Error { body, .. } => assert!(body.contains("iamwatch.State"), "{body}"),
+        other => panic!("expected a failed invocation: {other:?}"),
+    }
+    let first = received_once(&local);
+    proxy.heal();
+    assert!(f.api.invoke(&payload, MINUTE).is_ok());
+    let rest = received_once(&local);
+    assert!(first.is_disjoint(&rest), "an alert arrived twice");
+    assert_eq!(first.union(&rest).cloned().collect::<BTreeSet<_>>(), want);
+}
+
+#[test]
 fn an_object_cut_off_mid_read_fails_the_invocation_and_the_retry_loses_nothing() {
     let local = Local::new();
     let proxy = Proxy::start(&local.rt, &local.moto.endpoint);
