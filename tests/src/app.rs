@@ -121,11 +121,7 @@ impl App {
     /// Everything the process wrote so far.
     /// The process's peak resident set so far, in KiB (`VmHWM`), while it runs.
     pub fn peak_rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        crate::peak_rss_kib(self.child.id())
     }
 
     pub fn output(&self) -> String {

@@ -46,6 +46,15 @@ pub fn secrets_in(env: &[(&str, &str)]) -> Vec<String> {
     out
 }
 
+/// Process `pid`'s peak resident set so far, in KiB (`VmHWM`), while it runs.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
 /// Fails when `output` (everything a handler process wrote) holds a secret or a request
 /// signature: logs must never carry them.
 pub fn assert_no_secrets(output: &str, secrets: &[String]) {
