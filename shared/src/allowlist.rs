@@ -76,7 +76,7 @@ pub fn parse_network(text: &str) -> Result<IpNet, String> {
 fn why(addr: &str) -> String {
     match parse_address(addr) {
         Err(a) => a.to_string(),
-        // A mapped form std refuses but we read (cannot happen: both use std), kept total.
+        // One address once trimmed: blanks stand between it and its prefix (`10.0.0.0 /8`).
         Ok(_) => "not an address".to_string(),
     }
 }

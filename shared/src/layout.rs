@@ -198,7 +198,7 @@ impl Layout {
     /// Members whose key repeats an earlier sibling's (the same key after escapes are
     /// decoded), each with the first sibling of that key: `(first, repeat)` indices into
     /// [`Layout::all`], in text order. Empty for almost every record.
-    pub fn repeats(&self) -> &[(u32, u32)] {
+    pub(crate) fn repeats(&self) -> &[(u32, u32)] {
         &self.repeats
     }
 

@@ -96,7 +96,7 @@ impl Projection {
 
     /// Whether a member at `path` (object keys from the top; array levels left out) is kept,
     /// whole or in part: some rule reads it.
-    pub fn reads<'k>(&self, path: impl IntoIterator<Item = &'k str>) -> bool {
+    pub(crate) fn reads<'k>(&self, path: impl IntoIterator<Item = &'k str>) -> bool {
         let mut node = &self.root;
         for key in path {
             if node.full {

@@ -41,11 +41,7 @@ fn each_disagreement_with_cloudwatch_is_reported_with_its_line() {
     let stand_in = TestMetricFilter::start(&rt, Box::new(naive));
     let dir = tempdir();
     let file = input(&dir);
-    let out = iamwatch(&stand_in.endpoint)
-        .args(["test-pattern", "--compare-aws", PATTERN])
-        .arg(&file)
-        .output()
-        .expect("runs");
+    let out = compare(&stand_in.endpoint, &file);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "{stdout}\n{stderr}");
@@ -102,11 +98,7 @@ fn agreement_exits_0_and_an_unreachable_cloudwatch_exits_4() {
     );
     let dir = tempdir();
     let file = input(&dir);
-    let out = iamwatch(&stand_in.endpoint)
-        .args(["test-pattern", "--compare-aws", PATTERN])
-        .arg(&file)
-        .output()
-        .expect("runs");
+    let out = compare(&stand_in.endpoint, &file);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -125,6 +117,15 @@ fn agreement_exits_0_and_an_unreachable_cloudwatch_exits_4() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("TestMetricFilter"), "{stderr}");
+}
+
+/// `iamwatch test-pattern --compare-aws PATTERN file` against the stand-in at `endpoint`.
+fn compare(endpoint: &str, file: &std::path::Path) -> std::process::Output {
+    iamwatch(endpoint)
+        .args(["test-pattern", "--compare-aws", PATTERN])
+        .arg(file)
+        .output()
+        .expect("runs")
 }
 
 fn tempdir() -> std::path::PathBuf {

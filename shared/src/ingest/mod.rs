@@ -21,7 +21,6 @@ use crate::pattern::ast::Step;
 use crate::projection::Projection;
 use crate::screen::Screen;
 use flate2::bufread::MultiGzDecoder;
-pub use repeated::MAX_READINGS;
 use scan::{ScanError, Scanner, BOM};
 use serde::de::IgnoredAny;
 use serde_json::Value;
@@ -518,20 +517,14 @@ fn read_plain<R: BufRead>(
             let mut scratch = Layout::new();
             let result = scanner.documents(&mut |bytes, layout, line, index| {
                 count += 1;
-                let position = Position { line, index };
-                if bytes.is_empty() {
-                    return sink(Item::Bad {
-                        position,
-                        reason: too_large(how.max_record),
-                    });
-                }
-                match parse_record(bytes, layout, &mut scratch, how) {
-                    Ok(p) => expand(p, position, bytes, how, sink),
-                    Err(e) => sink(Item::Bad {
-                        position,
-                        reason: format!("not valid JSON: {e}"),
-                    }),
-                }
+                scanned(
+                    bytes,
+                    layout,
+                    Position { line, index },
+                    &mut scratch,
+                    how,
+                    sink,
+                );
             });
             let line = scanner.line;
             let line_start = scanner.line_start;
@@ -565,9 +558,14 @@ fn read_plain<R: BufRead>(
     }
 }
 
-/// Why a record was skipped unread.
-fn too_large(max: usize) -> String {
-    format!("longer than {max} bytes (IAMWATCH_MAX_RECORD_BYTES): skipped without being read whole")
+/// A record skipped unread: longer than the limit.
+fn too_large(position: Position, max: usize) -> Item<'static> {
+    Item::Bad {
+        position,
+        reason: format!(
+            "longer than {max} bytes (IAMWATCH_MAX_RECORD_BYTES): skipped without being read whole"
+        ),
+    }
 }
 
 /// Reads a line into `buf` (with its line break, if any) when it is at most `max` bytes;
@@ -728,10 +726,7 @@ fn lines<R: BufRead>(
         if let Some((n, line_end)) = compact_object(ahead, &mut checked) {
             line += 1;
             if n > how.max_record {
-                sink(Item::Bad {
-                    position: Position { line, index: None },
-                    reason: too_large(how.max_record),
-                });
+                sink(too_large(Position { line, index: None }, how.max_record));
                 input.consume(line_end);
                 continue;
             }
@@ -751,10 +746,7 @@ fn lines<R: BufRead>(
         if let Some(end) = memchr::memchr(b'\n', ahead) {
             line += 1;
             if end > how.max_record {
-                sink(Item::Bad {
-                    position: Position { line, index: None },
-                    reason: too_large(how.max_record),
-                });
+                sink(too_large(Position { line, index: None }, how.max_record));
                 input.consume(end + 1);
                 continue;
             }
@@ -776,10 +768,7 @@ fn lines<R: BufRead>(
             Ok(true) => {}
             Ok(false) => {
                 line += 1;
-                sink(Item::Bad {
-                    position: Position { line, index: None },
-                    reason: too_large(how.max_record),
-                });
+                sink(too_large(Position { line, index: None }, how.max_record));
                 // The buffer may have grown to the limit: give the memory back.
                 buf = Vec::with_capacity(16 * 1024);
                 continue;
@@ -845,19 +834,13 @@ fn one_line(
                 .split(|&b| b == b'\r')
                 .map(trim_ascii)
                 .filter(|p| !p.is_empty());
+            // A byte-order mark before a piece is parse_record's to skip.
             for (k, piece) in pieces.enumerate() {
-                let piece = piece.strip_prefix(BOM).map_or(piece, trim_ascii);
                 let position = Position {
                     line,
                     index: Some(k as u64 + 1),
                 };
-                match parse_record(piece, None, layout, how) {
-                    Ok(p) => expand(p, position, piece, how, sink),
-                    Err(e) => sink(Item::Bad {
-                        position,
-                        reason: format!("not valid JSON: {e}"),
-                    }),
-                }
+                record(piece, None, position, layout, how, sink);
             }
         }
         Err(e) => sink(Item::Bad {
@@ -926,13 +909,7 @@ fn document<R: BufRead>(
                     };
                     // Read like any record (repeated keys, containers, envelopes).
                     let bytes = trim_ascii(&buf[done..end]);
-                    match parse_record(bytes, None, &mut scratch, how) {
-                        Ok(p) => expand(p, position, bytes, how, sink),
-                        Err(e) => sink(Item::Bad {
-                            position,
-                            reason: format!("not valid JSON: {e}"),
-                        }),
-                    }
+                    record(bytes, None, position, &mut scratch, how, sink);
                     done = end;
                 }
                 // The value goes on past the window: read more.
@@ -977,13 +954,14 @@ fn document<R: BufRead>(
                 .iter()
                 .position(|b| !b.is_ascii_whitespace())
                 .unwrap_or(0);
-            sink(Item::Bad {
-                position: Position {
-                    line: base + memchr::memchr_iter(b'\n', &buf[..lead]).count() as u64,
+            let line = base + memchr::memchr_iter(b'\n', &buf[..lead]).count() as u64;
+            sink(too_large(
+                Position {
+                    line,
                     index: Some(n),
                 },
-                reason: too_large(how.max_record),
-            });
+                how.max_record,
+            ));
             let mut end = scan::ValueEnd::default();
             match end.feed(&buf) {
                 Some(k) => {
@@ -1100,6 +1078,40 @@ fn expand(parsed: Parsed, position: Position, bytes: &[u8], how: &Parse<'_>, sin
     }
 }
 
+/// One record's bytes (`checked` their layout when known): expanded, or a bad record.
+fn record(
+    bytes: &[u8],
+    checked: Option<&Layout>,
+    position: Position,
+    scratch: &mut Layout,
+    how: &Parse<'_>,
+    sink: &mut Sink,
+) {
+    match parse_record(bytes, checked, scratch, how) {
+        Ok(p) => expand(p, position, bytes, how, sink),
+        Err(e) => sink(Item::Bad {
+            position,
+            reason: format!("not valid JSON: {e}"),
+        }),
+    }
+}
+
+/// A record the [`Scanner`] hands on: no bytes mean it was too large to hold.
+fn scanned(
+    bytes: &[u8],
+    layout: Option<&Layout>,
+    position: Position,
+    scratch: &mut Layout,
+    how: &Parse<'_>,
+    sink: &mut Sink,
+) {
+    if bytes.is_empty() {
+        sink(too_large(position, how.max_record));
+    } else {
+        record(bytes, layout, position, scratch, how, sink);
+    }
+}
+
 /// Each reading of a record that repeats a key, as a record of its own, between
 /// [`Item::Reading`]s.
 fn readings(
@@ -1123,14 +1135,8 @@ fn readings(
             total: r.total,
             keys: &r.keys,
         });
-        match parse_record(text.as_bytes(), None, &mut scratch, &once) {
-            Ok(p) => expand(p, position, text.as_bytes(), &once, sink),
-            // A reading renames keys of a checked text: it is JSON too.
-            Err(e) => sink(Item::Bad {
-                position,
-                reason: format!("not valid JSON: {e}"),
-            }),
-        }
+        // A reading renames keys of a checked text: it is JSON too.
+        record(text.as_bytes(), None, position, &mut scratch, &once, sink);
     }
     sink(Item::Reading {
         position,
@@ -1145,24 +1151,12 @@ fn readings(
 fn split(bytes: &[u8], position: Position, how: &Parse<'_>, sink: &mut Sink) {
     let mut scratch = Layout::new();
     let mut scanner = Scanner::new(bytes).within(how.max_record);
-    let result = scanner.documents(&mut |record, layout, line, index| {
+    let result = scanner.documents(&mut |bytes, layout, line, index| {
         let at = Position {
             line: position.line + line - 1,
             index: index.or(position.index),
         };
-        if record.is_empty() {
-            return sink(Item::Bad {
-                position: at,
-                reason: too_large(how.max_record),
-            });
-        }
-        match parse_record(record, layout, &mut scratch, how) {
-            Ok(p) => expand(p, at, record, how, sink),
-            Err(e) => sink(Item::Bad {
-                position: at,
-                reason: format!("not valid JSON: {e}"),
-            }),
-        }
+        scanned(bytes, layout, at, &mut scratch, how, sink);
     });
     // The bytes were checked as one JSON value: the scan cannot fail on them.
     if let Err(ScanError::Syntax(reason) | ScanError::Cut { reason, .. }) = result {

@@ -138,12 +138,14 @@ fn later_document(bytes: &[u8]) -> Option<(usize, u64)> {
     memchr::memchr_iter(b'\n', bytes)
         .enumerate()
         .map(|(k, n)| (n + 1, k as u64 + 1))
-        .find(|&(at, _)| {
-            let rest = &bytes[at..];
-            rest.iter()
-                .position(|b| !b.is_ascii_whitespace())
-                .is_some_and(|k| matches!(rest[k], b'{' | b'['))
-        })
+        .find(|&(at, _)| begins_document(&bytes[at..]))
+}
+
+/// Whether `line` begins (after blanks) with `{` or `[`: a document may start there.
+fn begins_document(line: &[u8]) -> bool {
+    line.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| matches!(b, b'{' | b'['))
 }
 
 impl<R: BufRead> Scanner<R> {
@@ -416,11 +418,7 @@ impl<R: BufRead> Scanner<R> {
                     let starts = memchr::memchr_iter(b'\n', ahead)
                         .nth(e.line() - 2)
                         .map(|n| n + 1)
-                        .filter(|&at| {
-                            let rest = &ahead[at..];
-                            let k = rest.iter().position(|b| !b.is_ascii_whitespace());
-                            k.is_some_and(|k| matches!(rest[k], b'{' | b'['))
-                        });
+                        .filter(|&at| begins_document(&ahead[at..]));
                     match starts {
                         Some(at) => {
                             self.r.consume(at);
