@@ -32,6 +32,7 @@ macro_rules! show_text {
 
 mod compare_aws;
 mod eval;
+mod exceptions;
 mod log_group;
 mod packs;
 mod publish;
@@ -67,6 +68,9 @@ enum Command {
     /// Validate rule pack files; evaluate rules against events.
     #[command(subcommand)]
     Rules(packs::RulesCommand),
+    /// List exceptions; find those that matched nothing for a long time.
+    #[command(subcommand)]
+    Exceptions(exceptions::ExceptionsCommand),
 }
 
 /// Exit codes shared by every subcommand.
@@ -101,5 +105,6 @@ fn main() -> ExitCode {
         Command::TestPattern(args) => test_pattern::run(args),
         Command::Packs(cmd) => packs::packs(cmd),
         Command::Rules(cmd) => packs::rules(cmd),
+        Command::Exceptions(cmd) => exceptions::run(cmd),
     }
 }

@@ -104,6 +104,21 @@ pub struct Args {
     /// $IAMWATCH_STATE_TABLE; in memory when neither is set].
     #[arg(long, value_name = "TABLE")]
     state_table: Option<String>,
+    /// Exceptions for every rule: a JSON file, or inline JSON [default: $IAMWATCH_EXCEPTIONS].
+    #[arg(long, value_name = "FILE|JSON")]
+    exceptions: Option<String>,
+    /// Account names for the findings: a JSON file, or inline JSON [default:
+    /// $IAMWATCH_ACCOUNT_NAMES].
+    #[arg(long, value_name = "FILE|JSON")]
+    account_names: Option<String>,
+    /// Also show every match that an exception accepted, and which exception (with
+    /// --format jsonl, as objects with "excepted": true).
+    #[arg(long)]
+    explain: bool,
+    /// After the summary, a table of each rule's findings and findings per day over the
+    /// range read (dry-run rules included): a rule's volume before it pages anyone.
+    #[arg(long)]
+    volume: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -149,6 +164,14 @@ fn config(args: &Args) -> Result<Config, ConfigError> {
     }
     if let Some(n) = args.max_record_bytes {
         config.max_record = n;
+    }
+    if let Some(e) = &args.exceptions {
+        config.exceptions = iamwatch::exceptions::from_setting(e)
+            .map_err(|e| ConfigError::new("--exceptions", e.to_string()))?;
+    }
+    if let Some(n) = &args.account_names {
+        config.account_names = iamwatch::accounts::AccountNames::from_setting(n)
+            .map_err(|e| ConfigError::new("--account-names", e.to_string()))?;
     }
     Ok(config)
 }
@@ -215,6 +238,7 @@ pub fn run(args: Args) -> ExitCode {
     let started = Instant::now();
     let mut status = ExitCode::SUCCESS;
     let mut listed = 0u64;
+    let mut volume = Volume::default();
     // The log group, when one is named, is read instead of files.
     let mut history = match (&args.log_group, &aws) {
         (Some(group), Some(aws)) => Some(aws.log_group(group, since, until)),
@@ -266,10 +290,41 @@ pub fn run(args: Args) -> ExitCode {
                     finding,
                     position,
                     raw,
-                } => match args.format {
-                    OutputFormat::Jsonl => write_jsonl(&mut out, finding, &name, position, raw),
-                    OutputFormat::Text => write_text(&mut out, finding, &name, position),
+                } => {
+                    volume.add(finding);
+                    match args.format {
+                        OutputFormat::Jsonl => {
+                            write_jsonl(&mut out, finding, &name, position, raw)
+                        }
+                        OutputFormat::Text => write_text(&mut out, finding, &name, position),
+                    }
+                }
+                Found::Excepted {
+                    pack,
+                    rule,
+                    exception,
+                    event,
+                    position,
+                } if args.explain => match args.format {
+                    OutputFormat::Jsonl => {
+                        let line = serde_json::json!({
+                            "excepted": true, "exception": exception.name, "reason": exception.reason,
+                            "pack": pack, "rule": rule, "action": event.action(), "event_id": event.id(),
+                            "time": event.time_text(), "actor_id": event.actor_id(),
+                            "source": {"file": name, "line": position.line, "record": position.index},
+                        });
+                        writeln!(out, "{line}")
+                    }
+                    OutputFormat::Text => writeln!(
+                        out,
+                        "[EXCEPTED] {pack}/{rule} on {} by {} ({name} {position})\n  exception {}: {}\n",
+                        event.action(),
+                        event.actor().as_deref().unwrap_or("?"),
+                        exception.name,
+                        exception.reason
+                    ),
                 },
+                Found::Excepted { .. } => Ok(()),
                 Found::Bad { position, reason } => {
                     listed += 1;
                     report_bad(listed, &name, position, reason);
@@ -306,6 +361,7 @@ pub fn run(args: Args) -> ExitCode {
         return write_failed(e);
     }
     let (counts, delivered) = (run.counts, run.delivered);
+    let excepted = std::mem::take(&mut run.excepted);
     drop(run);
     let delivered_all = finished.is_ok();
     match finished {
@@ -334,6 +390,20 @@ pub fn run(args: Args) -> ExitCode {
         );
     }
     summary(&counts, started.elapsed());
+    if !excepted.is_empty() {
+        let each: Vec<String> = excepted.iter().map(|(e, n)| format!("{e} {n}")).collect();
+        say!("excepted matches by exception: {}", each.join(", "));
+    }
+    if args.volume {
+        let range = match (&args.log_group, args.until) {
+            (Some(_), until) => Some((
+                since,
+                until.unwrap_or_else(|| iamwatch::time::Timestamp::now().millis()),
+            )),
+            _ => None,
+        };
+        volume.print(range);
+    }
     if let Some(p) = &publisher {
         say!(
             "published {} alert{} to {} in {} SNS request{}{}",
@@ -417,8 +487,13 @@ fn write_text(
     let dash = |s: Option<&str>| s.unwrap_or("-").to_string();
     writeln!(
         out,
-        "[{}] {}",
+        "[{}{}] {}",
         finding.severity().as_str().to_ascii_uppercase(),
+        if finding.is_dry_run() {
+            ", dry-run"
+        } else {
+            ""
+        },
         finding.title
     )?;
     writeln!(out, "  rule   {}/{}", finding.pack, finding.rule.id)?;
@@ -429,10 +504,9 @@ fn write_text(
             .map(|t| t.to_string())
             .unwrap_or_else(|| dash(e.time_text()))
     )?;
-    let who = match (e.actor(), e.actor_id()) {
-        (Some(a), Some(id)) if a != id => format!("{a} ({id})"),
-        (Some(a), _) => a,
-        (None, id) => dash(id),
+    let who = match e.actor_id() {
+        Some(id) if finding.who() != id => format!("{} ({id})", finding.who()),
+        _ => finding.who(),
     };
     writeln!(out, "  who    {who}")?;
     let outcome = match e.outcome() {
@@ -446,7 +520,7 @@ fn write_text(
         "  where  {} via {}, account {}, region {}",
         dash(e.source_ip_text()),
         dash(e.user_agent()),
-        dash(e.account()),
+        finding.account_label().unwrap_or_else(|| "-".into()),
         dash(e.region())
     )?;
     writeln!(out, "  event  {} ({name} {position})", dash(e.id()))?;
@@ -472,6 +546,16 @@ fn summary(t: &Counts, elapsed: Duration) {
     } else {
         String::new()
     };
+    let held = if t.dry_run > 0 {
+        format!("{held}, {} dry-run findings (not sent)", t.dry_run)
+    } else {
+        held
+    };
+    let held = if t.excepted > 0 {
+        format!("{held}, {} matches excepted", t.excepted)
+    } else {
+        held
+    };
     let held = if t.repeated > 0 {
         format!(
             "{held}, {} repeating keys (each reading evaluated)",
@@ -488,6 +572,74 @@ fn summary(t: &Counts, elapsed: Duration) {
         t.events as f64 / secs,
         t.bytes as f64 / secs / 1e6,
     );
+}
+
+/// Findings per rule, and the time range they span, for `--volume`.
+#[derive(Default)]
+struct Volume {
+    /// (pack/rule, mode) -> (findings, first, last event time)
+    rules: std::collections::BTreeMap<(String, &'static str), u64>,
+    first: Option<i64>,
+    last: Option<i64>,
+}
+
+impl Volume {
+    fn add(&mut self, f: &Finding) {
+        *self
+            .rules
+            .entry((format!("{}/{}", f.pack, f.rule.id), f.rule.mode.as_str()))
+            .or_default() += 1;
+        if let Some(t) = f.event.time().map(|t| t.millis()) {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        }
+    }
+
+    /// The table on stderr; per day over `range` (a log group's) or else over the time the
+    /// findings span, at least one day.
+    fn print(&self, range: Option<(i64, i64)>) {
+        let (from, to) = match (range, self.first, self.last) {
+            (Some(r), _, _) => r,
+            (None, Some(f), Some(l)) => (f, l),
+            _ => {
+                say!("volume: no findings");
+                return;
+            }
+        };
+        let days = ((to - from) as f64 / 86_400_000.0).max(1.0);
+        say!(
+            "volume over {days:.1} days ({} to {}{}):",
+            iamwatch::time::Timestamp(from),
+            iamwatch::time::Timestamp(to),
+            if range.is_some() {
+                ""
+            } else {
+                ", the span of the findings"
+            }
+        );
+        let width = self
+            .rules
+            .keys()
+            .map(|(r, _)| r.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        say!(
+            "  {:width$}  {:8}  {:>8}  {:>8}",
+            "rule",
+            "mode",
+            "findings",
+            "per day"
+        );
+        let mut rows: Vec<_> = self.rules.iter().collect();
+        rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        for ((rule, mode), n) in rows {
+            say!(
+                "  {rule:width$}  {mode:8}  {n:>8}  {:>8.1}",
+                *n as f64 / days
+            );
+        }
+    }
 }
 
 /// A one-line progress bar on stderr over a reader, only when stderr is a terminal and the

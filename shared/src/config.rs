@@ -9,6 +9,8 @@
 //! | `IAMWATCH_TOPIC_ARN` | the SNS topic alerts are published to | none (nothing is sent) |
 //! | `IAMWATCH_STATE_TABLE` | DynamoDB table for windows, suppression and deliveries | none (in memory) |
 //! | `IAMWATCH_ALLOWLIST_<NAME>` | comma-separated networks of allowlist `NAME`, or `unrestricted` (blank is an error) | the pack's |
+//! | `IAMWATCH_EXCEPTIONS` | exceptions for every rule ([`crate::exceptions`]): inline JSON (text starting with `{` or `[`) or a JSON file | none |
+//! | `IAMWATCH_ACCOUNT_NAMES` | account names for alerts ([`crate::accounts`]): inline JSON or a JSON file | none |
 //! | `IAMWATCH_MAX_RECORD_BYTES` | the largest record read (65536 to 268435456); a larger one is a bad record, never held whole | 4194304 (4 MiB) |
 //! | `IAMWATCH_RETRY_ATTEMPTS`, `IAMWATCH_RETRY_BASE_MS`, `IAMWATCH_ATTEMPT_TIMEOUT_MS` | AWS call retries | 5, 100, 5000 |
 //!
@@ -16,7 +18,9 @@
 //! ignored without a word), unless the program reading the configuration names it as its
 //! own (see [`Config::from_vars`]).
 
+use crate::accounts::AccountNames;
 use crate::allowlist::Allowlist;
+use crate::exceptions::{self, Exception};
 use crate::packs;
 use crate::rules::{Pack, Severity};
 use std::ffi::OsString;
@@ -106,6 +110,10 @@ pub struct Config {
     /// The largest record read, in bytes: a larger one is reported as bad without being held
     /// whole (see [`crate::ingest::DEFAULT_MAX_RECORD`]).
     pub max_record: usize,
+    /// Exceptions for every rule (`IAMWATCH_EXCEPTIONS`), checked.
+    pub exceptions: Vec<Exception>,
+    /// Account names (`IAMWATCH_ACCOUNT_NAMES`), checked.
+    pub account_names: AccountNames,
     #[cfg(feature = "aws")]
     pub retry: crate::aws::Retry,
 }
@@ -119,6 +127,8 @@ impl Default for Config {
             state_table: None,
             allowlists: Vec::new(),
             max_record: crate::ingest::DEFAULT_MAX_RECORD,
+            exceptions: Vec::new(),
+            account_names: AccountNames::default(),
             #[cfg(feature = "aws")]
             retry: crate::aws::Retry::default(),
         }
@@ -136,6 +146,8 @@ const KNOWN: &[&str] = &[
     "IAMWATCH_RETRY_BASE_MS",
     "IAMWATCH_ATTEMPT_TIMEOUT_MS",
     "IAMWATCH_MAX_RECORD_BYTES",
+    "IAMWATCH_EXCEPTIONS",
+    "IAMWATCH_ACCOUNT_NAMES",
 ];
 
 /// A record size limit: a whole number of bytes from 64 KiB to 256 MiB.
@@ -201,6 +213,15 @@ impl Config {
                     c.state_table = Some(value.to_string());
                 }
                 "IAMWATCH_TOPIC_ARN" | "IAMWATCH_STATE_TABLE" => {}
+                "IAMWATCH_EXCEPTIONS" if !value.is_empty() => {
+                    c.exceptions = exceptions::from_setting(value)
+                        .map_err(|e| ConfigError::new(k, e.to_string()))?
+                }
+                "IAMWATCH_ACCOUNT_NAMES" if !value.is_empty() => {
+                    c.account_names = AccountNames::from_setting(value)
+                        .map_err(|e| ConfigError::new(k, e.to_string()))?
+                }
+                "IAMWATCH_EXCEPTIONS" | "IAMWATCH_ACCOUNT_NAMES" => {}
                 "IAMWATCH_RETRY_ATTEMPTS"
                 | "IAMWATCH_RETRY_BASE_MS"
                 | "IAMWATCH_ATTEMPT_TIMEOUT_MS" => {

@@ -121,8 +121,22 @@ impl Detector {
     /// that match and whose window is complete now (counted in `store`). `event` may be
     /// projected; make findings from the whole record.
     pub fn fire(&self, event: &Event, store: &mut dyn WindowStore) -> StoreResult<Vec<Fired<'_>>> {
+        self.fire_unless(event, store, |_| false)
+    }
+
+    /// [`Detector::fire`], leaving out the matches `skip` turns away (exceptions) before they
+    /// are counted in any window.
+    pub fn fire_unless<'d>(
+        &'d self,
+        event: &Event,
+        store: &mut dyn WindowStore,
+        mut skip: impl FnMut(&Match<'d>) -> bool,
+    ) -> StoreResult<Vec<Fired<'d>>> {
         let mut fired = Vec::new();
         for m in self.matching(event) {
+            if skip(&m) {
+                continue;
+            }
             let window = match m.rule().window {
                 None => None,
                 Some(_) => match m.settle(event, store)? {
@@ -268,6 +282,12 @@ pub fn keep_facts(p: &mut Projection, c: &Condition) -> bool {
             if fact == "tokens" {
                 return false;
             }
+            if fact == "identity" {
+                for key in crate::identity::READS {
+                    p.keep(&[Step::Key((*key).to_string())]);
+                }
+                continue;
+            }
             p.keep(&[Step::Key(fact.clone())]);
         }
     }
@@ -332,9 +352,14 @@ pub struct Match<'d> {
     entry: &'d Entry,
 }
 
-impl Match<'_> {
-    pub fn rule(&self) -> &Rule {
+impl<'d> Match<'d> {
+    pub fn rule(&self) -> &'d Rule {
         &self.entry.rule
+    }
+
+    /// The pack of the rule.
+    pub fn pack(&self) -> &'d Arc<str> {
+        &self.entry.pack
     }
 
     /// The finding for this match; `event` should be the whole record.

@@ -61,16 +61,22 @@
 //! engine on tokio's blocking pool and awaits it: no worker thread is ever blocked, and the
 //! library never calls `block_on` from inside the runtime.
 
+use crate::accounts::AccountNames;
 use crate::config::{Config, ConfigError};
 use crate::detector::{self, Detector};
 use crate::event::Event;
+use crate::exceptions::{Exception, Exceptions, Subject};
 use crate::finding::Finding;
 use crate::ingest::{self, Format, Item, Position};
 use crate::notify::{deliver, Delivered, DeliveryError, Failure, Notifier, Undelivered};
+use crate::pattern::ast::Step;
 use crate::projection::Projection;
-use crate::rules::{Pack, Severity};
+use crate::rules::{Mode, Pack, Severity};
 use crate::screen::Screen;
+use crate::time::Timestamp;
 use crate::window::{StoreError, WindowStore};
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::io::{self, Read};
 use std::ops::ControlFlow;
@@ -165,6 +171,10 @@ pub struct Counts {
     /// Records that repeat a key, each evaluated once per reading (counted once in
     /// `events`).
     pub repeated: u64,
+    /// Matches that an exception accepted: not counted in windows, not reported as findings.
+    pub excepted: u64,
+    /// Findings of dry-run rules: reported and counted, never sent (not in `findings`).
+    pub dry_run: u64,
 }
 
 impl Counts {
@@ -186,6 +196,14 @@ pub enum Found<'a> {
     },
     /// A record that could not be read, or is not an audit event.
     Bad { position: Position, reason: &'a str },
+    /// A match that an exception accepted: no finding, no alert, not counted in windows.
+    Excepted {
+        pack: &'a str,
+        rule: &'a str,
+        exception: &'a Exception,
+        event: &'a Event,
+        position: Position,
+    },
 }
 
 /// A record that could not be read, and why.
@@ -201,6 +219,10 @@ pub struct Report {
     pub counts: Counts,
     /// The alerts reported (and, with a notifier, delivered or named in the error).
     pub alerts: Vec<Finding>,
+    /// Findings of dry-run rules: reported, never sent.
+    pub dry_run: Vec<Finding>,
+    /// Matches accepted, by exception name.
+    pub excepted: BTreeMap<String, u64>,
     /// The bad records, the first [`BAD_LISTED`] of them.
     pub bad: Vec<BadRecord>,
     /// What delivery did.
@@ -220,7 +242,13 @@ impl Report {
         self.counts.suppressed += other.counts.suppressed;
         self.counts.bytes += other.counts.bytes;
         self.counts.repeated += other.counts.repeated;
+        self.counts.excepted += other.counts.excepted;
+        self.counts.dry_run += other.counts.dry_run;
         self.alerts.extend(other.alerts);
+        self.dry_run.extend(other.dry_run);
+        for (name, n) in other.excepted {
+            *self.excepted.entry(name).or_default() += n;
+        }
         let room = BAD_LISTED.saturating_sub(self.bad.len());
         self.bad.extend(other.bad.into_iter().take(room));
         self.delivered.sent += other.delivered.sent;
@@ -262,6 +290,10 @@ pub struct Run<'s> {
     /// them), and the rules that fired on an earlier reading (one finding per rule).
     reading: usize,
     reading_fired: Vec<(Arc<str>, String)>,
+    /// Matches accepted so far, by exception name.
+    pub excepted: BTreeMap<String, u64>,
+    /// (exception, day) already marked as used in the store by this run.
+    marked: HashSet<(String, i64)>,
 }
 
 impl<'s> Run<'s> {
@@ -277,6 +309,8 @@ impl<'s> Run<'s> {
             undelivered: Vec::new(),
             reading: 0,
             reading_fired: Vec::new(),
+            excepted: BTreeMap::new(),
+            marked: HashSet::new(),
         }
     }
 
@@ -369,16 +403,75 @@ pub struct Engine {
     min_severity: Severity,
     /// The largest record read (see [`Config::max_record`]).
     max_record: usize,
+    /// Global exceptions, and those of the packs and their rules.
+    exceptions: Exceptions,
+    /// Account names for alerts.
+    names: Arc<AccountNames>,
 }
 
 impl Engine {
     /// The engine `config` describes: its packs loaded, checked and compiled.
     pub fn new(config: &Config) -> Result<Self, EngineError> {
         let packs = config.packs.load()?;
-        Ok(
-            Self::from_packs(&packs, config.packs.all_rules, config.min_severity)
-                .with_max_record(config.max_record),
-        )
+        let engine = Self::from_packs(&packs, config.packs.all_rules, config.min_severity)
+            .with_max_record(config.max_record)
+            .with_exceptions(config.exceptions.clone())
+            .with_account_names(config.account_names.clone());
+        // A global exception for rules that are not loaded is kept (packs differ between
+        // deployments), but said.
+        for e in &config.exceptions {
+            for g in &e.rules {
+                let any = packs.iter().any(|p| {
+                    p.rules.iter().any(|r| {
+                        e.covers(&p.name, &r.id)
+                            && crate::exceptions::glob(g, &format!("{}/{}", p.name, r.id))
+                    })
+                });
+                if !any {
+                    tracing::warn!(exception = %e.name, rules = %g, "the exception names no loaded rule");
+                }
+            }
+        }
+        Ok(engine)
+    }
+
+    /// The same engine with `global` exceptions too (besides those of its packs).
+    pub fn with_exceptions(mut self, global: Vec<Exception>) -> Self {
+        let mut all = Exceptions::global(global);
+        for e in self.exceptions.pack_scoped() {
+            all.push(e.clone());
+        }
+        self.exceptions = all;
+        self.projection = self.read_for_exceptions(self.projection.clone());
+        self
+    }
+
+    /// The same engine naming accounts with `names`.
+    pub fn with_account_names(mut self, names: AccountNames) -> Self {
+        self.names = Arc::new(names);
+        self
+    }
+
+    /// Every exception the engine applies.
+    pub fn exceptions(&self) -> &Exceptions {
+        &self.exceptions
+    }
+
+    /// `p` with what exceptions read of a record, when there are exceptions.
+    fn read_for_exceptions(&self, mut p: Projection) -> Projection {
+        if self.exceptions.is_empty() {
+            return p;
+        }
+        for key in EXCEPTIONS_READ {
+            p.keep(&[Step::Key((*key).to_string())]);
+        }
+        for key in ["roleArn", "roleSessionName"] {
+            p.keep(&[
+                Step::Key("requestParameters".to_string()),
+                Step::Key(key.to_string()),
+            ]);
+        }
+        p
     }
 
     /// The same engine reading records of up to `bytes` (larger ones are bad records).
@@ -395,13 +488,21 @@ impl Engine {
         } else {
             Detector::new(packs)
         };
-        Self {
+        let mut exceptions = Exceptions::default();
+        for p in packs {
+            exceptions.add_pack(p);
+        }
+        let mut engine = Self {
             projection: detector.projection(),
             screen: detector.screen(),
             detector,
             min_severity,
             max_record: ingest::DEFAULT_MAX_RECORD,
-        }
+            exceptions,
+            names: Arc::default(),
+        };
+        engine.projection = engine.read_for_exceptions(engine.projection.clone());
+        engine
     }
 
     /// The compiled rules.
@@ -573,8 +674,29 @@ impl Engine {
             (_, raw) => (event, raw),
         };
         run.counts.events += u64::from(run.reading <= 1);
-        // Windowed rules count the event first; only the rules that fire make findings.
-        let fired = self.detector.fire(&event, run.store).map_err(Stop::State)?;
+        // Exceptions turn matches away before windows count them; windowed rules count the
+        // event; only the rules that fire make findings.
+        let subject = OnceCell::new();
+        let mut excepted: Vec<(&Arc<str>, &str, &Exception)> = Vec::new();
+        let fired = self
+            .detector
+            .fire_unless(&event, run.store, |m| {
+                if self.exceptions.is_empty() {
+                    return false;
+                }
+                let s = subject.get_or_init(|| Subject::new(&event));
+                match self.exceptions.excepting(m.pack(), &m.rule().id, s) {
+                    Some(e) => {
+                        excepted.push((m.pack(), &m.rule().id, e));
+                        true
+                    }
+                    None => false,
+                }
+            })
+            .map_err(Stop::State)?;
+        for (pack, rule, exception) in excepted {
+            self.excepted(run, out, pack, rule, exception, &event, position)?;
+        }
         if fired.is_empty() {
             return Ok(());
         }
@@ -588,10 +710,11 @@ impl Engine {
         let (alerts, suppressed) =
             detector::alerts(fired, &whole, run.store).map_err(Stop::State)?;
         run.counts.suppressed += suppressed;
-        for finding in alerts {
+        for mut finding in alerts {
             if finding.severity() < self.min_severity {
                 continue;
             }
+            finding.names = self.names.clone();
             if run.reading > 0 {
                 // One finding per rule for all the readings of a record.
                 let key = (finding.pack.clone(), finding.rule.id.clone());
@@ -600,16 +723,70 @@ impl Engine {
                 }
                 run.reading_fired.push(key);
             }
-            run.counts.findings[finding.severity() as usize] += 1;
+            let dry_run = finding.rule.mode == Mode::DryRun;
+            if dry_run {
+                run.counts.dry_run += 1;
+            } else {
+                run.counts.findings[finding.severity() as usize] += 1;
+            }
             let flow = out(Found::Finding {
                 finding: &finding,
                 position,
                 raw,
             });
-            run.push(finding).map_err(Stop::State)?;
+            if !dry_run {
+                run.push(finding).map_err(Stop::State)?;
+            }
             if flow.is_break() {
                 return Err(Stop::Caller);
             }
+        }
+        Ok(())
+    }
+
+    /// A match that `exception` accepted: counted, handed to `out`, and marked in the store
+    /// (once a day per exception and run) so that `iamwatch exceptions stale` knows it is used.
+    #[allow(clippy::too_many_arguments)]
+    fn excepted(
+        &self,
+        run: &mut Run<'_>,
+        out: &mut dyn FnMut(Found<'_>) -> ControlFlow<()>,
+        pack: &str,
+        rule: &str,
+        exception: &Exception,
+        event: &Event,
+        position: Position,
+    ) -> Result<(), Stop> {
+        run.counts.excepted += 1;
+        *run.excepted.entry(exception.name.clone()).or_default() += 1;
+        tracing::info!(
+            line = position.line,
+            record = position.index,
+            rule = %format!("{pack}/{rule}"),
+            exception = %exception.name,
+            "match accepted by an exception"
+        );
+        let at = event.time().unwrap_or_else(Timestamp::now).millis();
+        let day = at.div_euclid(DAY_MS);
+        if run.marked.insert((exception.name.clone(), day)) {
+            run.store
+                .record(
+                    &used_key(&exception.name),
+                    &day.to_string(),
+                    at,
+                    at + USED_KEPT_MS,
+                )
+                .map_err(Stop::State)?;
+        }
+        let flow = out(Found::Excepted {
+            pack,
+            rule,
+            exception,
+            event,
+            position,
+        });
+        if flow.is_break() {
+            return Err(Stop::Caller);
         }
         Ok(())
     }
@@ -642,7 +819,13 @@ impl Engine {
         let before = run.counts;
         let result = scan(self, run, &mut |found| {
             match found {
+                Found::Finding { finding, .. } if finding.is_dry_run() => {
+                    report.dry_run.push(finding.clone())
+                }
                 Found::Finding { finding, .. } => report.alerts.push(finding.clone()),
+                Found::Excepted { exception, .. } => {
+                    *report.excepted.entry(exception.name.clone()).or_default() += 1
+                }
                 Found::Bad { position, reason } => {
                     if report.bad.len() < BAD_LISTED {
                         report.bad.push(BadRecord {
@@ -663,6 +846,8 @@ impl Engine {
             events = report.counts.events,
             bad = report.counts.bad,
             findings = report.counts.total_findings(),
+            dry_run = report.counts.dry_run,
+            excepted = report.counts.excepted,
             suppressed = report.counts.suppressed,
             sent = report.delivered.sent,
             already_sent = report.delivered.already,
@@ -688,7 +873,46 @@ fn since(before: Counts, now: Counts) -> Counts {
         suppressed: now.suppressed - before.suppressed,
         bytes: now.bytes - before.bytes,
         repeated: now.repeated - before.repeated,
+        excepted: now.excepted - before.excepted,
+        dry_run: now.dry_run - before.dry_run,
     }
+}
+
+/// What exceptions read of a record: who (and through what), from where, with what, in
+/// which account, and which operation when.
+const EXCEPTIONS_READ: &[&str] = &[
+    "userIdentity",
+    "userAgent",
+    "sourceIPAddress",
+    "recipientAccountId",
+    "eventName",
+    "eventSource",
+    "eventTime",
+    "initiator",
+    "logSourceCRN",
+    "target",
+    "action",
+];
+
+const DAY_MS: i64 = 86_400_000;
+/// How long the store remembers that an exception was used: long enough for any staleness
+/// question worth asking.
+const USED_KEPT_MS: i64 = 400 * DAY_MS;
+
+/// Where the store remembers the days an exception was used.
+pub fn used_key(exception: &str) -> String {
+    format!("exception|{exception}")
+}
+
+/// The last time (ms since the epoch) that `exception` accepted a match up to `now`, as far as
+/// the store remembers (400 days); `None` when never.
+pub fn last_used(
+    store: &mut dyn WindowStore,
+    exception: &str,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    let times = store.occurrences(&used_key(exception), now - USED_KEPT_MS, now)?;
+    Ok(times.into_iter().max())
 }
 
 /// Why a scan stopped early.

@@ -1,8 +1,10 @@
 //! What a matched rule produces: who did what, from where, and what to do next.
 
+use crate::accounts::AccountNames;
 use crate::event::{Event, Outcome};
+use crate::identity::Identity;
 use crate::rules::facts::RecordFacts;
-use crate::rules::{Matcher, Rule, Severity};
+use crate::rules::{Matcher, Mode, Rule, Severity};
 use crate::time::Timestamp;
 use crate::window::{Suppressed, WindowFacts};
 use serde_json::{json, Map, Value};
@@ -20,6 +22,10 @@ pub struct Finding {
     pub window: Option<WindowFacts>,
     /// With `suppress`: the matches this alert stands for that were held back before it.
     pub suppressed: Option<Suppressed>,
+    /// Who made the call, resolved through the identity chain of the record.
+    pub identity: Option<Identity>,
+    /// Names of accounts, for the alert's text.
+    pub names: Arc<AccountNames>,
 }
 
 impl Finding {
@@ -47,6 +53,7 @@ impl Finding {
             }
             Matcher::FilterPattern(_) => Vec::new(),
         };
+        let record = event.record();
         Self {
             pack,
             rule,
@@ -55,6 +62,35 @@ impl Finding {
             notes,
             window,
             suppressed: None,
+            identity: Identity::resolve(|k| record.get(k).map(std::borrow::Cow::Borrowed)),
+            names: Arc::default(),
+        }
+    }
+
+    /// Whether this finding is only counted, never sent (its rule is in dry-run mode).
+    pub fn is_dry_run(&self) -> bool {
+        self.rule.mode == Mode::DryRun
+    }
+
+    /// The event's account, named when its name is known: `prod-payments (111122223333)`.
+    pub fn account_label(&self) -> Option<String> {
+        self.event.account().map(|a| self.names.label(a))
+    }
+
+    /// Who, in one line: `alice@example.com via AWSReservedSSO_Admin`, else the actor.
+    pub fn who(&self) -> String {
+        match &self.identity {
+            Some(id) => id.describe(|a| self.names.name(a).map(str::to_string)),
+            None => self.event.actor().unwrap_or_else(|| "?".into()),
+        }
+    }
+
+    /// Who did it, and where: `alice@example.com via AWSReservedSSO_Admin in prod
+    /// (111122223333)`.
+    pub fn who_where(&self) -> String {
+        match self.account_label() {
+            Some(a) => format!("{} in {a}", self.who()),
+            None => self.who(),
         }
     }
 
@@ -147,10 +183,24 @@ impl serde::Serialize for Fields<'_> {
         let e = &f.event;
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("account", &e.account())?;
+        if let Some(name) = e.account().and_then(|a| f.names.name(a)) {
+            m.serialize_entry("account_name", name)?;
+        }
         m.serialize_entry("action", &e.action())?;
         m.serialize_entry("actor", &e.actor())?;
         m.serialize_entry("actor_id", &e.actor_id())?;
         m.serialize_entry("event_id", &e.id())?;
+        if let Some(id) = &f.identity {
+            let mut v = id.to_value();
+            v["summary"] = Value::String(f.who());
+            if let Some(name) = id.account.as_deref().and_then(|a| f.names.name(a)) {
+                v["account_name"] = Value::String(name.to_string());
+            }
+            m.serialize_entry("identity", &v)?;
+        }
+        if f.is_dry_run() {
+            m.serialize_entry("mode", Mode::DryRun.as_str())?;
+        }
         if !f.notes.is_empty() {
             m.serialize_entry("notes", &f.notes)?;
         }

@@ -6,6 +6,7 @@
 //! `ingest` reads records (checked and laid out by `layout`, built by `projection`), `event` gives them a normalised view, `rules` loads packs,
 //! `detector` runs them (through `pattern`), and `finding` is what a match produces.
 
+pub mod accounts;
 pub mod allowlist;
 #[cfg(feature = "aws")]
 pub mod aws;
@@ -18,7 +19,9 @@ pub mod detector;
 pub mod engine;
 pub mod evaluate;
 pub mod event;
+pub mod exceptions;
 pub mod finding;
+pub mod identity;
 pub mod ingest;
 pub mod layout;
 pub mod metrics;

@@ -2,8 +2,10 @@
 //! metrics (namespace `iamwatch`, dimension `Function`) with no API call from the handler.
 //!
 //! Metrics: `Records`, `BadRecords`, `Findings` and `Findings<Severity>` (`FindingsCritical`
-//! ...), `Suppressed`, `RepeatedKeys`, `AlertsPublished`, `PublishFailures`, `Failed` (1 when the invocation
-//! fails), and `Duration` in milliseconds.
+//! ...), `DryRunFindings`, `Excepted`, `Suppressed`, `RepeatedKeys`, `AlertsPublished`,
+//! `PublishFailures`, `Failed` (1 when the invocation fails), and `Duration` in milliseconds.
+//! Each exception that accepted matches adds a line of its own: `Excepted` with the
+//! dimensions `Function` and `Exception`.
 
 use crate::engine::Outcome;
 use crate::rules::Severity;
@@ -21,6 +23,8 @@ pub fn emf(function: &str, outcome: &Outcome, duration: Duration, now_ms: i64) -
         ("Records".into(), r.counts.events as f64, "Count"),
         ("BadRecords".into(), r.counts.bad as f64, "Count"),
         ("Findings".into(), r.counts.total_findings() as f64, "Count"),
+        ("DryRunFindings".into(), r.counts.dry_run as f64, "Count"),
+        ("Excepted".into(), r.counts.excepted as f64, "Count"),
         ("Suppressed".into(), r.counts.suppressed as f64, "Count"),
         ("RepeatedKeys".into(), r.counts.repeated as f64, "Count"),
         ("AlertsPublished".into(), r.delivered.sent as f64, "Count"),
@@ -77,7 +81,37 @@ pub fn print(function: &str, outcome: &Outcome, duration: Duration) {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     let line = emf(function, outcome, duration, now_ms);
-    let _ = writeln!(std::io::stdout().lock(), "{line}");
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    for line in emf_exceptions(function, outcome, now_ms) {
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+/// One EMF line per exception that accepted matches in the invocation: `Excepted` by
+/// `Function` and `Exception` (a document holds one value per dimension).
+pub fn emf_exceptions(function: &str, outcome: &Outcome, now_ms: i64) -> Vec<String> {
+    outcome
+        .report
+        .excepted
+        .iter()
+        .map(|(name, n)| {
+            json!({
+                "_aws": {
+                    "Timestamp": now_ms,
+                    "CloudWatchMetrics": [{
+                        "Namespace": NAMESPACE,
+                        "Dimensions": [["Function", "Exception"]],
+                        "Metrics": [{"Name": "Excepted", "Unit": "Count"}],
+                    }],
+                },
+                "Function": function,
+                "Exception": name,
+                "Excepted": *n as f64,
+            })
+            .to_string()
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -109,7 +143,7 @@ mod tests {
         let declared = v["_aws"]["CloudWatchMetrics"][0]["Metrics"]
             .as_array()
             .expect("metrics");
-        assert_eq!(declared.len(), 14);
+        assert_eq!(declared.len(), 16);
         for d in declared {
             let name = d["Name"].as_str().expect("name");
             assert!(v[name].is_number(), "{name} has no value");
@@ -127,5 +161,29 @@ mod tests {
             json!([["Function"]])
         );
         assert_eq!(v["Function"], "logs-subscription");
+        assert!(emf_exceptions("f", &outcome, 0).is_empty());
+    }
+
+    #[test]
+    fn each_exception_has_its_line() {
+        let mut report = Report::default();
+        report.counts.excepted = 3;
+        report.excepted.insert("global/terraform".into(), 2);
+        report.excepted.insert("aws-recommended/sso".into(), 1);
+        let outcome = Outcome {
+            report,
+            error: None,
+        };
+        let v: Value = serde_json::from_str(&emf("f", &outcome, Duration::ZERO, 1)).unwrap();
+        assert_eq!(v["Excepted"], 3.0);
+        let lines = emf_exceptions("f", &outcome, 1);
+        assert_eq!(lines.len(), 2);
+        let first: Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(first["Exception"], "aws-recommended/sso");
+        assert_eq!(first["Excepted"], 1.0);
+        assert_eq!(
+            first["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Function", "Exception"]])
+        );
     }
 }

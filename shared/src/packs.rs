@@ -16,6 +16,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "aws-recommended",
         include_str!("../packs/aws-recommended.json"),
     ),
+    ("aws-attacks", include_str!("../packs/aws-attacks.json")),
     ("ibm-iam", include_str!("../packs/ibm-iam.json")),
     (
         "ibm-key-protect",

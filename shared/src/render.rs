@@ -1,5 +1,6 @@
 //! A finding in every channel of one SNS publish: the JSON for machines, a plain-text e-mail a
-//! person can act on, one SMS part, an e-mail subject, and message attributes for
+//! person can act on, one SMS part, a chat notification (the `https` channel, which Amazon Q
+//! Developer in chat applications reads), an e-mail subject, and message attributes for
 //! subscription filter policies.
 
 use crate::event::{Outcome, Provider};
@@ -27,6 +28,8 @@ pub struct Rendered {
     pub email: String,
     pub sms: String,
     pub json: String,
+    /// The custom notification of Amazon Q Developer in chat applications (see [`chat`]).
+    pub chat: String,
     /// `severity`, `rule`, `provider`, `account`.
     pub attributes: Vec<(&'static str, String)>,
 }
@@ -35,13 +38,15 @@ impl Rendered {
     /// The `Message` of a publish with `MessageStructure=json`.
     pub fn message(&self) -> String {
         // One buffer, sized for the escaped channels: no intermediate strings to copy.
-        let mut out =
-            Vec::with_capacity(40 + (self.json.len() + self.email.len()) * 9 / 8 + self.sms.len());
+        let mut out = Vec::with_capacity(
+            60 + (self.json.len() + self.email.len() + self.chat.len()) * 9 / 8 + self.sms.len(),
+        );
         out.extend_from_slice(b"{\"default\":");
         for (key, text) in [
             (None, &self.json),
             (Some(&b",\"email\":"[..]), &self.email),
             (Some(&b",\"sms\":"[..]), &self.sms),
+            (Some(&b",\"https\":"[..]), &self.chat),
         ] {
             if let Some(k) = key {
                 out.extend_from_slice(k);
@@ -71,6 +76,7 @@ pub fn render(f: &Finding) -> Rendered {
         email,
         sms: sms(f),
         json: text,
+        chat: chat(f).to_string(),
         attributes: vec![
             ("severity", f.severity().as_str().to_string()),
             ("rule", f.rule.id.clone()),
@@ -101,7 +107,13 @@ pub fn sms(f: &Finding) -> String {
         f.severity().as_str().to_ascii_uppercase(),
         format!("{}:", f.rule.id),
         e.event_name().unwrap_or("?").to_string(),
-        format!("by {}", e.actor().as_deref().unwrap_or("?")),
+        format!(
+            "by {}",
+            match &f.identity {
+                Some(id) => id.who.clone(),
+                None => e.actor().unwrap_or_else(|| "?".into()),
+            }
+        ),
     ];
     if let Some(ip) = e.source_ip_text().map(str::trim).filter(|s| !s.is_empty()) {
         parts.push(ip.to_string());
@@ -131,10 +143,10 @@ pub fn email(f: &Finding, record: &Value) -> String {
         f.rule.id
     );
     let _ = writeln!(m);
-    let who = match (e.actor(), e.actor_id()) {
-        (Some(a), Some(id)) if a != id => format!("{a} ({id})"),
-        (Some(a), _) => a,
-        (None, id) => dash(id),
+    let who = match (f.identity.is_some() || e.actor().is_some(), e.actor_id()) {
+        (false, id) => dash(id),
+        (true, Some(id)) if f.who() != id => format!("{} ({id})", f.who()),
+        (true, _) => f.who(),
     };
     let _ = writeln!(m, "Who:      {who}");
     let _ = writeln!(m, "What:     {}", e.action());
@@ -152,7 +164,7 @@ pub fn email(f: &Finding, record: &Value) -> String {
     let _ = writeln!(
         m,
         "Account:  {}   Region: {}",
-        dash(e.account()),
+        f.account_label().unwrap_or_else(|| "-".into()),
         dash(e.region())
     );
     let outcome = match e.outcome() {
@@ -221,6 +233,173 @@ pub fn email(f: &Finding, record: &Value) -> String {
     }
     m.push('\n');
     m
+}
+
+/// Bounds of the chat notification, within what Amazon Q Developer in chat applications
+/// renders: a title line, a description, a few next steps and keywords.
+pub const CHAT_TITLE_MAX: usize = 250;
+pub const CHAT_DESCRIPTION_MAX: usize = 4000;
+pub const CHAT_STEPS_MAX: usize = 5;
+pub const CHAT_STEP_MAX: usize = 500;
+pub const CHAT_KEYWORDS_MAX: usize = 10;
+pub const CHAT_KEYWORD_MAX: usize = 75;
+pub const CHAT_THREAD_MAX: usize = 128;
+
+/// The finding as a custom notification of Amazon Q Developer in chat applications
+/// (`version` 1.0, `source` custom): the title, who did what from where in Markdown, the
+/// runbook as next steps, keywords, and a `threadId` shared by every alert of one rule and
+/// principal, so that repeats land in one thread.
+pub fn chat(f: &Finding) -> Value {
+    let e = &f.event;
+    fn dash(s: Option<&str>) -> &str {
+        s.map(str::trim).filter(|s| !s.is_empty()).unwrap_or("-")
+    }
+    let severity = f.severity().as_str().to_ascii_uppercase();
+    let mut d = String::new();
+    let _ = write!(d, "*{}* called `{}`", md(&f.who()), md(&e.action()));
+    if let Some(a) = f.account_label() {
+        let _ = write!(d, " in {}", md(&a));
+    }
+    let _ = write!(d, " ({})", md(dash(e.region())));
+    let client = e
+        .client()
+        .map(|c| format!(" via {}", md(&c)))
+        .unwrap_or_default();
+    let _ = write!(d, " from `{}`{client}", md(dash(e.source_ip_text())));
+    let when = e.time().map(|t| t.to_string());
+    let _ = writeln!(d, " at {}.", dash(when.as_deref().or(e.time_text())));
+    match e.outcome() {
+        Outcome::Success => {}
+        Outcome::Failure { code, .. } => {
+            let _ = writeln!(
+                d,
+                "The call failed ({}).",
+                md(code.as_deref().unwrap_or("no code"))
+            );
+        }
+        Outcome::Other(o) => {
+            let _ = writeln!(d, "Outcome: {}.", md(&o));
+        }
+    }
+    if let Some(w) = &f.window {
+        let _ = writeln!(d, "{} in {}.", ordinal(w.count), w.window);
+    }
+    if let Some(s) = &f.suppressed {
+        let _ = writeln!(
+            d,
+            "{} earlier match{} suppressed since {}.",
+            s.count,
+            if s.count == 1 { "" } else { "es" },
+            Timestamp(s.since)
+        );
+    }
+    for note in &f.notes {
+        let _ = writeln!(d, "Note: {}", md(note));
+    }
+    let _ = write!(
+        d,
+        "Rule `{}/{}` ({})",
+        f.pack,
+        f.rule.id,
+        f.severity().as_str()
+    );
+    if let Some(desc) = &f.rule.description {
+        let _ = write!(d, ": {}", md(desc));
+    }
+    if let Some(link) = console_link(f) {
+        let _ = write!(d, "\n<{link}|Open the event>");
+    }
+    let steps: Vec<String> = f
+        .runbook()
+        .iter()
+        .take(CHAT_STEPS_MAX)
+        .map(|s| clip_chars(&md(s), CHAT_STEP_MAX))
+        .collect();
+    let mut keywords = vec![
+        severity.clone(),
+        f.rule.id.clone(),
+        f.pack.to_string(),
+        e.event_name().unwrap_or("?").to_string(),
+    ];
+    keywords.extend(
+        e.account()
+            .map(|a| f.names.name(a).unwrap_or(a).to_string()),
+    );
+    keywords.extend(e.region().map(str::to_string));
+    let keywords: Vec<String> = keywords
+        .into_iter()
+        .filter(|k| !k.trim().is_empty())
+        .take(CHAT_KEYWORDS_MAX)
+        .map(|k| clip_chars(&k, CHAT_KEYWORD_MAX))
+        .collect();
+    let principal = e
+        .actor_id()
+        .map(str::to_string)
+        .or_else(|| f.identity.as_ref().map(|i| i.who.clone()))
+        .unwrap_or_default();
+    let thread = clip_chars(
+        &format!(
+            "iamwatch-{}-{}-{:016x}",
+            f.pack,
+            f.rule.id,
+            crate::detector::fnv(&principal)
+        ),
+        CHAT_THREAD_MAX,
+    );
+    let mut related: Vec<&str> = Vec::new();
+    related.extend(e.actor_id());
+    json!({
+        "version": "1.0",
+        "source": "custom",
+        "id": f.key(),
+        "content": {
+            "textType": "client-markdown",
+            "title": clip_chars(&format!("[{severity}] {}", md(&f.title)), CHAT_TITLE_MAX),
+            "description": clip_chars(&d, CHAT_DESCRIPTION_MAX),
+            "nextSteps": steps,
+            "keywords": keywords,
+        },
+        "metadata": {
+            "threadId": thread,
+            "summary": subject(f),
+            "eventType": "iamwatch-finding",
+            "relatedResources": related,
+            "additionalContext": {
+                "severity": f.severity().as_str(),
+                "rule": format!("{}/{}", f.pack, f.rule.id),
+                "eventId": e.id().unwrap_or(""),
+                "account": e.account().unwrap_or(""),
+                "sourceIp": dash(e.source_ip_text()),
+            },
+        },
+    })
+}
+
+/// Text from an event, made harmless in chat Markdown: the characters of links, mentions and
+/// code spans (`<`, `>`, `|`, backtick) become look-alikes and line breaks blanks, so a user
+/// agent or a name cannot add a link or ping a channel. Underscores and asterisks stay: IAM
+/// names are full of them, and they restyle at worst.
+fn md(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '`' => '\u{2035}',
+            '<' => '\u{2039}',
+            '>' => '\u{203a}',
+            '|' => '\u{2223}',
+            '\n' | '\r' | '\t' => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+/// At most `max` characters, ending in `...` when cut.
+fn clip_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max - 3).collect();
+    out.push_str("...");
+    out
 }
 
 /// "6th", "21st", "112th".

@@ -14,6 +14,14 @@ impl Timestamp {
         self.0
     }
 
+    /// The time now.
+    pub fn now() -> Self {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        Timestamp(ms)
+    }
+
     /// Parses a timestamp; `None` when the text is not one of the accepted forms.
     pub fn parse(text: &str) -> Option<Self> {
         let b = text.trim().as_bytes();

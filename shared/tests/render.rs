@@ -1,4 +1,5 @@
-//! Golden files for every rendering of a finding (subject, SMS, e-mail, attributes), plus the
+//! Golden files for every rendering of a finding (subject, SMS, e-mail, attributes, the chat
+//! notification of Amazon Q Developer in chat applications), plus the
 //! limits each channel must keep whatever the event holds. Set UPDATE_GOLDEN=1 to rewrite the
 //! files after an intended change, then review the diff.
 
@@ -9,7 +10,10 @@ use iamwatch::detector::Detector;
 use iamwatch::event::Event;
 use iamwatch::finding::Finding;
 use iamwatch::packs;
-use iamwatch::render::{render, Rendered, MESSAGE_MAX, SMS_MAX, SUBJECT_MAX};
+use iamwatch::render::{
+    render, Rendered, CHAT_DESCRIPTION_MAX, CHAT_KEYWORDS_MAX, CHAT_KEYWORD_MAX, CHAT_STEPS_MAX,
+    CHAT_STEP_MAX, CHAT_THREAD_MAX, CHAT_TITLE_MAX, MESSAGE_MAX, SMS_MAX, SUBJECT_MAX,
+};
 use iamwatch::window::MemoryStore;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -21,9 +25,14 @@ fn findings(record: &str) -> Vec<Finding> {
 }
 
 fn golden(name: &str, r: &Rendered) {
+    let chat: Value = serde_json::from_str(&r.chat).expect("chat is JSON");
     let text = format!(
-        "SUBJECT: {}\nSMS: {}\nATTRIBUTES: {:?}\n\n{}",
-        r.subject, r.sms, r.attributes, r.email
+        "SUBJECT: {}\nSMS: {}\nATTRIBUTES: {:?}\n\n{}\nCHAT:\n{}\n",
+        r.subject,
+        r.sms,
+        r.attributes,
+        r.email,
+        serde_json::to_string_pretty(&chat).expect("JSON")
     );
     let path: PathBuf = [
         env!("CARGO_MANIFEST_DIR"),
@@ -66,9 +75,127 @@ fn limits(r: &Rendered) {
         r.message().len()
     );
     let m: Value = serde_json::from_str(&r.message()).expect("message is JSON");
-    for k in ["default", "email", "sms"] {
+    for k in ["default", "email", "sms", "https"] {
         assert!(m[k].is_string(), "{k}");
     }
+    let chat: Value = serde_json::from_str(m["https"].as_str().unwrap()).expect("chat is JSON");
+    chat_schema(&chat);
+}
+
+/// The custom-notification schema of Amazon Q Developer in chat applications: the members it
+/// documents, their types and required values, and our bounds.
+fn chat_schema(c: &Value) {
+    let keys =
+        |v: &Value| -> Vec<String> { v.as_object().expect("object").keys().cloned().collect() };
+    assert_eq!(
+        keys(c),
+        ["content", "id", "metadata", "source", "version"],
+        "{c}"
+    );
+    assert_eq!(c["version"], "1.0");
+    assert_eq!(c["source"], "custom");
+    assert!(c["id"].is_string());
+    let content = &c["content"];
+    assert_eq!(
+        keys(content),
+        ["description", "keywords", "nextSteps", "textType", "title"]
+    );
+    assert_eq!(content["textType"], "client-markdown");
+    let title = content["title"].as_str().expect("title");
+    assert!(
+        !title.is_empty() && title.chars().count() <= CHAT_TITLE_MAX,
+        "{title}"
+    );
+    let description = content["description"].as_str().expect("description");
+    assert!(!description.is_empty() && description.chars().count() <= CHAT_DESCRIPTION_MAX);
+    let steps = content["nextSteps"].as_array().expect("nextSteps");
+    assert!(steps.len() <= CHAT_STEPS_MAX);
+    for s in steps {
+        assert!(
+            s.as_str()
+                .is_some_and(|s| s.chars().count() <= CHAT_STEP_MAX),
+            "{s}"
+        );
+    }
+    let words = content["keywords"].as_array().expect("keywords");
+    assert!(!words.is_empty() && words.len() <= CHAT_KEYWORDS_MAX);
+    for w in words {
+        assert!(
+            w.as_str()
+                .is_some_and(|w| !w.is_empty() && w.chars().count() <= CHAT_KEYWORD_MAX),
+            "{w}"
+        );
+    }
+    let meta = &c["metadata"];
+    assert_eq!(
+        keys(meta),
+        [
+            "additionalContext",
+            "eventType",
+            "relatedResources",
+            "summary",
+            "threadId"
+        ]
+    );
+    let thread = meta["threadId"].as_str().expect("threadId");
+    assert!(
+        !thread.is_empty() && thread.chars().count() <= CHAT_THREAD_MAX,
+        "{thread}"
+    );
+    assert!(meta["summary"].is_string() && meta["eventType"].is_string());
+    assert!(meta["relatedResources"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .all(Value::is_string));
+    for (_, v) in meta["additionalContext"].as_object().expect("object") {
+        assert!(v.is_string(), "additionalContext values are strings: {v}");
+    }
+}
+
+#[test]
+fn chat_threads_follow_rule_and_principal() {
+    let create = |user: &str, id: &str| {
+        let mut who = iam_user();
+        who["userName"] = json!(user);
+        who["arn"] = json!(format!("arn:aws:iam::111122223333:user/{user}"));
+        findings(&trail(
+            json!({"userIdentity": who, "eventSource": "iam.amazonaws.com",
+            "eventName": "CreateUser", "readOnly": false, "eventID": id}),
+        ))
+    };
+    let thread = |f: &Finding| -> String {
+        let c: Value = serde_json::from_str(&render(f).chat).unwrap();
+        c["metadata"]["threadId"].as_str().unwrap().to_string()
+    };
+    let (a1, a2, b) = (
+        create("alice", "e1"),
+        create("alice", "e2"),
+        create("bob", "e3"),
+    );
+    assert_eq!(
+        thread(&a1[0]),
+        thread(&a2[0]),
+        "one rule and principal: one thread"
+    );
+    assert_ne!(
+        thread(&a1[0]),
+        thread(&b[0]),
+        "another principal: another thread"
+    );
+    // Event text cannot add a link or a mention to the chat message.
+    let mut who = iam_user();
+    who["userName"] = json!("x");
+    let f = findings(&trail(
+        json!({"userIdentity": who, "eventSource": "iam.amazonaws.com",
+        "eventName": "CreateUser", "readOnly": false, "userAgent": "<https://evil.example|click> <!channel> `x`"}),
+    ));
+    let c: Value = serde_json::from_str(&render(&f[0]).chat).unwrap();
+    let d = c["content"]["description"].as_str().unwrap();
+    assert!(
+        !d.contains("<https://evil") && !d.contains("<!channel>") && !d.contains("`x`"),
+        "{d}"
+    );
 }
 
 #[test]

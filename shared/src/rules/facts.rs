@@ -15,10 +15,15 @@
 //!   malformed. Times count in whole minutes, as IBM's `"1700"` strings do: the parameters
 //!   are the change window's own ends, so 17:00:59 (`1700`) and 08:00 are inside the change
 //!   window and 1700→0800 is true from 17:01 to 07:59, as IBM's documented form
-//!   (`event_time > "1700"` or `< "0800"`) reads.
+//!   (`event_time > "1700"` or `< "0800"`) reads;
+//! - `identity`: who made the call, resolved through the record's identity chain
+//!   ([`crate::identity`]): an object with `kind`, `who`, `via`, `role`, `session`,
+//!   `source_identity`, `account`, `cross_account` and `invoked_by`
+//!   (`{"fact": "identity", "path": "$.who", "operator": "equal", "value": "alice@example.com"}`).
 
 use crate::conditions::path::Path;
 use crate::conditions::Facts;
+use crate::identity::Identity;
 use crate::layout::{self, Head, Kind, Layout, Member};
 use crate::projection::{self, Projection};
 use crate::time::Timestamp;
@@ -54,6 +59,7 @@ pub const DERIVED_FROM: &[&str] = &["eventTime"];
 /// and the window facts of aggregate and coincident rules.
 pub const DERIVED_FACTS: &[&str] = &[
     "event_time",
+    "identity",
     "timeOfDay",
     "tokens",
     "occurrences",
@@ -78,6 +84,11 @@ impl Facts for RecordFacts<'_> {
             return Some(Cow::Borrowed(
                 self.tokens.get_or_init(|| record_tokens(self.record)),
             ));
+        }
+        if name == "identity" {
+            let record = self.record;
+            return Identity::resolve(|k| record.get(k).map(Cow::Borrowed))
+                .map(|i| Cow::Owned(i.to_value()));
         }
         derived(name, params, || self.hhmm()).map(Cow::Owned)
     }
@@ -367,6 +378,10 @@ impl Facts for LaidFacts<'_> {
                 let record = self.record()?;
                 let tokens = self.tokens.get_or_init(|| record_tokens(record));
                 return path.apply(Some(Cow::Borrowed(tokens)));
+            }
+            if name == "identity" {
+                let identity = Identity::resolve(|k| self.fact(k, None))?;
+                return path.apply(Some(Cow::Owned(identity.to_value())));
             }
             return path.apply(derived(name, params, || self.hhmm()).map(Cow::Owned));
         };

@@ -2,9 +2,12 @@
 //! typo never silently disables a rule.
 
 use super::template::Template;
-use super::{AppliesTo, CondPath, Matcher, Pack, Rule, Severity, Suppress, WindowKind, WindowRule};
+use super::{
+    AppliesTo, CondPath, Matcher, Mode, Pack, Rule, Severity, Suppress, WindowKind, WindowRule,
+};
 use crate::allowlist::{env_var, Allowlist};
 use crate::conditions::{Allowlists, Condition};
+use crate::exceptions::{self, Scope};
 use crate::pattern::FilterPattern;
 use crate::window::{CountOp, Window};
 use serde_json::{Map, Value};
@@ -36,7 +39,14 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-const PACK_KEYS: &[&str] = &["pack", "description", "allowlists", "rules", "comment"];
+const PACK_KEYS: &[&str] = &[
+    "pack",
+    "description",
+    "allowlists",
+    "rules",
+    "exceptions",
+    "comment",
+];
 const RULE_KEYS: &[&str] = &[
     "id",
     "conditions",
@@ -55,6 +65,8 @@ const RULE_KEYS: &[&str] = &[
     "supersedes",
     "threshold",
     "suppress",
+    "mode",
+    "exceptions",
     "comment",
 ];
 
@@ -90,6 +102,7 @@ pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, L
         top.err("$", msg)
     })?;
     let mut lists = PackAllowlists::default();
+    let mut pack_exceptions = Vec::new();
     let (name, description, rules) = match &doc {
         Value::Array(rules) => (default_name.to_string(), None, rules),
         Value::Object(obj) => {
@@ -130,6 +143,10 @@ pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, L
             let Some(Value::Array(rules)) = obj.get("rules") else {
                 return Err(top.err("$.rules", "expected an array of rules"));
             };
+            if let Some(v) = obj.get("exceptions") {
+                pack_exceptions = exceptions::parse(v, "$.exceptions", Scope::Pack(&name))
+                    .map_err(|e| top.err(e.path, e.message))?;
+            }
             (name, description, rules)
         }
         _ => return Err(top.err("$", "expected a pack object or an array of rules")),
@@ -138,7 +155,7 @@ pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, L
     let mut out = Vec::with_capacity(rules.len());
     for (i, r) in rules.iter().enumerate() {
         let path = format!("$.rules[{i}]");
-        let rule = load_rule(source, &path, i, r, &lists)?;
+        let rule = load_rule(source, &name, &path, i, r, &lists)?;
         if !seen.insert(rule.id.clone()) {
             return Err(Ctx {
                 source,
@@ -148,10 +165,24 @@ pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, L
         }
         out.push(rule);
     }
+    // A pack exception naming no rule of the pack is a typo that would except nothing.
+    for (i, e) in pack_exceptions.iter().enumerate() {
+        if let Some(g) = e
+            .rules
+            .iter()
+            .find(|g| !out.iter().any(|r| exceptions::glob(g, &r.id)))
+        {
+            return Err(top.err(
+                format!("$.exceptions[{i}].rules"),
+                format!("{g:?} names no rule of this pack"),
+            ));
+        }
+    }
     Ok(Pack {
         name,
         description,
         rules: out,
+        exceptions: pack_exceptions,
     })
 }
 
@@ -178,6 +209,7 @@ impl Allowlists for PackAllowlists {
 
 fn load_rule(
     source: &str,
+    pack: &str,
     path: &str,
     index: usize,
     value: &Value,
@@ -391,7 +423,20 @@ fn load_rule(
             ));
         }
     }
+    let mode = match obj.get("mode") {
+        None => Mode::Live,
+        Some(Value::String(m)) if m == "live" => Mode::Live,
+        Some(Value::String(m)) if m == "dry-run" => Mode::DryRun,
+        Some(_) => return Err(ctx.err(format!("{path}.mode"), "expected \"live\" or \"dry-run\"")),
+    };
+    let exceptions = match obj.get("exceptions") {
+        None => Vec::new(),
+        Some(v) => exceptions::parse(v, &format!("{path}.exceptions"), Scope::Rule(pack, &id))
+            .map_err(|e| ctx.err(e.path, e.message))?,
+    };
     Ok(Rule {
+        mode,
+        exceptions,
         id,
         event_type,
         finding_type,

@@ -121,6 +121,30 @@ pub struct Rule {
     pub window: Option<WindowRule>,
     /// `suppress`: one alert per key and period.
     pub suppress: Option<Suppress>,
+    /// `"mode": "dry-run"`: evaluated and counted like a live rule, never sent.
+    pub mode: Mode,
+    /// Activity this rule accepts (see [`crate::exceptions`]).
+    pub exceptions: Vec<crate::exceptions::Exception>,
+}
+
+/// Whether a rule's findings are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Findings are reported and sent.
+    #[default]
+    Live,
+    /// Findings are reported and counted (windows, suppression, volume) but never sent: a
+    /// rule's volume measured on real traffic before it pages anyone.
+    DryRun,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Live => "live",
+            Mode::DryRun => "dry-run",
+        }
+    }
 }
 
 /// `"suppress": {"for": "60 minutes", "by": ["$.userIdentity.arn", "$.eventName"]}`: after an
@@ -155,4 +179,6 @@ pub struct Pack {
     pub name: String,
     pub description: Option<String>,
     pub rules: Vec<Rule>,
+    /// Activity the pack's rules accept (see [`crate::exceptions`]).
+    pub exceptions: Vec<crate::exceptions::Exception>,
 }

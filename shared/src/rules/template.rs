@@ -156,6 +156,11 @@ pub fn field(event: &Event, name: &str) -> Option<String> {
     let s = |v: Option<&str>| v.map(str::to_string);
     match name {
         "actor" => event.actor(),
+        "who" => {
+            let record = event.record();
+            crate::identity::Identity::resolve(|k| record.get(k).map(std::borrow::Cow::Borrowed))
+                .map(|i| i.describe(|_| None))
+        }
         "actor_id" => s(event.actor_id()),
         "action" => Some(event.action()),
         "event_name" => s(event.event_name()),
