@@ -6,13 +6,11 @@
 //! Alerts say "alice@example.com via AWSReservedSSO_Admin in prod (111122223333)"; rules read
 //! the same resolution as the derived fact `identity` and exceptions match on it.
 
-use serde::Serialize;
 use serde_json::Value;
 use std::borrow::Cow;
 
 /// What kind of principal made the call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// The AWS account's root user.
     Root,
@@ -64,31 +62,25 @@ impl Kind {
 }
 
 /// Who made a call, as far as the record tells.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub kind: Kind,
     /// The person or workload: `alice@example.com`, `deploy-bot`, `root`, a service ID's name.
     pub who: String,
     /// What they acted through, as people name it: a role (an Identity Center role without
     /// its random suffix), a trusted profile, a federation token's issuer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
     /// The role's own name, in full (`AWSReservedSSO_Admin_0123456789abcdef`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// The role session's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
     /// `sourceIdentity`, set when the role was assumed and kept along a chain of roles.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub source_identity: Option<String>,
     /// The principal's own account.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
     /// The principal's account is not the account the event happened in.
     pub cross_account: bool,
     /// The AWS service that made the call for the principal (`cloudformation.amazonaws.com`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoked_by: Option<String>,
 }
 
@@ -151,7 +143,23 @@ impl Identity {
 
     /// The identity as a JSON object (the `identity` fact of rules and of findings).
     pub fn to_value(&self) -> Value {
-        serde_json::to_value(self).unwrap_or_default()
+        let mut m = serde_json::Map::new();
+        m.insert("kind".into(), self.kind.as_str().into());
+        m.insert("who".into(), self.who.as_str().into());
+        for (key, v) in [
+            ("via", &self.via),
+            ("role", &self.role),
+            ("session", &self.session),
+            ("source_identity", &self.source_identity),
+            ("account", &self.account),
+            ("invoked_by", &self.invoked_by),
+        ] {
+            if let Some(v) = v {
+                m.insert(key.into(), v.as_str().into());
+            }
+        }
+        m.insert("cross_account".into(), self.cross_account.into());
+        Value::Object(m)
     }
 }
 

@@ -284,3 +284,87 @@ fn racing_processes_fire_once_and_a_retried_batch_sends_nothing_twice() {
     assert!(drain(&rt, &config, &topic.queue_url).is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Exceptions used by a run are remembered in the state table: `iamwatch exceptions stale`
+/// lists only the ones nothing needed lately.
+#[test]
+fn stale_exceptions_are_read_from_the_state_table() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let config = config(&rt, &moto.endpoint, &quick_retry(3));
+    create_state_table(&rt, &config, "state");
+    let dir = std::env::temp_dir().join(format!("iamwatch-stale-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let exceptions = dir.join("exceptions.json");
+    std::fs::write(
+        &exceptions,
+        json!({"exceptions": [
+            {"id": "console", "reason": "sign-ins are reviewed elsewhere", "event": "ConsoleLogin"},
+            {"id": "never", "reason": "a bot that is gone", "role": "retired-bot"}
+        ]})
+        .to_string(),
+    )
+    .expect("write");
+    let events = root().join("examples/cloudtrail/events.jsonl");
+    let out = iamwatch(&moto.endpoint)
+        .args([
+            "replay",
+            "--format",
+            "jsonl",
+            "--explain",
+            "--state-table",
+            "state",
+            "--exceptions",
+        ])
+        .arg(&exceptions)
+        .arg(&events)
+        .output()
+        .expect("replay runs");
+    let stderr = succeeded(out.clone());
+    assert!(
+        stderr.contains("excepted matches by exception: global/console "),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let explained: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["excepted"] == true)
+        .collect();
+    assert!(!explained.is_empty(), "{stdout}");
+    assert!(explained.iter().all(|v| v["exception"] == "global/console"));
+    let stale = |days: &str| {
+        let out = iamwatch(&moto.endpoint)
+            .args([
+                "exceptions",
+                "stale",
+                "--state-table",
+                "state",
+                "--days",
+                days,
+                "--exceptions",
+            ])
+            .arg(&exceptions)
+            .output()
+            .expect("stale runs");
+        let stderr = succeeded(out.clone());
+        (String::from_utf8_lossy(&out.stdout).to_string(), stderr)
+    };
+    // The example events are of 2026-11-20: used within a year, not within a day.
+    let (listed, summary) = stale("400");
+    assert!(
+        listed.contains("global/never") && !listed.contains("global/console"),
+        "{listed}"
+    );
+    assert!(summary.contains("1 of 2 exceptions"), "{summary}");
+    let (listed, _) = stale("1");
+    assert!(
+        listed.contains("global/console\n  last matched 2026-11-20"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("global/never\n  no match in the last 400 days"),
+        "{listed}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
