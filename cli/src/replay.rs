@@ -577,8 +577,9 @@ fn summary(t: &Counts, elapsed: Duration) {
 /// Findings per rule, and the time range they span, for `--volume`.
 #[derive(Default)]
 struct Volume {
-    /// (pack/rule, mode) -> (findings, first, last event time)
+    /// Findings by (pack/rule, mode).
     rules: std::collections::BTreeMap<(String, &'static str), u64>,
+    /// The earliest and latest event time among the findings (ms since the epoch).
     first: Option<i64>,
     last: Option<i64>,
 }

@@ -445,3 +445,49 @@ fn rules_validate_calls_a_file_that_is_not_text_an_invalid_pack() {
     let o = iamwatch(&["rules", "validate", "/no/such/pack.json"], b"");
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
+
+#[test]
+fn explain_volume_and_dry_run_in_text() {
+    // A pack of one live and one dry-run rule, an exception for one principal.
+    let pack = r#"{"pack": "p", "rules": [
+        {"id": "iam-change", "severity": "high", "filterPattern": "{ $.eventSource = \"iam.amazonaws.com\" && $.readOnly IS FALSE }"},
+        {"id": "trial", "mode": "dry-run", "filterPattern": "{ $.eventSource = \"iam.amazonaws.com\" }"}
+    ]}"#;
+    let exceptions = r#"[{"id": "ci", "reason": "the CI user rotates keys", "rules": ["p/iam-change"], "identity": "mallory"}]"#;
+    let o = iamwatch(
+        &[
+            "replay",
+            "--pack",
+            pack,
+            "--exceptions",
+            exceptions,
+            "--explain",
+            "--volume",
+            &example("cloudtrail/events.jsonl"),
+        ],
+        b"",
+    );
+    let err = stderr(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        out.contains("[EXCEPTED] p/iam-change on iam:PutRolePolicy by mallory"),
+        "{out}"
+    );
+    assert!(
+        out.contains("exception global/ci: the CI user rotates keys"),
+        "{out}"
+    );
+    assert!(out.contains(", dry-run] "), "{out}");
+    assert!(err.contains("matches excepted"), "{err}");
+    assert!(
+        err.contains("excepted matches by exception: global/ci 1"),
+        "{err}"
+    );
+    assert!(err.contains("volume over 1.0 days"), "{err}");
+    let row = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("p/trial"))
+        .expect("a row for p/trial");
+    assert!(row.contains("dry-run"), "{row}");
+}
