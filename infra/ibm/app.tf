@@ -62,6 +62,8 @@ locals {
     for name, value in {
       IAMWATCH_STATE_TABLE   = var.aws_state_table
       IAMWATCH_ALLOWLIST_IAM = local.iam_allowlist
+      IAMWATCH_EXCEPTIONS    = var.exceptions
+      IAMWATCH_ACCOUNT_NAMES = var.account_names
     } : name => value if value != ""
   }
 }

@@ -144,3 +144,15 @@ variable "aws_secret_access_key" {
   type        = string
   sensitive   = true
 }
+
+variable "exceptions" {
+  description = "IAMWATCH_EXCEPTIONS: exceptions for known automation as inline JSON ({\"exceptions\": [...]}, docs/noise.md); blank for none."
+  type        = string
+  default     = ""
+}
+
+variable "account_names" {
+  description = "IAMWATCH_ACCOUNT_NAMES: account names for the alerts as inline JSON ({\"<32-hex account id>\": \"ibm-prod\"}); blank for none."
+  type        = string
+  default     = ""
+}
