@@ -157,6 +157,66 @@ fn a_subscription_payload_publishes_its_alerts_with_their_attributes() {
     assert!(received_once(&local).is_empty());
 }
 
+/// Known automation excepted: its alert is not sent, the rest are, the metrics count the
+/// accepted match by exception, and the alerts name the account.
+#[test]
+fn exceptions_and_account_names_in_the_deployed_handler() {
+    let local = Local::new();
+    let exceptions = json!({"exceptions": [{"id": "trail-rotation",
+        "reason": "mallory rotates the trail during maintenance",
+        "rules": ["aws-recommended/cloudtrail-tampering"], "identity": "mallory"}]})
+    .to_string();
+    let f = local.start(
+        "logs-subscription",
+        &local.moto.endpoint,
+        &[
+            ("IAMWATCH_EXCEPTIONS", exceptions.as_str()),
+            (
+                "IAMWATCH_ACCOUNT_NAMES",
+                r#"{"111122223333": "prod-payments"}"#,
+            ),
+        ],
+    );
+    let payload = subscription(&example_records());
+    let all = expected(&payload, Format::AwsLogs);
+    let want: BTreeSet<_> = all
+        .iter()
+        .filter(|(rule, _)| rule != "cloudtrail-tampering")
+        .cloned()
+        .collect();
+    assert_eq!(
+        all.len(),
+        want.len() + 1,
+        "the examples hold one trail stopped: {all:?}"
+    );
+    assert!(f.api.invoke(&payload, MINUTE).is_ok());
+    let got = drain(&local.rt, &local.config, &local.topic.queue_url);
+    let ids: BTreeSet<_> = got.iter().map(|r| identity(&r.message)).collect();
+    assert_eq!(ids, want);
+    assert!(
+        got.iter()
+            .all(|r| r.message["account_name"] == "prod-payments"),
+        "{:?}",
+        got.iter()
+            .map(|r| &r.message["account_name"])
+            .collect::<Vec<_>>()
+    );
+    let m = f.metrics();
+    assert_eq!(
+        m.len(),
+        2,
+        "the invocation's line and one per exception: {m:?}"
+    );
+    assert_eq!(m[0]["Excepted"], json!(1.0));
+    assert_eq!(m[1]["Exception"], "global/trail-rotation");
+    assert_eq!(m[1]["Excepted"], json!(1.0));
+    assert!(
+        f.output().contains("match accepted by an exception"),
+        "{}",
+        f.output()
+    );
+}
+
 #[test]
 fn a_control_message_publishes_nothing() {
     let local = Local::new();
