@@ -33,6 +33,12 @@ impl Aws {
         })
     }
 
+    /// The names of the organization's accounts (AWS Organizations `ListAccounts`).
+    pub fn organization_accounts(&self) -> Result<iamwatch::accounts::AccountNames, String> {
+        self.rt
+            .block_on(iamwatch::organizations::account_names(&self.config))
+    }
+
     /// The window store on DynamoDB table `table`.
     pub fn state(&self, table: &str) -> State {
         State::Dynamo(DynamoStore::from_config(

@@ -204,7 +204,11 @@ pub fn run(args: Args) -> ExitCode {
         None => crate::log_group::parse_time("24h").unwrap_or_default(),
     };
     let until = args.until;
-    let aws = if args.publish || config.state_table.is_some() || args.log_group.is_some() {
+    let aws = if args.publish
+        || config.state_table.is_some()
+        || args.log_group.is_some()
+        || config.organization_accounts
+    {
         match Aws::new(&config) {
             Ok(a) => Some(a),
             Err(e) => {
@@ -214,6 +218,21 @@ pub fn run(args: Args) -> ExitCode {
         }
     } else {
         None
+    };
+    let engine = match (&aws, config.organization_accounts) {
+        (Some(aws), true) => match aws.organization_accounts() {
+            Ok(listed) => {
+                // Names given on the command line or in IAMWATCH_ACCOUNT_NAMES win.
+                let mut names = config.account_names.clone();
+                names.merge(listed);
+                engine.with_account_names(names)
+            }
+            Err(e) => {
+                say!("iamwatch: IAMWATCH_ORGANIZATION_ACCOUNTS: {e}");
+                return ExitCode::from(exit::DELIVERY);
+            }
+        },
+        _ => engine,
     };
     // Windows span files: a burst split across two log files still counts as one.
     let mut state = match (&aws, &config.state_table) {

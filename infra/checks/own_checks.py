@@ -510,6 +510,11 @@ def policy_documents(t):
             yield f"{where}/KeyPolicy", props.get("KeyPolicy", {}), "kms"
 
 
+# Actions with no resource-level permissions (the Service Authorization Reference lists no
+# resource type for them): "*" is their only Resource.
+NO_RESOURCE_TYPE = {"organizations:ListAccounts"}
+
+
 def check_iam(t, report):
     for name, res in t.resources.items():
         where = f"Resources/{name}"
@@ -554,11 +559,14 @@ def check_iam(t, report):
             resources = [r for x in as_list(st.get("Resource", [])) for r in alternatives(x)]
             if not resources and "NotResource" not in st:
                 report.fail("AWS-IAM", at, "no Resource")
+            # Actions that IAM defines with no resource type take only "*": a statement of
+            # those alone may name it (and nothing else grants more through it).
+            unscoped = bool(actions) and all(x in NO_RESOURCE_TYPE for x in actions)
             for r in resources:
                 if kind == "kms" and r != "*":
                     report.fail("AWS-IAM", at, f"a key policy statement's Resource must be \"*\" (this key), found {r!r}")
                     continue
-                problem = resource_problem(t, r, kind == "kms")
+                problem = resource_problem(t, r, kind == "kms" or unscoped)
                 if problem:
                     report.fail("AWS-IAM", at, problem)
 
@@ -990,6 +998,7 @@ ALL_OPTIONS = {
     "EnableCisAlarms": '"true"',
     "AlertEmail": "alerts@example.com",
     "AlertPhoneNumber": '"+15555550100"',
+    "IamwatchOrganizationAccounts": '"true"',
 }
 
 

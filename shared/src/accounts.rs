@@ -125,6 +125,17 @@ impl AccountNames {
         Ok(())
     }
 
+    /// The names of `(id, name)` pairs, checked as a setting's are.
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, NamesError> {
+        let mut names = AccountNames::default();
+        for (id, name) in pairs {
+            names.add(&id, &name, &id)?;
+        }
+        Ok(names)
+    }
+
     /// Adds the names of `other` that this map does not have (a setting's names win over
     /// what an organization lists).
     pub fn merge(&mut self, other: AccountNames) {

@@ -11,6 +11,7 @@
 //! | `IAMWATCH_ALLOWLIST_<NAME>` | comma-separated networks of allowlist `NAME`, or `unrestricted` (blank is an error) | the pack's |
 //! | `IAMWATCH_EXCEPTIONS` | exceptions for every rule ([`crate::exceptions`]): inline JSON (text starting with `{` or `[`) or a JSON file | none |
 //! | `IAMWATCH_ACCOUNT_NAMES` | account names for alerts ([`crate::accounts`]): inline JSON or a JSON file | none |
+//! | `IAMWATCH_ORGANIZATION_ACCOUNTS` | `true`: also name accounts from AWS Organizations `ListAccounts`, read once at start (names set in `IAMWATCH_ACCOUNT_NAMES` win) | `false` |
 //! | `IAMWATCH_MAX_RECORD_BYTES` | the largest record read (65536 to 268435456); a larger one is a bad record, never held whole | 4194304 (4 MiB) |
 //! | `IAMWATCH_RETRY_ATTEMPTS`, `IAMWATCH_RETRY_BASE_MS`, `IAMWATCH_ATTEMPT_TIMEOUT_MS` | AWS call retries | 5, 100, 5000 |
 //!
@@ -114,6 +115,8 @@ pub struct Config {
     pub exceptions: Vec<Exception>,
     /// Account names (`IAMWATCH_ACCOUNT_NAMES`), checked.
     pub account_names: AccountNames,
+    /// Also name accounts from AWS Organizations at start (`IAMWATCH_ORGANIZATION_ACCOUNTS`).
+    pub organization_accounts: bool,
     #[cfg(feature = "aws")]
     pub retry: crate::aws::Retry,
 }
@@ -129,6 +132,7 @@ impl Default for Config {
             max_record: crate::ingest::DEFAULT_MAX_RECORD,
             exceptions: Vec::new(),
             account_names: AccountNames::default(),
+            organization_accounts: false,
             #[cfg(feature = "aws")]
             retry: crate::aws::Retry::default(),
         }
@@ -148,6 +152,7 @@ const KNOWN: &[&str] = &[
     "IAMWATCH_MAX_RECORD_BYTES",
     "IAMWATCH_EXCEPTIONS",
     "IAMWATCH_ACCOUNT_NAMES",
+    "IAMWATCH_ORGANIZATION_ACCOUNTS",
 ];
 
 /// A record size limit: a whole number of bytes from 64 KiB to 256 MiB.
@@ -222,6 +227,18 @@ impl Config {
                         .map_err(|e| ConfigError::new(k, e.to_string()))?
                 }
                 "IAMWATCH_EXCEPTIONS" | "IAMWATCH_ACCOUNT_NAMES" => {}
+                "IAMWATCH_ORGANIZATION_ACCOUNTS" => {
+                    c.organization_accounts = match value {
+                        "true" => true,
+                        "false" | "" => false,
+                        _ => {
+                            return Err(ConfigError::new(
+                                k,
+                                format!("expected true or false, found {v:?}"),
+                            ))
+                        }
+                    }
+                }
                 "IAMWATCH_RETRY_ATTEMPTS"
                 | "IAMWATCH_RETRY_BASE_MS"
                 | "IAMWATCH_ATTEMPT_TIMEOUT_MS" => {

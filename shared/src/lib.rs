@@ -27,6 +27,8 @@ pub mod layout;
 pub mod metrics;
 pub mod net;
 pub mod notify;
+#[cfg(feature = "aws")]
+pub mod organizations;
 pub mod packs;
 pub mod pattern;
 pub mod projection;

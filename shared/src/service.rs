@@ -70,7 +70,25 @@ impl Service {
     /// are made at the first invocation. Call it from the tokio runtime the handler runs on:
     /// the clients send their requests there.
     pub async fn new(config: Config) -> Result<Self, EngineError> {
-        let engine = Engine::new(&config)?;
+        let mut engine = Engine::new(&config)?;
+        if config.organization_accounts {
+            // Once per start: alerts name every account of the organization; a setting's
+            // names win.
+            let sdk = crate::aws::loader(&config.retry).load().await;
+            let listed = crate::organizations::account_names(&sdk).await.map_err(|e| {
+                EngineError::Config(crate::config::ConfigError::new(
+                    "IAMWATCH_ORGANIZATION_ACCOUNTS",
+                    format!("{e} (the role needs organizations:ListAccounts, in the management account or a delegated administrator)"),
+                ))
+            })?;
+            tracing::info!(
+                accounts = listed.len(),
+                "account names read from AWS Organizations"
+            );
+            let mut names = config.account_names.clone();
+            names.merge(listed);
+            engine = engine.with_account_names(names);
+        }
         Ok(Self {
             engine,
             config,

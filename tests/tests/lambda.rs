@@ -848,3 +848,76 @@ fn a_bad_setting_fails_the_start_naming_the_variable() {
         f.output()
     );
 }
+
+/// `IAMWATCH_ORGANIZATION_ACCOUNTS=true`: the handler lists the organization's accounts once at
+/// start (moto's Organizations), and its alerts name the account; when Organizations cannot
+/// be asked, the start fails naming the setting.
+#[test]
+fn organization_account_names_are_read_at_start() {
+    let local = Local::new();
+    // Organizations unreachable: ListAccounts fails after its retries, and so does the start.
+    let nowhere = format!("http://127.0.0.1:{}", free_port());
+    let mut f = Function::spawn(
+        "logs-subscription",
+        &nowhere,
+        &[
+            ("IAMWATCH_ORGANIZATION_ACCOUNTS", "true"),
+            ("IAMWATCH_RETRY_ATTEMPTS", "2"),
+        ],
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while f.exited().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(f.exited().is_some_and(|s| !s.success()), "{}", f.output());
+    assert!(
+        f.output().contains("IAMWATCH_ORGANIZATION_ACCOUNTS"),
+        "{}",
+        f.output()
+    );
+    assert!(f.output().contains("ListAccounts"), "{}", f.output());
+    drop(f);
+
+    let org = aws_sdk_organizations::Client::new(&local.config);
+    let account = local.rt.block_on(async {
+        org.create_organization()
+            .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+            .send()
+            .await
+            .expect("organization");
+        let made = org
+            .create_account()
+            .email("payments@example.com")
+            .account_name("prod-payments")
+            .send()
+            .await
+            .expect("account");
+        made.create_account_status()
+            .and_then(|s| s.account_id())
+            .expect("the account's id")
+            .to_string()
+    });
+    let f = local.start(
+        "logs-subscription",
+        &local.moto.endpoint,
+        &[("IAMWATCH_ORGANIZATION_ACCOUNTS", "true")],
+    );
+    let mut record: Value = serde_json::from_str(&stop_logging("org-1")).expect("JSON");
+    record["recipientAccountId"] = json!(account);
+    assert!(f
+        .api
+        .invoke(&subscription(&[record.to_string()]), MINUTE)
+        .is_ok());
+    let got = drain(&local.rt, &local.config, &local.topic.queue_url);
+    assert!(!got.is_empty());
+    for r in &got {
+        assert_eq!(r.message["account"], json!(account));
+        assert_eq!(r.message["account_name"], "prod-payments", "{}", r.message);
+    }
+    assert!(
+        f.output()
+            .contains("account names read from AWS Organizations"),
+        "{}",
+        f.output()
+    );
+}
