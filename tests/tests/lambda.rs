@@ -921,3 +921,103 @@ fn organization_account_names_are_read_at_start() {
         f.output()
     );
 }
+
+/// Hostile CloudTrail objects through `s3-cloudtrail` (one SQS batch, one message each): a
+/// gzip bomb line, 100,000-deep nesting, a byte-order mark with bare CR line ends, a cut
+/// container followed by a whole one, and a corrupt gzip stream. The good records around each
+/// raise their alerts, the bad ones are counted and logged, and memory stays bounded. A corrupt
+/// stream is bad content, not a failed read: a retry would read the same bytes, so it is a bad
+/// record (the metrics and the log say so) and its message is not sent back.
+#[test]
+fn hostile_objects_never_crash_the_s3_handler_nor_hide_a_record() {
+    let local = Local::new();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&local.config)
+            .force_path_style(true)
+            .build(),
+    );
+    let good = |n: usize| stop_logging(&format!("good-{n}"));
+    let mut objects: Vec<(&str, Vec<u8>)> = Vec::new();
+    // 64 MiB of one string between two records: over the record limit, read through.
+    let mut bomb = format!("{}\n{{\"eventName\": \"", good(1)).into_bytes();
+    bomb.extend(std::iter::repeat_n(b'x', 64 << 20));
+    bomb.extend_from_slice(format!("\"}}\n{}\n", good(2)).as_bytes());
+    objects.push(("bomb", gzip(&bomb)));
+    let deep = format!(
+        "{}\n{}{}\n{}\n",
+        good(3),
+        "[".repeat(100_000),
+        "]".repeat(100_000),
+        good(4)
+    );
+    objects.push(("deep", gzip(deep.as_bytes())));
+    let bom = format!("\u{feff}{}\r{}\r", good(5), good(6));
+    objects.push(("bom-cr", gzip(bom.as_bytes())));
+    let cut = format!(
+        "{{\"Records\": [{}, {{\"eventName\": \"Stop\n{{\"Records\": [{}]}}",
+        good(7),
+        good(8)
+    );
+    objects.push(("cut", gzip(cut.as_bytes())));
+    let mut corrupt = gzip(format!("{}\n", good(9)).as_bytes());
+    let mid = corrupt.len() / 2;
+    corrupt[mid..].iter_mut().for_each(|b| *b ^= 0x5a);
+    objects.push(("corrupt", corrupt));
+    let key = |name: &str| {
+        format!("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/111122223333_CloudTrail_us-east-1_20261120T0800Z_{name}.json.gz")
+    };
+    local.rt.block_on(async {
+        s3.create_bucket()
+            .bucket("trail")
+            .send()
+            .await
+            .expect("bucket");
+        for (name, body) in &objects {
+            s3.put_object()
+                .bucket("trail")
+                .key(key(name))
+                .body(body.clone().into())
+                .send()
+                .await
+                .expect("put");
+        }
+    });
+    let records: Vec<Value> = objects
+        .iter()
+        .enumerate()
+        .map(|(i, (name, body))| {
+            let n = json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "trail"},
+                "object": {"key": key(name), "size": body.len()}}}]});
+            json!({"messageId": format!("m-{i}"), "eventSource": "aws:sqs", "body": n.to_string()})
+        })
+        .collect();
+    let f = local.start("s3-cloudtrail", &local.moto.endpoint, &[]);
+    let answer = f
+        .api
+        .invoke(&json!({"Records": records}).to_string(), MINUTE);
+    assert_eq!(
+        answer.json(),
+        json!({"batchItemFailures": []}),
+        "{}",
+        f.output()
+    );
+    let got = received_once(&local);
+    // Every good record of the readable objects alerted: 1 to 8.
+    let ids: BTreeSet<String> = got.iter().map(|(_, id)| id.clone()).collect();
+    let want: BTreeSet<String> = (1..=8).map(|n| format!("good-{n}")).collect();
+    assert_eq!(ids, want, "{}", f.output());
+    let m = f.metrics();
+    assert_eq!(m[0]["BadRecords"], json!(4.0), "{m:?}");
+    assert_eq!(m[0]["Records"], json!(8.0), "{m:?}");
+    assert!(
+        f.output().contains("corrupt deflate stream"),
+        "{}",
+        f.output()
+    );
+    assert!(f.peak_rss_kib().expect("VmHWM") < 256 * 1024);
+    assert_no_secrets(
+        &f.output(),
+        &secrets_in(&[("AWS_SECRET_ACCESS_KEY", AWS_SECRET)]),
+    );
+}
