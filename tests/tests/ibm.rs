@@ -596,3 +596,39 @@ fn the_openwhisk_loop_answers_three_activations_in_a_row_on_fd_3() {
     assert!(logs.contains("\"activation\":\"a-3\""), "{logs}");
     let _ = std::fs::remove_file(&results);
 }
+
+/// COS stops sending half-way through the object: the request fails as a read error (503, so
+/// the event source retries), never as a shorter file; the retry reads the object whole and
+/// sends only what the first attempt did not.
+#[test]
+fn a_cos_read_cut_off_answers_503_and_the_retry_loses_nothing() {
+    let local = Local::new();
+    let proxy = Proxy::start(&local.rt, &local.moto.endpoint);
+    let app = local.start(
+        &local.moto.endpoint,
+        &[
+            ("IAMWATCH_COS_ENDPOINT", proxy.endpoint.as_str()),
+            ("IAMWATCH_RETRY_ATTEMPTS", "1"),
+        ],
+    );
+    let size = gzip(mixed_events().as_bytes()).len();
+    let h = binary_cos_headers(KEY);
+    proxy.fail_next(Service::Other, [Fault::CutBody { after: size / 2 }]);
+    let a = app.post(&headers(&h), cos_data(KEY).to_string().as_bytes());
+    assert_eq!(a.status, 503, "{}", a.body);
+    assert_eq!(a.json()["error"]["kind"], "iamwatch.Read", "{}", a.body);
+    let first = local.received_once();
+    assert!(first.len() < expected().len(), "{first:?}");
+    proxy.heal();
+    let a = app.post(&headers(&h), cos_data(KEY).to_string().as_bytes());
+    assert_eq!(a.status, 200, "{}", a.body);
+    let rest = local.received_once();
+    assert!(first.is_disjoint(&rest), "an alert arrived twice");
+    let all: BTreeSet<_> = first.union(&rest).cloned().collect();
+    assert_eq!(all, expected());
+    // COS answering 500 (after the client's retries) is a failed read too.
+    proxy.fail_always(Service::Other, Fault::ServerError);
+    let a = app.post(&headers(&h), cos_data(KEY).to_string().as_bytes());
+    assert_eq!(a.status, 503, "{}", a.body);
+    assert_eq!(a.json()["error"]["kind"], "iamwatch.Read", "{}", a.body);
+}
