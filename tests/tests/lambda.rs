@@ -126,6 +126,15 @@ impl Local {
         ]
     }
 
+    /// An S3 client on moto (addressed by path, as a local endpoint needs).
+    fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.config)
+                .force_path_style(true)
+                .build(),
+        )
+    }
+
     fn start(&self, name: &str, endpoint: &str, extra: &[(&str, &str)]) -> Function {
         let env = self.env();
         let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -520,11 +529,7 @@ fn dynamodb_throttling_and_an_outage_lose_nothing_and_send_nothing_twice() {
 fn an_object_cut_off_mid_read_fails_the_invocation_and_the_retry_loses_nothing() {
     let local = Local::new();
     let proxy = Proxy::start(&local.rt, &local.moto.endpoint);
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&local.config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = local.s3();
     // A log file large enough that the cut falls inside it, gzip as CloudTrail writes it.
     let mut records: Vec<Value> = Vec::new();
     for (i, r) in example_records().iter().cycle().take(100).enumerate() {
@@ -725,11 +730,7 @@ fn the_eventbridge_handler_evaluates_the_detail() {
 #[test]
 fn the_s3_handler_reads_a_gzip_cloudtrail_file_through_each_trigger() {
     let local = Local::new();
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&local.config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = local.s3();
     let file = std::fs::read(root().join(
         "examples/cloudtrail/111122223333_CloudTrail_us-east-1_20261121T0220Z_intrusion.json.gz",
     ))
@@ -931,11 +932,7 @@ fn organization_account_names_are_read_at_start() {
 #[test]
 fn hostile_objects_never_crash_the_s3_handler_nor_hide_a_record() {
     let local = Local::new();
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&local.config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = local.s3();
     let good = |n: usize| stop_logging(&format!("good-{n}"));
     let mut objects: Vec<(&str, Vec<u8>)> = Vec::new();
     // 64 MiB of one string between two records: over the record limit, read through.
