@@ -171,9 +171,18 @@ impl Allowlist {
         }
     }
 
+    /// A list of networks checked already (exceptions' `source`).
+    pub(crate) fn from_networks(name: &str, networks: Vec<IpNet>) -> Self {
+        Self {
+            name: name.to_string(),
+            networks,
+            unrestricted: false,
+        }
+    }
+
     /// An IPv4 address is also inside an IPv6 network that holds its mapped form
     /// (`::/0` holds every address).
-    fn contains(&self, ip: IpAddr) -> bool {
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         let mapped = match ip {
             IpAddr::V4(v4) => IpAddr::V6(v4.to_ipv6_mapped()),
             v6 => v6,

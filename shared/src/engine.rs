@@ -367,7 +367,7 @@ impl<'s> Run<'s> {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.pending);
-        match deliver(notifier, &batch, self.store, now_ms()) {
+        match deliver(notifier, &batch, self.store, Timestamp::now().millis()) {
             Ok(d) => {
                 self.delivered.sent += d.sent;
                 self.delivered.already += d.already;
@@ -384,12 +384,6 @@ impl<'s> Run<'s> {
             Err(DeliveryError::Store(e)) => Err(e),
         }
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// The rules, compiled, with what reading needs to know of them. Build it once; it is
@@ -421,12 +415,9 @@ impl Engine {
         // deployments), but said.
         for e in &config.exceptions {
             for g in &e.rules {
-                let any = packs.iter().any(|p| {
-                    p.rules.iter().any(|r| {
-                        e.covers(&p.name, &r.id)
-                            && crate::exceptions::glob(g, &format!("{}/{}", p.name, r.id))
-                    })
-                });
+                let any = packs
+                    .iter()
+                    .any(|p| p.rules.iter().any(|r| e.names(g, &p.name, &r.id)));
                 if !any {
                     tracing::warn!(exception = %e.name, rules = %g, "the exception names no loaded rule");
                 }

@@ -36,12 +36,11 @@
 //! matches are not counted in the rule's windows, raise no alert, and are counted per
 //! exception (`global/ID`, `PACK/ID`, `PACK/RULE/ID`).
 
-use crate::allowlist::parse_network;
+use crate::allowlist::{parse_network, Allowlist};
 use crate::event::{Event, Provider};
 use crate::identity::Identity;
 use crate::net::parse_address;
 use crate::time::Timestamp;
-use ipnet::IpNet;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::net::IpAddr;
@@ -65,7 +64,7 @@ pub struct Exception {
     user_agent: Vec<String>,
     tool: Vec<Tool>,
     account: Vec<String>,
-    source_nets: Vec<IpNet>,
+    source_nets: Allowlist,
     source_names: Vec<String>,
     event: Vec<String>,
 }
@@ -365,7 +364,7 @@ fn one(item: &Value, path: &str, scope: Scope<'_>) -> Result<Exception, Exceptio
             .collect(),
         tool,
         account: list("account")?,
-        source_nets,
+        source_nets: Allowlist::from_networks("source", source_nets),
         source_names,
         event: list("event")?,
     })
@@ -412,16 +411,18 @@ impl Exception {
         if self.rules.is_empty() {
             return true;
         }
-        // Global exceptions name PACK/RULE; pack exceptions name the pack's rule ids.
-        let global = self.name.starts_with("global/");
-        self.rules.iter().any(|g| {
-            if global {
-                g.split_once('/')
-                    .is_some_and(|(p, r)| glob(p, pack) && glob(r, rule))
-            } else {
-                glob(g, rule)
-            }
-        })
+        self.rules.iter().any(|g| self.names(g, pack, rule))
+    }
+
+    /// Whether `g`, one of `rules`, names rule `rule` of `pack`: global exceptions name
+    /// `PACK/RULE` (each part a glob), pack exceptions the pack's rule ids.
+    pub fn names(&self, g: &str, pack: &str, rule: &str) -> bool {
+        if self.name.starts_with("global/") {
+            g.split_once('/')
+                .is_some_and(|(p, r)| glob(p, pack) && glob(r, rule))
+        } else {
+            glob(g, rule)
+        }
     }
 
     /// Whether the event is one this exception accepts (its time within `expires`).
@@ -465,15 +466,8 @@ impl Exception {
             && (self.tool.is_empty() || self.tool.iter().any(|t| t.matches(e)))
             && (self.source_nets.is_empty() && self.source_names.is_empty() || {
                 let text = e.source_ip_text().map(str::trim);
-                s.source.is_some_and(|ip| {
-                    let mapped = match ip {
-                        IpAddr::V4(v4) => IpAddr::V6(v4.to_ipv6_mapped()),
-                        v6 => v6,
-                    };
-                    self.source_nets
-                        .iter()
-                        .any(|n| n.contains(&ip) || n.contains(&mapped))
-                }) || text.is_some_and(|t| self.source_names.iter().any(|g| glob(g, t)))
+                s.source.is_some_and(|ip| self.source_nets.contains(ip))
+                    || text.is_some_and(|t| self.source_names.iter().any(|g| glob(g, t)))
             })
     }
 

@@ -77,9 +77,7 @@ pub fn emf(function: &str, outcome: &Outcome, duration: Duration, now_ms: i64) -
 /// write loses only the metrics.
 pub fn print(function: &str, outcome: &Outcome, duration: Duration) {
     use std::io::Write as _;
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let now_ms = crate::time::Timestamp::now().millis();
     let line = emf(function, outcome, duration, now_ms);
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
