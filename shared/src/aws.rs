@@ -103,9 +103,15 @@ impl Default for Jitter {
 }
 
 /// The standard AWS configuration with `retry`'s budget, ready for more settings (tests
-/// add an endpoint, a region and credentials).
+/// add an endpoint, a region and credentials). Its HTTPS client is rustls with the ring
+/// crypto provider; the root certificates are read when a client first connects.
 pub fn loader(retry: &Retry) -> aws_config::ConfigLoader {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https)
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(retry.attempts)

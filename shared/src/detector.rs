@@ -30,6 +30,21 @@ pub struct Detector {
     /// `cadf`. Rules not in it are in `cadf_any`.
     cadf_by_action: HashMap<String, Vec<usize>>,
     cadf_any: Vec<usize>,
+    /// CloudTrail rules that can only fire for certain `eventName` values (or, when their
+    /// match does not say, `eventSource` values), by value: positions in `cloudtrail`. The
+    /// rest are in `cloudtrail_any`. Most admitted records then run a handful of rules.
+    cloudtrail_by_name: HashMap<String, Vec<usize>>,
+    cloudtrail_by_source: HashMap<String, Vec<usize>>,
+    cloudtrail_any: Vec<usize>,
+}
+
+/// The values `key` must have at the top of a record for `rule` to match it, when its
+/// match says.
+fn required(rule: &Rule, key: &str) -> Option<Vec<String>> {
+    match &rule.matcher {
+        Matcher::Conditions(c) => c.required_values(key),
+        Matcher::FilterPattern(p) => p.ast().ok()?.required_values(key),
+    }
 }
 
 impl Detector {
@@ -61,6 +76,18 @@ impl Detector {
                     rule: Arc::new(rule.clone()),
                 };
                 if rule.applies_to != AppliesTo::Cadf {
+                    let at = d.cloudtrail.len();
+                    if let Some(names) = required(rule, "eventName") {
+                        for n in names {
+                            d.cloudtrail_by_name.entry(n).or_default().push(at);
+                        }
+                    } else if let Some(sources) = required(rule, "eventSource") {
+                        for s in sources {
+                            d.cloudtrail_by_source.entry(s).or_default().push(at);
+                        }
+                    } else {
+                        d.cloudtrail_any.push(at);
+                    }
                     d.cloudtrail.push(entry.clone());
                 }
                 if rule.applies_to != AppliesTo::CloudTrail {
@@ -81,8 +108,13 @@ impl Detector {
                 }
             }
         }
-        // A rule listed under one action twice must run once.
-        for list in d.cadf_by_action.values_mut() {
+        // A rule listed under one value twice must run once.
+        for list in d
+            .cadf_by_action
+            .values_mut()
+            .chain(d.cloudtrail_by_name.values_mut())
+            .chain(d.cloudtrail_by_source.values_mut())
+        {
             list.dedup();
         }
         d
@@ -152,26 +184,42 @@ impl Detector {
     /// The rules that match `event`, in pack order. `event` may be projected (see
     /// [`Detector::projection`]); build the findings from the whole record.
     pub fn matching(&self, event: &Event) -> Vec<Match<'_>> {
-        // CADF rules indexed by action: only those that can fire for this action, in pack
-        // order. Everything else runs every rule of the provider.
-        let indexed: Option<Vec<usize>> = match (event.provider(), event.record().get("action")) {
-            (Provider::Cadf, Some(serde_json::Value::String(action))) => {
-                let mut at = self.cadf_any.clone();
-                if let Some(list) = self.cadf_by_action.get(action.as_str()) {
-                    at.extend(list);
-                }
-                at.sort_unstable();
-                at.dedup();
-                Some(at)
-            }
+        // Rules indexed by action (CADF), event name or source (CloudTrail): only those
+        // that can fire for this record, in pack order. A record whose member is not a
+        // string runs every rule of its provider.
+        let text = |key: &str| match event.record().get(key) {
+            Some(serde_json::Value::String(s)) => Some(s.as_str()),
             _ => None,
+        };
+        let pick = |any: &[usize], lists: &[Option<&Vec<usize>>]| {
+            let mut at = any.to_vec();
+            for list in lists.iter().flatten() {
+                at.extend(list.iter());
+            }
+            at.sort_unstable();
+            at.dedup();
+            at
+        };
+        let indexed: Option<Vec<usize>> = match event.provider() {
+            Provider::Cadf => text("action")
+                .map(|action| pick(&self.cadf_any, &[self.cadf_by_action.get(action)])),
+            Provider::CloudTrail => match (text("eventName"), text("eventSource")) {
+                (Some(name), Some(source)) => Some(pick(
+                    &self.cloudtrail_any,
+                    &[
+                        self.cloudtrail_by_name.get(name),
+                        self.cloudtrail_by_source.get(source),
+                    ],
+                )),
+                _ => None,
+            },
         };
         let all = match event.provider() {
             Provider::CloudTrail => &self.cloudtrail,
             Provider::Cadf => &self.cadf,
         };
         let candidates: Box<dyn Iterator<Item = &Entry>> = match indexed {
-            Some(at) => Box::new(at.into_iter().map(|i| &self.cadf[i])),
+            Some(at) => Box::new(at.into_iter().map(|i| &all[i])),
             None => Box::new(all.iter()),
         };
         // One message for all rules: selector lookups are shared between patterns.
@@ -567,4 +615,112 @@ pub(crate) fn fnv(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    /// Every rule of the provider, each tried on its own: what the index must agree with.
+    fn every_rule(d: &Detector, event: &Event) -> Vec<String> {
+        let message = Message::from_json(event.record());
+        let facts = RecordFacts::new(event.record());
+        let all = match event.provider() {
+            Provider::CloudTrail => &d.cloudtrail,
+            Provider::Cadf => &d.cadf,
+        };
+        all.iter()
+            .filter(|e| match &e.rule.matcher {
+                Matcher::FilterPattern(p) => p.matches(&message),
+                Matcher::Conditions(c) => c.evaluate(&facts).unwrap_or(false),
+            })
+            .map(|e| format!("{}/{}", e.pack, e.rule.id))
+            .collect()
+    }
+
+    fn indexed(d: &Detector, event: &Event) -> Vec<String> {
+        d.matching(event)
+            .iter()
+            .map(|m| format!("{}/{}", m.entry.pack, m.entry.rule.id))
+            .collect()
+    }
+
+    #[test]
+    fn the_rule_index_runs_every_rule_that_can_fire() {
+        let packs = crate::packs::all().expect("built-in packs");
+        // Dormant rules too: they are indexed the same way.
+        let d = Detector::with_filter(&packs, |_, _| true);
+        let (names, sources) = (d.cloudtrail_by_name.len(), d.cloudtrail_by_source.len());
+        assert!(
+            names > 100 && sources > 0,
+            "{names} names, {sources} sources"
+        );
+        assert!(d.cloudtrail_any.len() < d.cloudtrail.len() / 4);
+
+        let cases: Vec<Value> =
+            serde_json::from_str(include_str!("../tests/fixtures/aws-attacks-cases.json"))
+                .expect("cases");
+        let mut records: Vec<Value> = cases.iter().map(|c| c["record"].clone()).collect();
+        records.extend(
+            include_str!("../../examples/cloudtrail/events.jsonl")
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok()),
+        );
+        let mut tried = 0;
+        let mut fired = 0;
+        for record in &records {
+            // The record, and the same with its name or source missing or not a string.
+            let mut variants = vec![record.clone()];
+            for key in ["eventName", "eventSource"] {
+                let mut gone = record.clone();
+                gone.as_object_mut().map(|m| m.remove(key));
+                variants.push(gone);
+                for odd in [json!(5), json!(["CreateUser"]), Value::Null] {
+                    let mut v = record.clone();
+                    v[key] = odd;
+                    variants.push(v);
+                }
+            }
+            for v in variants {
+                let Ok(event) = Event::new(v) else { continue };
+                let want = every_rule(&d, &event);
+                assert_eq!(indexed(&d, &event), want, "{}", event.record());
+                tried += 1;
+                fired += usize::from(!want.is_empty());
+            }
+        }
+        assert!(tried > 500 && fired > 100, "{tried} records, {fired} fired");
+    }
+
+    #[test]
+    fn patterns_say_which_names_they_need() {
+        let need = |p: &str| {
+            crate::pattern::FilterPattern::new(p)
+                .and_then(|p| p.ast())
+                .expect(p)
+                .required_values("eventName")
+        };
+        let names = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(need("{ $.eventName = \"A\" }"), names(&["A"]));
+        assert_eq!(
+            need("{ ($.eventSource = s) && ($.eventName = A || $.eventName = B) }"),
+            names(&["A", "B"])
+        );
+        // Anything else could match some other name.
+        for p in [
+            "{ $.eventName = A || $.eventSource = s }",
+            "{ $.eventName = Create* }",
+            "{ $.eventName = *User }",
+            "{ $.eventName != A }",
+            "{ $.eventName = %Create.*% }",
+            "{ $.detail.eventName = A }",
+            "{ $.eventName[0] = A }",
+            "CreateUser",
+            "[a, eventName = A]",
+            "",
+        ] {
+            assert_eq!(need(p), None, "{p}");
+        }
+    }
 }

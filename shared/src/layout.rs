@@ -349,6 +349,49 @@ fn skip_plain(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// How many of the sixteen bytes come before the first `"`, `\` or control character (16
+/// when none is among them).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn plain_prefix(b: &[u8; 16]) -> usize {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of every x86_64 processor, and the load reads the sixteen bytes
+    // of `b` (unaligned loads are allowed).
+    let mask = unsafe {
+        let v = _mm_loadu_si128(b.as_ptr().cast::<__m128i>());
+        let last_control = _mm_set1_epi8(0x1f);
+        let control = _mm_cmpeq_epi8(_mm_max_epu8(v, last_control), last_control);
+        let hits = _mm_or_si128(
+            _mm_or_si128(
+                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8)),
+                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)),
+            ),
+            control,
+        );
+        _mm_movemask_epi8(hits) as u32
+    };
+    // Bit 16 stands for "none": trailing_zeros is then 16.
+    (mask | 1 << 16).trailing_zeros() as usize
+}
+
+/// Elsewhere, as two words.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn plain_prefix(b: &[u8; 16]) -> usize {
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[at..at + 8]);
+        specials(u64::from_le_bytes(w))
+    };
+    match word(0) {
+        0 => 8 + (word(8).trailing_zeros() / 8) as usize,
+        hits => (hits.trailing_zeros() / 8) as usize,
+    }
+}
+
 /// Elsewhere, eight bytes at a time in a word.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]

@@ -1017,7 +1017,10 @@ fn expand(parsed: Parsed, position: Position, bytes: &[u8], how: &Parse<'_>, sin
     let (value, projected, screened) = match parsed {
         Parsed::AwsLogs(data) => {
             return match awslogs::decode_bytes(data) {
-                Ok(json) => payload_bytes(&json, position, how, sink),
+                Ok(json) => {
+                    payload_bytes(&json, position, how, sink);
+                    awslogs::recycle(json);
+                }
                 Err(reason) => sink(Item::Bad { position, reason }),
             }
         }
@@ -1267,7 +1270,10 @@ fn expand_one(
     let bad = |sink: &mut Sink, reason: String| sink(Item::Bad { position, reason });
     if let Some(data) = value.pointer("/awslogs/data") {
         match data.as_str().map(awslogs::decode_bytes) {
-            Some(Ok(json)) => payload_bytes(&json, position, how, sink),
+            Some(Ok(json)) => {
+                payload_bytes(&json, position, how, sink);
+                awslogs::recycle(json);
+            }
             Some(Err(e)) => bad(sink, e),
             None => bad(sink, "awslogs.data is not a string".into()),
         }

@@ -29,6 +29,47 @@ pub enum Pattern {
     Delimited(Vec<Entry>),
 }
 
+impl Pattern {
+    /// The values one top-level member must have for the pattern to match, when the pattern
+    /// says: `{ $.eventName = "A" || $.eventName = "B" }` needs `eventName` to be `A` or `B`
+    /// (as a string; a record whose member is anything else may still match through the
+    /// number comparison, so callers treat it as unknown). `None` when any value could do.
+    pub fn required_values(&self, key: &str) -> Option<Vec<String>> {
+        match self {
+            Pattern::Json(e) => expr_required(e, key),
+            Pattern::MatchAll | Pattern::Terms(_) | Pattern::Delimited(_) => None,
+        }
+    }
+}
+
+fn expr_required(e: &Expr<JsonCondition>, key: &str) -> Option<Vec<String>> {
+    match e {
+        // Every operand must hold: any one's values are required.
+        Expr::And(xs) => xs.iter().find_map(|x| expr_required(x, key)),
+        // One must hold: the values of all of them, when each has some.
+        Expr::Or(xs) => {
+            let mut all = Vec::new();
+            for x in xs {
+                all.extend(expr_required(x, key)?);
+            }
+            Some(all)
+        }
+        Expr::Leaf(c) => match (&c.selector.steps[..], &c.test) {
+            (
+                [Step::Key(k)],
+                JsonTest::Compare {
+                    op: Op::Eq,
+                    value: Value::Text { text, .. },
+                    ..
+                },
+            ) if k == key && !text.starts_with('*') && !text.ends_with('*') => {
+                Some(vec![text.clone()])
+            }
+            _ => None,
+        },
+    }
+}
+
 /// How a term takes part in an unstructured pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TermMode {
