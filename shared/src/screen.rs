@@ -16,7 +16,7 @@
 //! characters need nothing; a detector with a rule
 //! that needs nothing runs without a screen.
 
-use crate::conditions::operators::Base;
+use crate::conditions::operators::{Base, Decorator};
 use crate::conditions::path::{Path, Seg};
 use crate::conditions::{Condition, Operand};
 use crate::layout::{head, Head, Kind, Layout, Member};
@@ -61,6 +61,10 @@ pub enum Need {
     Member { key: String, text: Text },
     /// The string is somewhere in the bytes.
     Anywhere(String),
+    /// A need of each set is met: the needs of two operands of an `and` whose needs
+    /// alone are met by many records (`eventSource = iam.amazonaws.com && eventName =
+    /// Create*`: either alone admits every IAM call, or every Create call of any service).
+    Both(Needs, Needs),
 }
 
 /// What a record must meet for a rule to match it: one of these.
@@ -83,6 +87,15 @@ struct MemberNeeds {
 /// Decides, from a record's layout, whether any rule could match it.
 #[derive(Debug, Clone)]
 pub struct Screen {
+    /// The needs met alone.
+    single: Tier,
+    /// [`Need::Both`]: both tiers must be met; tried only when no single need is.
+    pairs: Vec<(Tier, Tier)>,
+}
+
+/// Needs of which one is enough.
+#[derive(Debug, Clone)]
+struct Tier {
     members: Vec<MemberNeeds>,
     /// Bit `n` set when some member name is `n` bytes long (up to 63; longer ones set bit
     /// 63): most keys of a record are passed over on their length alone.
@@ -107,29 +120,73 @@ impl Screen {
     /// A screen for rules with these needs; `None` when some rule needs nothing (it could
     /// match anything).
     pub fn new(rules: &[Option<Needs>]) -> Option<Screen> {
+        let mut single = Vec::new();
+        let mut pairs = Vec::new();
+        for needs in rules {
+            for need in needs.as_ref()? {
+                match need {
+                    Need::Both(a, b) => pairs.push((a, b)),
+                    other => single.push(other),
+                }
+            }
+        }
+        pairs.sort();
+        pairs.dedup();
+        // The encoded payload of a subscription is admitted whole: its records are screened
+        // once decoded.
+        let awslogs = Need::Member {
+            key: "awslogs".into(),
+            text: Text::Exact(String::new()),
+        };
+        Some(Screen {
+            single: Tier::new(single.into_iter().chain([&awslogs]), true),
+            pairs: pairs
+                .into_iter()
+                .map(|(a, b)| (Tier::new(a.iter(), false), Tier::new(b.iter(), false)))
+                .collect(),
+        })
+    }
+
+    /// Whether some rule could match the record `text`, checked into `layout`.
+    pub fn admits(&self, text: &str, layout: &Layout) -> bool {
+        layout.odd_escapes()
+            || self.single.met(text, layout)
+            || self
+                .pairs
+                .iter()
+                .any(|(a, b)| a.met(text, layout) && b.met(text, layout))
+    }
+}
+
+impl Tier {
+    /// A tier of `needs` (the `Both` among them left out: they are paired apart). With
+    /// `awslogs`, a member of that name meets it whatever its value.
+    fn new<'n>(needs: impl Iterator<Item = &'n Need>, awslogs: bool) -> Tier {
         // Per member name: exact strings, and the other patterns.
         type ByKey = BTreeMap<String, (HashSet<Box<[u8]>>, Vec<Text>)>;
         let mut by_key = ByKey::new();
         let mut anywhere: Vec<String> = Vec::new();
-        for needs in rules {
-            for need in needs.as_ref()? {
-                match need {
-                    Need::Member { key, text } => {
-                        let entry = by_key.entry(key.clone()).or_default();
-                        match text {
-                            Text::Exact(s) => {
-                                entry.0.insert(s.as_bytes().into());
-                            }
-                            other => entry.1.push(other.clone()),
-                        }
-                    }
-                    Need::Anywhere(s) => anywhere.push(s.clone()),
+        for need in needs {
+            match need {
+                Need::Member { key, .. } if awslogs && key == "awslogs" => {
+                    by_key.entry(key.clone()).or_default();
                 }
+                Need::Member { key, text } => {
+                    let entry = by_key.entry(key.clone()).or_default();
+                    match text {
+                        Text::Exact(s) => {
+                            entry.0.insert(s.as_bytes().into());
+                        }
+                        other => entry.1.push(other.clone()),
+                    }
+                }
+                Need::Anywhere(s) => anywhere.push(s.clone()),
+                Need::Both(..) => {}
             }
         }
         anywhere.sort();
         anywhere.dedup();
-        let mut members: Vec<MemberNeeds> = by_key
+        let members: Vec<MemberNeeds> = by_key
             .into_iter()
             .map(|(key, (exact, other))| MemberNeeds {
                 exact: {
@@ -138,26 +195,16 @@ impl Screen {
                     v
                 },
                 head: head(key.as_bytes()),
+                any: awslogs && key == "awslogs",
                 name: key.into_bytes().into(),
                 other,
-                any: false,
             })
             .collect();
-        match members.iter_mut().find(|m| &*m.name == b"awslogs") {
-            Some(m) => m.any = true,
-            None => members.push(MemberNeeds {
-                head: head(b"awslogs"),
-                name: b"awslogs".as_slice().into(),
-                exact: Vec::new(),
-                other: Vec::new(),
-                any: true,
-            }),
-        }
         let mut firsts = [0u64; 4];
         for b in members.iter().filter_map(|m| m.name.first()) {
             firsts[usize::from(b >> 6)] |= 1 << (b & 63);
         }
-        Some(Screen {
+        Tier {
             lengths: members
                 .iter()
                 .fold(0, |bits, m| bits | length_bit(m.name.len())),
@@ -167,14 +214,13 @@ impl Screen {
                 .iter()
                 .map(|s| Finder::new(s.as_bytes()).into_owned())
                 .collect(),
-        })
+        }
     }
 
-    /// Whether some rule could match the record `text`, checked into `layout`.
-    pub fn admits(&self, text: &str, layout: &Layout) -> bool {
+    /// Whether the record `text`, checked into `layout`, meets one of these needs.
+    fn met(&self, text: &str, layout: &Layout) -> bool {
         let raw = text.as_bytes();
-        layout.odd_escapes()
-            || self.anywhere.iter().any(|f| f.find(raw).is_some())
+        self.anywhere.iter().any(|f| f.find(raw).is_some())
             || layout.all().iter().any(|m| {
                 let key = m.raw_key(text).as_bytes();
                 if self.lengths & length_bit(key.len()) == 0
@@ -240,36 +286,47 @@ const COMMON: &str = "eventVersion userIdentity type principalId arn accountId a
     eventTime logSourceCRN saveServiceCopy requestData responseData correlationId \
     message dataEvent crn:v1 bluemix public global";
 
-/// The better of two needs for an `and`: both are valid, one is enough. A need that most
-/// records meet anyway (a service host name, a string in `COMMON`) screens little; otherwise
-/// the set whose shortest string is longest.
-fn better(a: Needs, b: Needs) -> Needs {
-    let score = |n: &Needs| {
-        n.iter()
-            .map(|need| match need {
-                Need::Member { key, text } => {
-                    let s = text.literal();
-                    if key == "eventSource" || s.ends_with(".amazonaws.com") {
-                        0
-                    } else {
-                        s.len()
-                    }
+/// How well a set of needs screens: the length of its shortest string, and 0 for needs
+/// that most records meet anyway (a service host name, a string in `COMMON`).
+fn score(n: &Needs) -> usize {
+    n.iter()
+        .map(|need| match need {
+            Need::Member { key, text } => {
+                let s = text.literal();
+                if key == "eventSource" || s.ends_with(".amazonaws.com") {
+                    0
+                } else {
+                    s.len()
                 }
-                Need::Anywhere(s) if COMMON.contains(s.as_str()) => 0,
-                Need::Anywhere(s) => s.len(),
-            })
-            .min()
-            .unwrap_or(0)
-    };
-    if score(&b) > score(&a) {
-        b
-    } else {
-        a
-    }
+            }
+            Need::Anywhere(s) if COMMON.contains(s.as_str()) => 0,
+            Need::Anywhere(s) => s.len(),
+            Need::Both(a, b) => score(a).max(score(b)),
+        })
+        .min()
+        .unwrap_or(0)
 }
 
+/// Needs that screen well alone: an event name, an error code. Shorter strings (`Put*`,
+/// `Root`) are paired with the next best operand of their `and`.
+const STRONG: usize = 8;
+
+/// The needs of an `and`: each operand's are valid, one set is enough. The set that
+/// screens best (the first of equals); when it screens poorly, both it and the next best
+/// must be met.
 fn all_of(parts: impl Iterator<Item = Option<Needs>>) -> Option<Needs> {
-    parts.flatten().reduce(better)
+    let mut sets: Vec<Needs> = parts.flatten().collect();
+    // Stable: the first of equals stays first.
+    sets.sort_by_key(|n| std::cmp::Reverse(score(n)));
+    let mut sets = sets.into_iter();
+    let best = sets.next()?;
+    let paired = |n: &Needs| n.iter().any(|need| matches!(need, Need::Both(..)));
+    match sets.next() {
+        Some(next) if score(&best) < STRONG && !paired(&best) && !paired(&next) => {
+            Some(vec![Need::Both(best, next)])
+        }
+        _ => Some(best),
+    }
 }
 
 fn any_of(parts: impl Iterator<Item = Option<Needs>>) -> Option<Needs> {
@@ -357,7 +414,11 @@ pub fn conditions_needs(c: &Condition) -> Option<Needs> {
         Condition::Any(xs, _) => any_of(xs.iter().map(conditions_needs)),
         Condition::Not(..) => None,
         Condition::Leaf(l) => {
-            if !l.operator.decorators.is_empty() {
+            // `swap:in`: the fact holds the value (a string with it inside, or an array
+            // with it as an element); either way its text is in the record.
+            let swapped_in =
+                l.operator.decorators == [Decorator::Swap] && l.operator.base == Base::In;
+            if !l.operator.decorators.is_empty() && !swapped_in {
                 return None;
             }
             // Derived facts are computed, not read (`event_time` is not in the record as
@@ -368,6 +429,12 @@ pub fn conditions_needs(c: &Condition) -> Option<Needs> {
             let Operand::Literal(value) = &l.value else {
                 return None;
             };
+            if swapped_in {
+                return match value {
+                    Value::String(s) if usable(s) => Some(vec![Need::Anywhere(s.clone())]),
+                    _ => None,
+                };
+            }
             let member = member_of(&l.fact, &l.path);
             // `equal` and `in` compare the member's value itself.
             let exact = |v: &Value| match (v, &member) {
@@ -483,5 +550,86 @@ mod tests {
         assert!(s(r#"{"eventName":"Console\u004cogin"}"#));
         assert!(s(r#"{"awslogs":{"data":"H4sIAAAA"}}"#));
         assert!(Screen::new(&[Some(vec![Need::Anywhere("x".into())]), None]).is_none());
+    }
+
+    /// Verbs (`Create*`) and service names each admit many records; an `and` of them
+    /// admits only records that meet both.
+    #[test]
+    fn weak_needs_of_an_and_are_paired() {
+        let iam_changes = needs(
+            r#"{ ($.eventSource = iam.amazonaws.com) && (($.eventName = Create*) || ($.eventName = Put*)) }"#,
+        );
+        let want = Need::Both(
+            vec![
+                member("eventName", Text::Prefix("Create".into())),
+                member("eventName", Text::Prefix("Put".into())),
+            ],
+            vec![member(
+                "eventSource",
+                Text::Exact("iam.amazonaws.com".into()),
+            )],
+        );
+        assert_eq!(iam_changes, Some(vec![want]));
+        // A strong need stands alone; a weak one with nothing to pair stays single.
+        assert_eq!(
+            needs(r#"{ ($.eventSource = iam.amazonaws.com) && ($.eventName = CreateAccessKey) }"#),
+            Some(vec![member(
+                "eventName",
+                Text::Exact("CreateAccessKey".into())
+            )])
+        );
+        assert_eq!(
+            needs(r#"{ ($.userIdentity.type = Root) && ($.eventType != AwsServiceEvent) }"#),
+            Some(vec![member("type", Text::Exact("Root".into()))])
+        );
+
+        let screen = Screen::new(&[
+            iam_changes,
+            Some(vec![member(
+                "eventName",
+                Text::Exact("ConsoleLogin".into()),
+            )]),
+        ])
+        .expect("screen");
+        let s = |text: &str| {
+            let mut layout = Layout::new();
+            layout.scan(text).expect("JSON");
+            screen.admits(text, &layout)
+        };
+        assert!(s(
+            r#"{"eventSource":"iam.amazonaws.com","eventName":"CreateUser"}"#
+        ));
+        assert!(s(
+            r#"{"eventName":"PutRolePolicy","x":{"eventSource":"iam.amazonaws.com"}}"#
+        ));
+        assert!(s(
+            r#"{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin"}"#
+        ));
+        assert!(!s(
+            r#"{"eventSource":"s3.amazonaws.com","eventName":"PutObject"}"#
+        ));
+        assert!(!s(
+            r#"{"eventSource":"iam.amazonaws.com","eventName":"GetRole"}"#
+        ));
+        assert!(!s(r#"{"eventSource":"iam.amazonaws.com"}"#));
+        // An escape anywhere still admits the record.
+        assert!(s(
+            r#"{"eventSource":"iam.amazonaws.com","eventName":"Cr\u0065ateUser"}"#
+        ));
+    }
+
+    #[test]
+    fn a_swapped_in_needs_its_string_anywhere() {
+        let c = Condition::parse(
+            &serde_json::json!({
+                "fact": "eventName", "operator": "swap:in", "value": "AddPermission"
+            }),
+            "$",
+        )
+        .expect("condition");
+        assert_eq!(
+            conditions_needs(&c),
+            Some(vec![Need::Anywhere("AddPermission".into())])
+        );
     }
 }

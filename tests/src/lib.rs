@@ -147,6 +147,76 @@ impl Moto {
     }
 }
 
+/// A TLS endpoint in front of a moto server (`tests/tls_front.py`), with a certificate of
+/// its own authority, whose certificate is at `ca_file`: the handlers' HTTPS client tested
+/// end to end. Stopped on drop.
+pub struct TlsFront {
+    child: Child,
+    /// `https://localhost:PORT`
+    pub endpoint: String,
+    pub ca_file: PathBuf,
+    log: PathBuf,
+}
+
+impl TlsFront {
+    pub fn start(moto: &Moto) -> TlsFront {
+        use std::io::BufRead;
+        let python = std::env::var_os("IAMWATCH_MOTO_PYTHON")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root().join(".venv/bin/python"));
+        let port = free_port();
+        let target = moto
+            .endpoint
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let stem = format!("iamwatch-tls-{}-{port}", std::process::id());
+        let ca_file = std::env::temp_dir().join(format!("{stem}-ca.pem"));
+        let log = std::env::temp_dir().join(format!("{stem}.log"));
+        let stderr = std::fs::File::create(&log).expect("a log file");
+        let mut child = Command::new(&python)
+            .arg(root().join("tests/tls_front.py"))
+            .arg(&ca_file)
+            .args([port.to_string(), target])
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", python.display()));
+        let mut first = String::new();
+        if let Some(out) = child.stdout.take() {
+            let _ = std::io::BufReader::new(out).read_line(&mut first);
+        }
+        let front = TlsFront {
+            child,
+            endpoint: format!("https://localhost:{port}"),
+            ca_file,
+            log,
+        };
+        assert_eq!(
+            first.trim(),
+            "ready",
+            "the TLS front did not start: {}",
+            front.log()
+        );
+        front
+    }
+
+    /// What the front wrote (refused handshakes among it).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for TlsFront {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.ca_file);
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
 /// Whether an HTTP server answers a request on `port`. Accepting a connection is not
 /// enough: a connection to a port nobody listens on yet can connect to itself, when the
 /// kernel picks that very port as its source (free ports are ephemeral ones), and a

@@ -627,6 +627,47 @@ fn a_window_spanning_two_invocations_fires_once() {
     assert!(received_once(&local).is_empty());
 }
 
+/// The deployed handlers speak HTTPS to AWS (rustls, the ring provider, the system's root
+/// certificates or `SSL_CERT_FILE`): through a TLS endpoint whose authority the handler
+/// trusts, the alerts arrive; trusting the system's roots alone, the handler refuses the
+/// certificate and the invocation fails, so nothing is sent in the clear or to an impostor.
+#[test]
+fn alerts_go_out_over_https_and_an_unknown_certificate_is_refused() {
+    let local = Local::new();
+    let front = TlsFront::start(&local.moto);
+    let ca = front.ca_file.to_string_lossy().to_string();
+    let payload = subscription(&example_records());
+    let want = expected(&payload, Format::AwsLogs);
+
+    let untrusting = local.start(
+        "logs-subscription",
+        &front.endpoint,
+        &[("IAMWATCH_RETRY_ATTEMPTS", "1")],
+    );
+    match untrusting.api.invoke(&payload, MINUTE) {
+        Answer::Error { body, .. } => assert!(body.contains("iamwatch.Undelivered"), "{body}"),
+        other => panic!("expected a failed invocation: {other:?}"),
+    }
+    assert!(
+        untrusting.output().to_lowercase().contains("certificate"),
+        "{}",
+        untrusting.output()
+    );
+    assert!(front.log().contains("handshake failed"), "{}", front.log());
+    assert!(received_once(&local).is_empty());
+
+    let trusting = local.start(
+        "logs-subscription",
+        &front.endpoint,
+        &[("SSL_CERT_FILE", ca.as_str())],
+    );
+    assert_eq!(
+        trusting.api.invoke(&payload, MINUTE),
+        Answer::Ok("null".into())
+    );
+    assert_eq!(received_once(&local), want);
+}
+
 #[test]
 fn an_sns_outage_fails_the_invocation_and_the_retry_delivers_each_alert_once() {
     let local = Local::new();

@@ -29,20 +29,26 @@ impl Template {
         let mut stack: Vec<(Vec<Part>, usize)> = Vec::new();
         let mut parts = Vec::new();
         let mut lit = String::new();
-        let mut chars = text.char_indices().peekable();
+        let b = text.as_bytes();
         let flush = |lit: &mut String, parts: &mut Vec<Part>| {
             if !lit.is_empty() {
                 parts.push(Part::Text(std::mem::take(lit)));
             }
         };
-        while let Some((i, c)) = chars.next() {
-            let doubled = chars.peek().map(|p| p.1) == Some(c);
+        let mut i = 0;
+        // Plain text runs up to the next bracket or brace, taken whole: every pack's titles
+        // and runbooks are parsed at each start.
+        while let Some(k) = b[i..].iter().position(|c| b"{}[]".contains(c)) {
+            lit.push_str(&text[i..i + k]);
+            i += k;
+            let c = b[i];
+            if b.get(i + 1) == Some(&c) {
+                lit.push(char::from(c));
+                i += 2;
+                continue;
+            }
             match c {
-                '{' | '}' | '[' | ']' if doubled => {
-                    chars.next();
-                    lit.push(c);
-                }
-                '{' => {
+                b'{' => {
                     let rest = &text[i + 1..];
                     let Some(end) = rest.find('}') else {
                         return Err(format!("unclosed '{{' at character {i}"));
@@ -59,11 +65,9 @@ impl Template {
                     }
                     flush(&mut lit, &mut parts);
                     parts.push(Part::Field(names));
-                    for _ in 0..=end {
-                        chars.next();
-                    }
+                    i += end + 2;
                 }
-                '[' => {
+                b'[' => {
                     if !stack.is_empty() {
                         return Err(format!(
                             "'[' inside '[...]' at character {i}; write '[[' for the character"
@@ -71,19 +75,21 @@ impl Template {
                     }
                     flush(&mut lit, &mut parts);
                     stack.push((std::mem::take(&mut parts), i));
+                    i += 1;
                 }
-                ']' => {
+                b']' => {
                     let Some((outer, _)) = stack.pop() else {
                         return Err(format!("']' without '[' at character {i}; write ']]'"));
                     };
                     flush(&mut lit, &mut parts);
                     let inner = std::mem::replace(&mut parts, outer);
                     parts.push(Part::Optional(inner));
+                    i += 1;
                 }
-                '}' => return Err(format!("'}}' without '{{' at character {i}; write '}}}}'")),
-                c => lit.push(c),
+                _ => return Err(format!("'}}' without '{{' at character {i}; write '}}}}'")),
             }
         }
+        lit.push_str(&text[i..]);
         if let Some((_, at)) = stack.pop() {
             return Err(format!(
                 "unclosed '[' at character {at}; write '[[' for the character"
@@ -255,6 +261,9 @@ mod tests {
         for bad in ["[a [b] c]", "a ] b", "[a", "{a|}", "{|a}"] {
             assert!(Template::parse(bad).is_err(), "{bad}");
         }
+        // Text around placeholders is kept byte for byte, multi-byte characters too.
+        let t = Template::parse("café → {eventName}[ ü {missing}] ü").unwrap();
+        assert_eq!(t.render(&e, None), "café → CreateUser ü");
         assert!(Template::parse("a } b").is_err());
         assert!(Template::parse("{}").is_err());
     }
