@@ -38,12 +38,32 @@ pub struct Detector {
     cloudtrail_any: Vec<usize>,
 }
 
-/// The values `key` must have at the top of a record for `rule` to match it, when its
-/// match says.
-fn required(rule: &Rule, key: &str) -> Option<Vec<String>> {
-    match &rule.matcher {
-        Matcher::Conditions(c) => c.required_values(key),
-        Matcher::FilterPattern(p) => p.ast().ok()?.required_values(key),
+/// How a CloudTrail rule is indexed: the values `eventName` must have for it to match,
+/// else those of `eventSource`, when its match says.
+enum Index {
+    Names(Vec<String>),
+    Sources(Vec<String>),
+    Any,
+}
+
+fn index_of(rule: &Rule) -> Index {
+    let (names, sources) = match &rule.matcher {
+        Matcher::Conditions(c) => (
+            c.required_values("eventName"),
+            c.required_values("eventSource"),
+        ),
+        Matcher::FilterPattern(p) => match p.ast() {
+            Ok(ast) => (
+                ast.required_values("eventName"),
+                ast.required_values("eventSource"),
+            ),
+            Err(_) => (None, None),
+        },
+    };
+    match (names, sources) {
+        (Some(names), _) => Index::Names(names),
+        (None, Some(sources)) => Index::Sources(sources),
+        (None, None) => Index::Any,
     }
 }
 
@@ -77,16 +97,18 @@ impl Detector {
                 };
                 if rule.applies_to != AppliesTo::Cadf {
                     let at = d.cloudtrail.len();
-                    if let Some(names) = required(rule, "eventName") {
-                        for n in names {
-                            d.cloudtrail_by_name.entry(n).or_default().push(at);
+                    match index_of(rule) {
+                        Index::Names(names) => {
+                            for n in names {
+                                d.cloudtrail_by_name.entry(n).or_default().push(at);
+                            }
                         }
-                    } else if let Some(sources) = required(rule, "eventSource") {
-                        for s in sources {
-                            d.cloudtrail_by_source.entry(s).or_default().push(at);
+                        Index::Sources(sources) => {
+                            for s in sources {
+                                d.cloudtrail_by_source.entry(s).or_default().push(at);
+                            }
                         }
-                    } else {
-                        d.cloudtrail_any.push(at);
+                        Index::Any => d.cloudtrail_any.push(at),
                     }
                     d.cloudtrail.push(entry.clone());
                 }

@@ -294,6 +294,23 @@ impl<'a> Iterator for Members<'a> {
     }
 }
 
+/// A member name's place in an object's 256-bit filter of the names seen: which word, and
+/// the bit in it. Audit records' names share their first letters, lengths and last letters
+/// (`eventTime`, `eventType`), so the middle and the next to last letters count too: a
+/// false hit costs a comparison with every earlier name.
+#[inline]
+fn bloom_bit(name: &[u8]) -> (usize, u64) {
+    let at = |k: usize| u32::from(name.get(k).copied().unwrap_or(0));
+    let n = name.len();
+    let h = (n as u32)
+        ^ at(0) << 8
+        ^ at(n / 2) << 16
+        ^ at(n.wrapping_sub(2)) << 24
+        ^ at(n.wrapping_sub(1)).rotate_left(4);
+    let h = h.wrapping_mul(0x9e37_79b1) >> 24;
+    ((h >> 6) as usize, 1 << (h & 63))
+}
+
 struct Scan<'b> {
     b: &'b [u8],
     i: usize,
@@ -349,46 +366,75 @@ fn skip_plain(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// How many of the sixteen bytes come before the first `"`, `\` or control character (16
-/// when none is among them).
+/// Which of sixteen bytes are backslashes, quotes, slashes and control characters: a bit
+/// per byte, bit `k` for byte `k`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Masks {
+    pub backslash: u32,
+    pub quote: u32,
+    pub slash: u32,
+    pub control: u32,
+}
+
 #[cfg(target_arch = "x86_64")]
 #[inline]
-pub(crate) fn plain_prefix(b: &[u8; 16]) -> usize {
+pub(crate) fn block_masks(b: &[u8; 16]) -> Masks {
     use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_set1_epi8,
     };
     // SAFETY: SSE2 is part of every x86_64 processor, and the load reads the sixteen bytes
     // of `b` (unaligned loads are allowed).
-    let mask = unsafe {
+    unsafe {
         let v = _mm_loadu_si128(b.as_ptr().cast::<__m128i>());
         let last_control = _mm_set1_epi8(0x1f);
-        let control = _mm_cmpeq_epi8(_mm_max_epu8(v, last_control), last_control);
-        let hits = _mm_or_si128(
-            _mm_or_si128(
-                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8)),
-                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)),
-            ),
-            control,
-        );
-        _mm_movemask_epi8(hits) as u32
-    };
-    // Bit 16 stands for "none": trailing_zeros is then 16.
-    (mask | 1 << 16).trailing_zeros() as usize
+        let eq = |c: u8| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8))) as u32;
+        Masks {
+            backslash: eq(b'\\'),
+            quote: eq(b'"'),
+            slash: eq(b'/'),
+            // Unsigned `v <= 0x1f` is `max(v, 0x1f) == 0x1f`.
+            control: _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, last_control), last_control))
+                as u32,
+        }
+    }
 }
 
-/// Elsewhere, as two words.
+/// Elsewhere (arm64 among them), the same from two words.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-pub(crate) fn plain_prefix(b: &[u8; 16]) -> usize {
-    let word = |at: usize| {
+pub(crate) fn block_masks(b: &[u8; 16]) -> Masks {
+    block_masks_words(b)
+}
+
+/// [`block_masks`] without SIMD, exact in every byte (no borrow crosses a byte).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline]
+pub(crate) fn block_masks_words(b: &[u8; 16]) -> Masks {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    // High bit of each byte that is zero.
+    let zero = |v: u64| !(((v & LOW7) + LOW7) | v | LOW7);
+    // High bit of each byte below 0x20.
+    let control = |v: u64| !(((v & LOW7) + ONES * 0x60) | v) & HIGHS;
+    // One bit per byte, from the high bits: byte `k` to bit `k`.
+    let gather = |m: u64| (((m >> 7) & ONES).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32;
+    let half = |at: usize| {
         let mut w = [0u8; 8];
         w.copy_from_slice(&b[at..at + 8]);
-        specials(u64::from_le_bytes(w))
+        let v = u64::from_le_bytes(w);
+        let eq = |c: u8| gather(zero(v ^ (ONES * u64::from(c))));
+        Masks {
+            backslash: eq(b'\\'),
+            quote: eq(b'"'),
+            slash: eq(b'/'),
+            control: gather(control(v)),
+        }
     };
-    match word(0) {
-        0 => 8 + (word(8).trailing_zeros() / 8) as usize,
-        hits => (hits.trailing_zeros() / 8) as usize,
+    let (lo, hi) = (half(0), half(8));
+    Masks {
+        backslash: lo.backslash | hi.backslash << 8,
+        quote: lo.quote | hi.quote << 8,
+        slash: lo.slash | hi.slash << 8,
+        control: lo.control | hi.control << 8,
     }
 }
 
@@ -672,11 +718,11 @@ impl<'b> Scan<'b> {
             None => return Err(self.eof()),
             _ => {}
         }
-        // Repeated keys: one bit per member name, from its length and end bytes, tells
+        // Repeated keys: one bit of 256 per member name ([`bloom_bit`]) tells
         // almost every new name apart from those seen; only a hit (or an escaped name, which
         // may spell another) compares names.
         let first = members.len();
-        let mut seen = 0u64;
+        let mut seen = [0u64; 4];
         let mut escapes = false;
         // Past a few dozen members the bits are mostly set: the names go into a map instead,
         // so that an object with a million members costs a million look-ups, not 10^12
@@ -694,11 +740,7 @@ impl<'b> Scan<'b> {
             let key_escaped = self.string()?;
             let key = (key_start as u32, (self.i - 1) as u32);
             let name = &self.b[key_start..self.i - 1];
-            let bit = 1u64
-                << ((name.len() * 7
-                    + usize::from(name.first().copied().unwrap_or(0)) * 3
-                    + usize::from(name.last().copied().unwrap_or(0)))
-                    & 63);
+            let (word, bit) = bloom_bit(name);
             escapes |= key_escaped;
             count += 1;
             if count == BLOOM_MEMBERS {
@@ -725,12 +767,12 @@ impl<'b> Scan<'b> {
                     }
                 }
                 None => {
-                    if (seen & bit != 0 || escapes) && members.len() > first {
+                    if (seen[word] & bit != 0 || escapes) && members.len() > first {
                         if let Some(earlier) = self.same_key(members, first, key, key_escaped) {
                             self.repeats.push((earlier as u32, members.len() as u32));
                         }
                     }
-                    seen |= bit;
+                    seen[word] |= bit;
                 }
             }
             // Compact JSON has no whitespace around ':'.
@@ -854,6 +896,39 @@ impl<'b> Scan<'b> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn block_masks_agree_with_a_byte_at_a_time() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let alphabet = b"\\\"\0\x1f\x20a/\xff\x7f\x80\x5c\x22\x2f\x2e\x30";
+        for _ in 0..20_000 {
+            let mut block = [0u8; 16];
+            for c in &mut block {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *c = if seed & 1 == 0 {
+                    alphabet[(seed >> 8) as usize % alphabet.len()]
+                } else {
+                    (seed >> 16) as u8
+                };
+            }
+            let bits = |f: &dyn Fn(u8) -> bool| {
+                block
+                    .iter()
+                    .enumerate()
+                    .fold(0u32, |m, (k, &c)| m | u32::from(f(c)) << k)
+            };
+            let want = Masks {
+                backslash: bits(&|c| c == b'\\'),
+                quote: bits(&|c| c == b'"'),
+                slash: bits(&|c| c == b'/'),
+                control: bits(&|c| c < 0x20),
+            };
+            assert_eq!(block_masks(&block), want, "{block:?}");
+            assert_eq!(block_masks_words(&block), want, "{block:?}");
+        }
+    }
+
     use super::*;
 
     fn ok(text: &str) -> bool {

@@ -26,7 +26,7 @@ use crate::pattern::ast::{
 use crate::rules::facts::DERIVED_FACTS;
 use memchr::memmem::Finder;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// How a member's string value must look.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -70,6 +70,17 @@ pub enum Need {
 /// What a record must meet for a rule to match it: one of these.
 pub type Needs = Vec<Need>;
 
+/// Which needs a string meets, as bits: [`ALONE`] for a need met alone, and two bits per
+/// [`Need::Both`] (one per side).
+type Bits = u64;
+
+/// The bit of the needs that admit a record alone.
+const ALONE: Bits = 1;
+
+/// [`Need::Both`] pairs that get bits of their own; any further ones (no pack comes near)
+/// screen by their first side alone, which is as valid and only screens less.
+const MAX_PAIRS: usize = 31;
+
 /// The needs on one member name.
 #[derive(Debug, Clone)]
 struct MemberNeeds {
@@ -78,24 +89,20 @@ struct MemberNeeds {
     head: Head,
     /// Exact strings by length and first eight bytes, sorted: a record's value is passed
     /// over after a binary search on one word pair, bytes compared only on a tie.
-    exact: Vec<(Head, Box<[u8]>)>,
-    other: Vec<Text>,
+    exact: Vec<(Head, Box<[u8]>, Bits)>,
+    other: Vec<(Text, Bits)>,
     /// Any value will do (the encoded payload of `awslogs`).
     any: bool,
+    /// Every bit of this member's needs: what a value with an escape (which could spell
+    /// any of them) meets.
+    all: Bits,
 }
 
-/// Decides, from a record's layout, whether any rule could match it.
+/// Decides, from a record's layout, whether any rule could match it, in one pass over its
+/// members: a need met alone admits the record at once; a pair admits it once both of its
+/// sides are met.
 #[derive(Debug, Clone)]
 pub struct Screen {
-    /// The needs met alone.
-    single: Tier,
-    /// [`Need::Both`]: both tiers must be met; tried only when no single need is.
-    pairs: Vec<(Tier, Tier)>,
-}
-
-/// Needs of which one is enough.
-#[derive(Debug, Clone)]
-struct Tier {
     members: Vec<MemberNeeds>,
     /// Bit `n` set when some member name is `n` bytes long (up to 63; longer ones set bit
     /// 63): most keys of a record are passed over on their length alone.
@@ -103,7 +110,9 @@ struct Tier {
     /// Bit `b` set when some member name begins with byte `b` (or is empty): most keys
     /// of the lengths wanted begin otherwise.
     firsts: [u64; 4],
-    anywhere: Vec<Finder<'static>>,
+    anywhere: Vec<(Finder<'static>, Bits)>,
+    /// The two sides' bits of each pair.
+    pairs: Vec<(Bits, Bits)>,
 }
 
 fn length_bit(len: usize) -> u64 {
@@ -120,143 +129,147 @@ impl Screen {
     /// A screen for rules with these needs; `None` when some rule needs nothing (it could
     /// match anything).
     pub fn new(rules: &[Option<Needs>]) -> Option<Screen> {
-        let mut single = Vec::new();
-        let mut pairs = Vec::new();
+        let mut tagged: Vec<(&Need, Bits)> = Vec::new();
+        let mut pairs: Vec<(&Needs, &Needs)> = Vec::new();
         for needs in rules {
             for need in needs.as_ref()? {
                 match need {
                     Need::Both(a, b) => pairs.push((a, b)),
-                    other => single.push(other),
+                    other => tagged.push((other, ALONE)),
                 }
             }
         }
         pairs.sort();
         pairs.dedup();
-        // The encoded payload of a subscription is admitted whole: its records are screened
-        // once decoded.
-        let awslogs = Need::Member {
-            key: "awslogs".into(),
-            text: Text::Exact(String::new()),
-        };
-        Some(Screen {
-            single: Tier::new(single.into_iter().chain([&awslogs]), true),
-            pairs: pairs
-                .into_iter()
-                .map(|(a, b)| (Tier::new(a.iter(), false), Tier::new(b.iter(), false)))
-                .collect(),
-        })
-    }
-
-    /// Whether some rule could match the record `text`, checked into `layout`.
-    pub fn admits(&self, text: &str, layout: &Layout) -> bool {
-        layout.odd_escapes()
-            || self.single.met(text, layout)
-            || self
-                .pairs
-                .iter()
-                .any(|(a, b)| a.met(text, layout) && b.met(text, layout))
-    }
-}
-
-impl Tier {
-    /// A tier of `needs` (the `Both` among them left out: they are paired apart). With
-    /// `awslogs`, a member of that name meets it whatever its value.
-    fn new<'n>(needs: impl Iterator<Item = &'n Need>, awslogs: bool) -> Tier {
-        // Per member name: exact strings, and the other patterns.
-        type ByKey = BTreeMap<String, (HashSet<Box<[u8]>>, Vec<Text>)>;
+        let mut bits = Vec::new();
+        for (i, (a, b)) in pairs.into_iter().enumerate() {
+            if i < MAX_PAIRS {
+                let (bit_a, bit_b) = (1 << (2 * i + 1), 1 << (2 * i + 2));
+                tagged.extend(a.iter().map(|n| (n, bit_a)));
+                tagged.extend(b.iter().map(|n| (n, bit_b)));
+                bits.push((bit_a, bit_b));
+            } else {
+                tagged.extend(a.iter().map(|n| (n, ALONE)));
+            }
+        }
+        // Per member name: exact strings, and the other patterns, with their bits.
+        type ByKey = BTreeMap<String, (BTreeMap<Box<[u8]>, Bits>, Vec<(Text, Bits)>)>;
         let mut by_key = ByKey::new();
-        let mut anywhere: Vec<String> = Vec::new();
-        for need in needs {
+        let mut anywhere: BTreeMap<String, Bits> = BTreeMap::new();
+        for (need, bit) in tagged {
             match need {
-                Need::Member { key, .. } if awslogs && key == "awslogs" => {
-                    by_key.entry(key.clone()).or_default();
-                }
                 Need::Member { key, text } => {
                     let entry = by_key.entry(key.clone()).or_default();
                     match text {
-                        Text::Exact(s) => {
-                            entry.0.insert(s.as_bytes().into());
-                        }
-                        other => entry.1.push(other.clone()),
+                        Text::Exact(s) => *entry.0.entry(s.as_bytes().into()).or_default() |= bit,
+                        other => entry.1.push((other.clone(), bit)),
                     }
                 }
-                Need::Anywhere(s) => anywhere.push(s.clone()),
+                Need::Anywhere(s) => *anywhere.entry(s.clone()).or_default() |= bit,
+                // Only at the top of a rule's needs (see `all_of`).
                 Need::Both(..) => {}
             }
         }
-        anywhere.sort();
-        anywhere.dedup();
+        // The encoded payload of a subscription is admitted whole: its records are screened
+        // once decoded.
+        by_key.entry("awslogs".into()).or_default();
         let members: Vec<MemberNeeds> = by_key
             .into_iter()
-            .map(|(key, (exact, other))| MemberNeeds {
-                exact: {
-                    let mut v: Vec<_> = exact.into_iter().map(|s| (head(&s), s)).collect();
-                    v.sort();
-                    v
-                },
-                head: head(key.as_bytes()),
-                any: awslogs && key == "awslogs",
-                name: key.into_bytes().into(),
-                other,
+            .map(|(key, (exact, other))| {
+                let any = key == "awslogs";
+                let mut exact: Vec<_> = exact.into_iter().map(|(s, b)| (head(&s), s, b)).collect();
+                exact.sort();
+                let all = exact.iter().map(|e| e.2).chain(other.iter().map(|o| o.1));
+                MemberNeeds {
+                    all: all.fold(if any { ALONE } else { 0 }, |m, b| m | b),
+                    exact,
+                    head: head(key.as_bytes()),
+                    any,
+                    name: key.into_bytes().into(),
+                    other,
+                }
             })
             .collect();
         let mut firsts = [0u64; 4];
         for b in members.iter().filter_map(|m| m.name.first()) {
             firsts[usize::from(b >> 6)] |= 1 << (b & 63);
         }
-        Tier {
+        Some(Screen {
             lengths: members
                 .iter()
                 .fold(0, |bits, m| bits | length_bit(m.name.len())),
             firsts,
             members,
             anywhere: anywhere
-                .iter()
-                .map(|s| Finder::new(s.as_bytes()).into_owned())
+                .into_iter()
+                .map(|(s, b)| (Finder::new(s.as_bytes()).into_owned(), b))
                 .collect(),
-        }
+            pairs: bits,
+        })
     }
 
-    /// Whether the record `text`, checked into `layout`, meets one of these needs.
-    fn met(&self, text: &str, layout: &Layout) -> bool {
+    /// Whether some rule could match the record `text`, checked into `layout`.
+    pub fn admits(&self, text: &str, layout: &Layout) -> bool {
+        if layout.odd_escapes() {
+            return true;
+        }
         let raw = text.as_bytes();
-        self.anywhere.iter().any(|f| f.find(raw).is_some())
-            || layout.all().iter().any(|m| {
-                let key = m.raw_key(text).as_bytes();
-                if self.lengths & length_bit(key.len()) == 0
-                    || m.key_escaped
-                    || !first_in(&self.firsts, key)
-                {
-                    return false;
+        let mut met: Bits = 0;
+        for (f, bits) in &self.anywhere {
+            if met & bits != *bits && f.find(raw).is_some() {
+                met |= bits;
+            }
+        }
+        for m in layout.all() {
+            if met & ALONE != 0 {
+                return true;
+            }
+            let key = m.raw_key(text).as_bytes();
+            if self.lengths & length_bit(key.len()) == 0
+                || m.key_escaped
+                || !first_in(&self.firsts, key)
+            {
+                continue;
+            }
+            let h = head(key);
+            for n in &self.members {
+                // Names of up to eight bytes are whole in their heads.
+                if n.head == h && (h.0 <= 8 || &*n.name == key) {
+                    met |= n.met(text, m);
                 }
-                let h = head(key);
-                self.members
-                    .iter()
-                    // Names of up to eight bytes are whole in their heads.
-                    .any(|n| n.head == h && (h.0 <= 8 || &*n.name == key) && n.met(text, m))
-            })
+            }
+        }
+        met & ALONE != 0
+            || self
+                .pairs
+                .iter()
+                .any(|&(a, b)| met & a != 0 && met & b != 0)
     }
 }
 
 impl MemberNeeds {
-    /// Whether this member's value meets a need: a string that matches, or one with an
-    /// escape (which could).
-    fn met(&self, text: &str, m: &Member) -> bool {
+    /// The needs this member's value meets: those of a string that matches, or all of
+    /// them for one with an escape (which could spell any).
+    fn met(&self, text: &str, m: &Member) -> Bits {
         match m.kind {
-            _ if self.any => true,
-            Kind::Escaped => true,
+            _ if self.any => ALONE,
+            Kind::Escaped => self.all,
             Kind::Plain => {
                 let quoted = m.value(text).as_bytes();
                 let value = &quoted[1..quoted.len() - 1];
                 let h = head(value);
-                let from = self.exact.partition_point(|(k, _)| *k < h);
-                self.exact[from..]
+                let from = self.exact.partition_point(|(k, _, _)| *k < h);
+                let exact = self.exact[from..]
                     .iter()
-                    .take_while(|(k, _)| *k == h)
-                    .any(|(_, s)| h.0 <= 8 || **s == *value)
-                    || self.other.iter().any(|t| t.holds(value))
+                    .take_while(|(k, _, _)| *k == h)
+                    .filter(|(_, s, _)| h.0 <= 8 || **s == *value)
+                    .fold(0, |m, e| m | e.2);
+                self.other
+                    .iter()
+                    .filter(|(t, _)| t.holds(value))
+                    .fold(exact, |m, o| m | o.1)
             }
-            _ => false,
+            _ => 0,
         }
     }
 }
@@ -313,16 +326,18 @@ const STRONG: usize = 8;
 
 /// The needs of an `and`: each operand's are valid, one set is enough. The set that
 /// screens best (the first of equals); when it screens poorly, both it and the next best
-/// must be met.
+/// must be met (when both are needs on members).
 fn all_of(parts: impl Iterator<Item = Option<Needs>>) -> Option<Needs> {
     let mut sets: Vec<Needs> = parts.flatten().collect();
     // Stable: the first of equals stays first.
     sets.sort_by_key(|n| std::cmp::Reverse(score(n)));
     let mut sets = sets.into_iter();
     let best = sets.next()?;
-    let paired = |n: &Needs| n.iter().any(|need| matches!(need, Need::Both(..)));
+    // Only needs on members are paired: they are checked in the pass over the members,
+    // where a string searched for in the whole record would cost a search per record.
+    let members = |n: &Needs| n.iter().all(|need| matches!(need, Need::Member { .. }));
     match sets.next() {
-        Some(next) if score(&best) < STRONG && !paired(&best) && !paired(&next) => {
+        Some(next) if score(&best) < STRONG && members(&best) && members(&next) => {
             Some(vec![Need::Both(best, next)])
         }
         _ => Some(best),

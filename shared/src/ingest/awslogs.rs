@@ -369,46 +369,137 @@ impl<'a> Reader<'a> {
 
     /// A string value at its opening quote, decoded into `out` (which only grows; what the
     /// string holds is `out[..len]`, `len` returned). A message holding a JSON record has an
-    /// escape every few bytes (each of its quotes is `\"`): sixteen bytes are copied at a
-    /// time and looked at together (SSE2 on x86_64), up to the first quote, backslash or
-    /// control character among them, and the escapes of quotes, backslashes and slashes are
-    /// decoded where they stand.
+    /// escape every few bytes (each of its quotes is `\"`), so the input is read sixteen
+    /// bytes at a time with the backslashes, quotes and control characters among them found
+    /// at once ([`layout::block_masks`]): the block is copied out whole, and each `\"`,
+    /// `\\` or `\/` in it is decoded by copying the sixteen bytes after its backslash one
+    /// place back. Other escapes, and the last bytes of the input, go a byte at a time.
     fn string_into(&mut self, out: &mut Vec<u8>) -> Result<usize, String> {
+        #[cfg(target_arch = "x86_64")]
+        if compact::available() {
+            // SAFETY: the processor has SSSE3.
+            return unsafe { self.string_into_ssse3(out) };
+        }
+        self.string_into_with::<false>(out)
+    }
+
+    /// [`Reader::string_into`] compiled with SSSE3, whose byte shuffle then sits inline in
+    /// the loop over the blocks.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "ssse3")]
+    unsafe fn string_into_ssse3(&mut self, out: &mut Vec<u8>) -> Result<usize, String> {
+        self.string_into_with::<true>(out)
+    }
+
+    /// The decoder; `SHUFFLE`: blocks with only quote and slash escapes are decoded by
+    /// [`compact::without`] (only where the processor has SSSE3).
+    #[inline(always)]
+    fn string_into_with<const SHUFFLE: bool>(
+        &mut self,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, String> {
         let b = self.b;
         let mut i = self.i + 1;
         let mut j = 0;
-        loop {
-            // Room for the sixteen bytes copied below, and after them (up to fifteen bytes
-            // further on) for the four bytes a `\u` escape can write.
-            if out.len() < j + 32 {
+        'blocks: loop {
+            // Room for a block and the copies after its escapes (sixteen bytes past the
+            // block at most), and for the four bytes a `\u` escape writes.
+            if out.len() < j + 64 {
                 let grown = (out.len() * 2).max(j + 4096);
                 out.resize(grown, 0);
             }
-            let c = match (b.get(i..i + 16), out.get_mut(j..j + 16)) {
-                (Some(from), Some(to)) => {
-                    let from: &[u8; 16] = from.try_into().unwrap_or(&[0; 16]);
-                    to.copy_from_slice(from);
-                    let k = layout::plain_prefix(from);
-                    i += k;
-                    j += k;
-                    if k == 16 {
-                        continue;
-                    }
-                    from[k]
-                }
-                _ => match b.get(i) {
-                    Some(&c) if c != b'"' && c != b'\\' && c >= 0x20 => {
-                        out[j] = c;
-                        i += 1;
+            // A block, and after it the bytes an escape at its end copies.
+            if let Some(ahead) = b.get(i..i + 32) {
+                let block: &[u8; 16] = ahead[..16].try_into().unwrap_or(&[0; 16]);
+                let masks = layout::block_masks(block);
+                // The common block inside a record: its only escapes are `\"` and `\/`, none
+                // of its quotes ends the string. Its backslashes are dropped in one shuffle.
+                let bs = masks.backslash;
+                let escaped = bs << 1;
+                if SHUFFLE
+                    && bs != 0
+                    && bs & escaped == 0
+                    && (escaped & 0xffff) & !(masks.quote | masks.slash) == 0
+                    && (masks.quote & !escaped) | masks.control == 0
+                    && (bs & 0x8000 == 0 || matches!(ahead[16], b'"' | b'\\' | b'/'))
+                {
+                    let mut spare = [0u8; 16];
+                    let to: &mut [u8; 16] = match (&mut out[j..j + 16]).try_into() {
+                        Ok(to) => to,
+                        Err(_) => &mut spare,
+                    };
+                    // SAFETY: SHUFFLE is set only where the processor has SSSE3.
+                    #[cfg(target_arch = "x86_64")]
+                    let n = unsafe { compact::without(block, bs, to) };
+                    #[cfg(not(target_arch = "x86_64"))]
+                    let n = compact::without(block, bs, to);
+                    j += n;
+                    i += 16;
+                    if bs & 0x8000 != 0 {
+                        // The byte its last backslash escapes begins the next block.
+                        out[j] = ahead[16];
                         j += 1;
-                        continue;
+                        i += 1;
                     }
-                    Some(&c) => c,
-                    None => {
+                    continue;
+                }
+                let (mut backslashes, mut stops) = (bs, masks.quote | masks.control);
+                out[j..j + 16].copy_from_slice(block);
+                // `out[j]` holds `block[base]`.
+                let mut base = 0;
+                loop {
+                    let (bs, stop) = (backslashes.trailing_zeros(), stops.trailing_zeros());
+                    if stop < bs {
+                        // A quote ends the string; a control character may not be in one.
+                        let p = stop as usize;
+                        i += p;
+                        j += p - base;
+                        if block[p] == b'"' {
+                            self.i = i + 1;
+                            return Ok(j);
+                        }
                         self.i = i;
-                        return Err(self.error(ODD_EOF));
+                        return Err(self.error("a control character in a string"));
                     }
-                },
+                    if bs >= 16 {
+                        // The rest of the block is plain. An escape at its end used the
+                        // first byte of the next.
+                        let next = base.max(16);
+                        i += next;
+                        j += next - base;
+                        continue 'blocks;
+                    }
+                    let p = bs as usize;
+                    let e = ahead[p + 1];
+                    if !matches!(e, b'"' | b'\\' | b'/') {
+                        // Decoded below, a byte at a time.
+                        i += p;
+                        j += p - base;
+                        break;
+                    }
+                    // The escaped byte and what follows, one place back over the backslash.
+                    j += p - base;
+                    out[j..j + 16].copy_from_slice(&ahead[p + 1..p + 17]);
+                    j += 1;
+                    base = p + 2;
+                    // The escaped byte is text, whatever it is.
+                    let done = !((1u32 << (p + 2)) - 1);
+                    backslashes &= done;
+                    stops &= done;
+                }
+            }
+            let c = match b.get(i) {
+                Some(&c) if c != b'"' && c != b'\\' && c >= 0x20 => {
+                    out[j] = c;
+                    i += 1;
+                    j += 1;
+                    continue;
+                }
+                Some(&c) => c,
+                None => {
+                    self.i = i;
+                    return Err(self.error(ODD_EOF));
+                }
             };
             match c {
                 b'"' => {
@@ -479,6 +570,79 @@ impl<'a> Reader<'a> {
 }
 
 const ODD_EOF: &str = "the text ends inside a string";
+
+/// Sixteen bytes less some of them, kept in order, in one byte shuffle (SSSE3, which every
+/// x86_64 processor Lambda runs on has; checked once).
+#[cfg(target_arch = "x86_64")]
+mod compact {
+    use std::arch::x86_64::{
+        __m128i, _mm_loadu_si128, _mm_set_epi64x, _mm_shuffle_epi8, _mm_storeu_si128,
+    };
+    use std::sync::OnceLock;
+
+    /// For each set of bytes to leave out of eight (a bit each), the places of those kept,
+    /// in order; 0x80 (a zero from the shuffle) after them.
+    static KEPT: [[u8; 8]; 256] = kept();
+
+    const fn kept() -> [[u8; 8]; 256] {
+        let mut t = [[0x80u8; 8]; 256];
+        let mut leave = 0;
+        while leave < 256 {
+            let (mut k, mut n) = (0, 0);
+            while k < 8 {
+                if leave & (1 << k) == 0 {
+                    t[leave][n] = k as u8;
+                    n += 1;
+                }
+                k += 1;
+            }
+            leave += 1;
+        }
+        t
+    }
+
+    /// Whether the processor has SSSE3.
+    pub(super) fn available() -> bool {
+        static SSSE3: OnceLock<bool> = OnceLock::new();
+        *SSSE3.get_or_init(|| std::arch::is_x86_feature_detected!("ssse3"))
+    }
+
+    /// `block` without the bytes whose bits are set in `leave`, written to the start of
+    /// `out`; how many were written.
+    ///
+    /// # Safety
+    /// The processor must have SSSE3 ([`available`]).
+    #[inline]
+    #[target_feature(enable = "ssse3")]
+    pub(super) unsafe fn without(block: &[u8; 16], leave: u32, out: &mut [u8; 16]) -> usize {
+        let (lo, hi) = ((leave & 0xff) as usize, ((leave >> 8) & 0xff) as usize);
+        // The high half's places are eight further on (0x80 stays a zero: 0x88).
+        let places_lo = u64::from_le_bytes(KEPT[lo]);
+        let places_hi = u64::from_le_bytes(KEPT[hi]) + 0x0808_0808_0808_0808;
+        let mut both = [0u8; 16];
+        // SAFETY: the load reads the sixteen bytes of `block`, the store writes those of
+        // `both`.
+        unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+            let kept = _mm_shuffle_epi8(v, _mm_set_epi64x(places_hi as i64, places_lo as i64));
+            _mm_storeu_si128(both.as_mut_ptr().cast::<__m128i>(), kept);
+        }
+        let n_lo = 8 - lo.count_ones() as usize;
+        let n_hi = 8 - hi.count_ones() as usize;
+        out[..8].copy_from_slice(&both[..8]);
+        out[n_lo..n_lo + 8].copy_from_slice(&both[8..]);
+        n_lo + n_hi
+    }
+}
+
+/// Elsewhere blocks are decoded an escape at a time (`SHUFFLE` is never set).
+#[cfg(not(target_arch = "x86_64"))]
+mod compact {
+    #[inline]
+    pub(super) fn without(_: &[u8; 16], _: u32, _: &mut [u8; 16]) -> usize {
+        0
+    }
+}
 
 /// The escape whose letter (after the backslash) is `e`, `rest` the bytes after it, decoded
 /// into `out`: how many bytes of `rest` it used, and how many it wrote.
@@ -592,6 +756,74 @@ mod tests {
         assert_eq!(std::str::from_utf8(&buf), Ok("lone \u{fffd} surrogate"));
         assert!(unescape(r#""bad \q""#, &mut buf).is_err());
         assert!(unescape(r#""\u12""#, &mut buf).is_err());
+    }
+
+    /// Long strings of escapes and text in every mix, as records inside messages are:
+    /// decoded as serde_json decodes them, and cut off anywhere, refused.
+    #[test]
+    fn long_messages_are_unescaped_as_serde_json_reads_them() {
+        let pieces = [
+            r#"\""#,
+            r#"\\"#,
+            r#"\/"#,
+            r#"\n"#,
+            r#"\t"#,
+            r#"\u00e9"#,
+            r#"\ud83d\ude00"#,
+            "é",
+            "€",
+            "a",
+            "bc",
+            "eventName",
+            ":",
+            "{",
+            "0123456789abcdef",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as usize % n
+        };
+        let mut buf = Vec::new();
+        for _ in 0..3000 {
+            let len = next(120);
+            let text: String = (0..len).map(|_| pieces[next(pieces.len())]).collect();
+            let quoted = format!("\"{text}\"");
+            let want: String = serde_json::from_str(&quoted).expect(&text);
+            unescape(&quoted, &mut buf).expect(&text);
+            assert_eq!(std::str::from_utf8(&buf), Ok(want.as_str()), "{text}");
+            let cut = next(quoted.len());
+            if quoted.is_char_boundary(cut) {
+                assert!(
+                    unescape(&quoted[..cut], &mut buf).is_err(),
+                    "{}",
+                    &quoted[..cut]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_block_without_some_bytes_keeps_the_rest_in_order() {
+        let block: [u8; 16] = *b"0123456789abcdef";
+        for leave in (0..=0xffffu32)
+            .step_by(7)
+            .chain([0, 0xffff, 0x8000, 0x0001])
+        {
+            let want: Vec<u8> = (0..16)
+                .filter(|k| leave & (1 << k) == 0)
+                .map(|k| block[k])
+                .collect();
+            let mut out = [0u8; 16];
+            #[cfg(target_arch = "x86_64")]
+            if compact::available() {
+                // SAFETY: the processor has SSSE3.
+                let n = unsafe { compact::without(&block, leave, &mut out) };
+                assert_eq!(&out[..n], &want[..], "{leave:016b}");
+            }
+        }
     }
 
     /// A log event as read: its id, and its message or why it has none.

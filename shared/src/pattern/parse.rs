@@ -463,7 +463,27 @@ fn json_condition(cur: &mut Cursor) -> Result<JsonCondition> {
 
 /// Characters that end a bare key in a selector.
 fn key_stop(b: u8) -> bool {
-    b.is_ascii_whitespace() || b"$.[]=!<>()&|\"'{}%*".contains(&b)
+    b.is_ascii_whitespace()
+        || matches!(
+            b,
+            b'$' | b'.'
+                | b'['
+                | b']'
+                | b'='
+                | b'!'
+                | b'<'
+                | b'>'
+                | b'('
+                | b')'
+                | b'&'
+                | b'|'
+                | b'"'
+                | b'\''
+                | b'{'
+                | b'}'
+                | b'%'
+                | b'*'
+        )
 }
 
 fn parse_selector(cur: &mut Cursor) -> Result<Selector> {

@@ -38,7 +38,10 @@ impl Template {
         let mut i = 0;
         // Plain text runs up to the next bracket or brace, taken whole: every pack's titles
         // and runbooks are parsed at each start.
-        while let Some(k) = b[i..].iter().position(|c| b"{}[]".contains(c)) {
+        while let Some(k) = b[i..]
+            .iter()
+            .position(|c| matches!(c, b'{' | b'}' | b'[' | b']'))
+        {
             lit.push_str(&text[i..i + k]);
             i += k;
             let c = b[i];
