@@ -14,12 +14,6 @@ use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::value::RawValue;
 use std::sync::Arc;
 
-/// mimalloc rather than the system allocator: loading the packs at start makes tens of
-/// thousands of small allocations (glibc's malloc and free were 40 % of the start), and each
-/// admitted record builds and frees a small tree.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const FUNCTION: &str = "eventbridge";
 
 #[tokio::main]

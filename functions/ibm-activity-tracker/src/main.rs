@@ -27,12 +27,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// mimalloc rather than the system allocator: loading the packs at start makes tens of
-/// thousands of small allocations (glibc's malloc and free were 40 % of the start), and each
-/// admitted record builds and frees a small tree.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const FUNCTION: &str = "ibm-activity-tracker";
 
 const HELP: &str = "\

@@ -21,12 +21,6 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// mimalloc rather than the system allocator: loading the packs at start makes tens of
-/// thousands of small allocations (glibc's malloc and free were 40 % of the start), and each
-/// admitted record builds and frees a small tree.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const FUNCTION: &str = "s3-cloudtrail";
 
 #[tokio::main]
