@@ -52,13 +52,10 @@ fn index_of(rule: &Rule) -> Index {
             c.required_values("eventName"),
             c.required_values("eventSource"),
         ),
-        Matcher::FilterPattern(p) => match p.ast() {
-            Ok(ast) => (
-                ast.required_values("eventName"),
-                ast.required_values("eventSource"),
-            ),
-            Err(_) => (None, None),
-        },
+        Matcher::FilterPattern(p) => (
+            p.ast().required_values("eventName"),
+            p.ast().required_values("eventSource"),
+        ),
     };
     match (names, sources) {
         (Some(names), _) => Index::Names(names),
@@ -268,7 +265,7 @@ impl Detector {
             .iter()
             .chain(&self.cadf)
             .map(|e| match &e.rule.matcher {
-                Matcher::FilterPattern(p) => p.ast().ok().as_ref().and_then(pattern_needs),
+                Matcher::FilterPattern(p) => pattern_needs(p.ast()),
                 Matcher::Conditions(c) => conditions_needs(c),
             })
             .collect();
@@ -719,8 +716,8 @@ mod tests {
     fn patterns_say_which_names_they_need() {
         let need = |p: &str| {
             crate::pattern::FilterPattern::new(p)
-                .and_then(|p| p.ast())
                 .expect(p)
+                .ast()
                 .required_values("eventName")
         };
         let names = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());

@@ -485,7 +485,7 @@ mod tests {
 
     fn needs(pattern: &str) -> Option<Needs> {
         let p = crate::pattern::FilterPattern::new(pattern).expect("pattern");
-        pattern_needs(&p.ast().expect("pattern"))
+        pattern_needs(p.ast())
     }
 
     fn member(key: &str, text: Text) -> Need {

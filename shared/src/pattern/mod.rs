@@ -72,6 +72,9 @@ enum Matcher {
 pub struct FilterPattern {
     source: Box<str>,
     matcher: Matcher,
+    /// Kept for what reads the pattern's needs (the screen, the rule index): parsing again
+    /// costs every start.
+    ast: ast::Pattern,
 }
 
 impl FilterPattern {
@@ -87,6 +90,7 @@ impl FilterPattern {
         Ok(Self {
             source: source.into(),
             matcher,
+            ast,
         })
     }
 
@@ -115,9 +119,9 @@ impl FilterPattern {
         }
     }
 
-    /// The pattern's syntax tree (parsed again: compiled patterns keep only their matchers).
-    pub fn ast(&self) -> Result<ast::Pattern, PatternError> {
-        parse::parse(&self.source)
+    /// The pattern's syntax tree.
+    pub fn ast(&self) -> &ast::Pattern {
+        &self.ast
     }
 
     /// Whether the pattern matches a log event message.
