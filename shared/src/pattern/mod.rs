@@ -74,7 +74,7 @@ pub struct FilterPattern {
     matcher: Matcher,
     /// Kept for what reads the pattern's needs (the screen, the rule index): parsing again
     /// costs every start.
-    ast: ast::Pattern,
+    ast: std::sync::Arc<ast::Pattern>,
 }
 
 impl FilterPattern {
@@ -90,7 +90,8 @@ impl FilterPattern {
         Ok(Self {
             source: source.into(),
             matcher,
-            ast,
+            // Shared by the copies each detector keeps of its rules.
+            ast: ast.into(),
         })
     }
 
