@@ -26,41 +26,62 @@ struct Entry {
 pub struct Detector {
     cloudtrail: Vec<Entry>,
     cadf: Vec<Entry>,
-    /// CADF rules that can only fire for certain `action` values, by action: positions in
-    /// `cadf`. Rules not in it are in `cadf_any`.
-    cadf_by_action: HashMap<String, Vec<usize>>,
-    cadf_any: Vec<usize>,
-    /// CloudTrail rules that can only fire for certain `eventName` values (or, when their
-    /// match does not say, `eventSource` values), by value: positions in `cloudtrail`. The
-    /// rest are in `cloudtrail_any`. Most admitted records then run a handful of rules.
-    cloudtrail_by_name: HashMap<String, Vec<usize>>,
-    cloudtrail_by_source: HashMap<String, Vec<usize>>,
-    cloudtrail_any: Vec<usize>,
+    /// CloudTrail rules by `eventName`, else `eventSource`; CADF rules by `action`.
+    cloudtrail_index: RuleIndex,
+    cadf_index: RuleIndex,
 }
 
-/// How a CloudTrail rule is indexed: the values `eventName` must have for it to match,
-/// else those of `eventSource`, when its match says.
-enum Index {
-    Names(Vec<String>),
-    Sources(Vec<String>),
-    Any,
+/// The rules of one provider (positions in its list) filed under the values a record member
+/// must have for them to fire, so that a record runs only the rules that can: a rule goes
+/// under the first of the members its match requires values of, else among `any`.
+#[derive(Debug, Clone, Default)]
+struct RuleIndex {
+    by: Vec<(&'static str, HashMap<String, Vec<usize>>)>,
+    any: Vec<usize>,
 }
 
-fn index_of(rule: &Rule) -> Index {
-    let (names, sources) = match &rule.matcher {
-        Matcher::Conditions(c) => (
-            c.required_values("eventName"),
-            c.required_values("eventSource"),
-        ),
-        Matcher::FilterPattern(p) => (
-            p.ast().required_values("eventName"),
-            p.ast().required_values("eventSource"),
-        ),
-    };
-    match (names, sources) {
-        (Some(names), _) => Index::Names(names),
-        (None, Some(sources)) => Index::Sources(sources),
-        (None, None) => Index::Any,
+impl RuleIndex {
+    fn new(members: &[&'static str]) -> Self {
+        Self {
+            by: members.iter().map(|m| (*m, HashMap::new())).collect(),
+            any: Vec::new(),
+        }
+    }
+
+    /// Files rule `at`.
+    fn add(&mut self, at: usize, rule: &Rule) {
+        for (member, map) in &mut self.by {
+            let values = match &rule.matcher {
+                Matcher::Conditions(c) => c.required_values(member),
+                Matcher::FilterPattern(p) => p.ast().required_values(member),
+            };
+            if let Some(values) = values {
+                for v in values {
+                    let list = map.entry(v).or_default();
+                    // A rule that lists a value twice runs once.
+                    if list.last() != Some(&at) {
+                        list.push(at);
+                    }
+                }
+                return;
+            }
+        }
+        self.any.push(at);
+    }
+
+    /// The rules that can fire on `record`, in order; `None` when one of the members is not
+    /// a string there (every rule runs then).
+    fn candidates(&self, record: &serde_json::Value) -> Option<Vec<usize>> {
+        let mut at = self.any.clone();
+        for (member, map) in &self.by {
+            let serde_json::Value::String(v) = record.get(*member)? else {
+                return None;
+            };
+            at.extend(map.get(v.as_str()).into_iter().flatten());
+        }
+        at.sort_unstable();
+        at.dedup();
+        Some(at)
     }
 }
 
@@ -82,7 +103,11 @@ impl Detector {
         let superseded: HashSet<&str> = kept()
             .flat_map(|(_, r)| r.supersedes.iter().map(String::as_str))
             .collect();
-        let mut d = Detector::default();
+        let mut d = Detector {
+            cloudtrail_index: RuleIndex::new(&["eventName", "eventSource"]),
+            cadf_index: RuleIndex::new(&["action"]),
+            ..Detector::default()
+        };
         for pack in packs {
             let name: Arc<str> = pack.name.as_str().into();
             for rule in pack.rules.iter().filter(|r| {
@@ -93,48 +118,14 @@ impl Detector {
                     rule: Arc::new(rule.clone()),
                 };
                 if rule.applies_to != AppliesTo::Cadf {
-                    let at = d.cloudtrail.len();
-                    match index_of(rule) {
-                        Index::Names(names) => {
-                            for n in names {
-                                d.cloudtrail_by_name.entry(n).or_default().push(at);
-                            }
-                        }
-                        Index::Sources(sources) => {
-                            for s in sources {
-                                d.cloudtrail_by_source.entry(s).or_default().push(at);
-                            }
-                        }
-                        Index::Any => d.cloudtrail_any.push(at),
-                    }
+                    d.cloudtrail_index.add(d.cloudtrail.len(), rule);
                     d.cloudtrail.push(entry.clone());
                 }
                 if rule.applies_to != AppliesTo::CloudTrail {
-                    let at = d.cadf.len();
-                    let required = match &rule.matcher {
-                        Matcher::Conditions(c) => c.required_values("action"),
-                        Matcher::FilterPattern(_) => None,
-                    };
-                    match required {
-                        Some(actions) => {
-                            for a in actions {
-                                d.cadf_by_action.entry(a).or_default().push(at);
-                            }
-                        }
-                        None => d.cadf_any.push(at),
-                    }
+                    d.cadf_index.add(d.cadf.len(), rule);
                     d.cadf.push(entry);
                 }
             }
-        }
-        // A rule listed under one value twice must run once.
-        for list in d
-            .cadf_by_action
-            .values_mut()
-            .chain(d.cloudtrail_by_name.values_mut())
-            .chain(d.cloudtrail_by_source.values_mut())
-        {
-            list.dedup();
         }
         d
     }
@@ -203,41 +194,12 @@ impl Detector {
     /// The rules that match `event`, in pack order. `event` may be projected (see
     /// [`Detector::projection`]); build the findings from the whole record.
     pub fn matching(&self, event: &Event) -> Vec<Match<'_>> {
-        // Rules indexed by action (CADF), event name or source (CloudTrail): only those
-        // that can fire for this record, in pack order. A record whose member is not a
-        // string runs every rule of its provider.
-        let text = |key: &str| match event.record().get(key) {
-            Some(serde_json::Value::String(s)) => Some(s.as_str()),
-            _ => None,
+        // Only the rules that can fire for this record, in pack order.
+        let (all, index) = match event.provider() {
+            Provider::CloudTrail => (&self.cloudtrail, &self.cloudtrail_index),
+            Provider::Cadf => (&self.cadf, &self.cadf_index),
         };
-        let pick = |any: &[usize], lists: &[Option<&Vec<usize>>]| {
-            let mut at = any.to_vec();
-            for list in lists.iter().flatten() {
-                at.extend(list.iter());
-            }
-            at.sort_unstable();
-            at.dedup();
-            at
-        };
-        let indexed: Option<Vec<usize>> = match event.provider() {
-            Provider::Cadf => text("action")
-                .map(|action| pick(&self.cadf_any, &[self.cadf_by_action.get(action)])),
-            Provider::CloudTrail => match (text("eventName"), text("eventSource")) {
-                (Some(name), Some(source)) => Some(pick(
-                    &self.cloudtrail_any,
-                    &[
-                        self.cloudtrail_by_name.get(name),
-                        self.cloudtrail_by_source.get(source),
-                    ],
-                )),
-                _ => None,
-            },
-        };
-        let all = match event.provider() {
-            Provider::CloudTrail => &self.cloudtrail,
-            Provider::Cadf => &self.cadf,
-        };
-        let candidates: Box<dyn Iterator<Item = &Entry>> = match indexed {
+        let candidates: Box<dyn Iterator<Item = &Entry>> = match index.candidates(event.record()) {
             Some(at) => Box::new(at.into_iter().map(|i| &all[i])),
             None => Box::new(all.iter()),
         };
@@ -670,12 +632,13 @@ mod tests {
         let packs = crate::packs::all().expect("built-in packs");
         // Dormant rules too: they are indexed the same way.
         let d = Detector::with_filter(&packs, |_, _| true);
-        let (names, sources) = (d.cloudtrail_by_name.len(), d.cloudtrail_by_source.len());
+        let by = &d.cloudtrail_index.by;
+        let (names, sources) = (by[0].1.len(), by[1].1.len());
         assert!(
             names > 100 && sources > 0,
             "{names} names, {sources} sources"
         );
-        assert!(d.cloudtrail_any.len() < d.cloudtrail.len() / 4);
+        assert!(d.cloudtrail_index.any.len() < d.cloudtrail.len() / 4);
 
         let cases: Vec<Value> =
             serde_json::from_str(include_str!("../tests/fixtures/aws-attacks-cases.json"))

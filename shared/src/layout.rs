@@ -896,6 +896,8 @@ impl<'b> Scan<'b> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn block_masks_agree_with_a_byte_at_a_time() {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
@@ -928,8 +930,6 @@ mod tests {
             assert_eq!(block_masks_words(&block), want, "{block:?}");
         }
     }
-
-    use super::*;
 
     fn ok(text: &str) -> bool {
         Layout::new().scan(text).is_ok()

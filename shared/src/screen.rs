@@ -15,6 +15,11 @@
 //! numbers, regexes, `NOT EXISTS`, derived facts and text with `"`, `\` or control
 //! characters need nothing; a detector with a rule
 //! that needs nothing runs without a screen.
+//!
+//! One operand's needs are enough for an `and`; where the best of them are met by many
+//! records (a service's host name, a verb prefix like `Create*`), the rule needs those and
+//! the next best operand's together ([`Need::Both`]), both found in the same pass over the
+//! members. `swap:in` needs its string anywhere in the record.
 
 use crate::conditions::operators::{Base, Decorator};
 use crate::conditions::path::{Path, Seg};
@@ -77,8 +82,9 @@ type Bits = u64;
 /// The bit of the needs that admit a record alone.
 const ALONE: Bits = 1;
 
-/// [`Need::Both`] pairs that get bits of their own; any further ones (no pack comes near)
-/// screen by their first side alone, which is as valid and only screens less.
+/// [`Need::Both`] pairs that get bits of their own; any further ones (no pack comes near),
+/// and pairs with a need that is not on a member, screen by their first side alone, which
+/// is as valid and only screens less.
 const MAX_PAIRS: usize = 31;
 
 /// The needs on one member name.
@@ -110,7 +116,8 @@ pub struct Screen {
     /// Bit `b` set when some member name begins with byte `b` (or is empty): most keys
     /// of the lengths wanted begin otherwise.
     firsts: [u64; 4],
-    anywhere: Vec<(Finder<'static>, Bits)>,
+    /// Strings searched for in the whole record: each admits it alone.
+    anywhere: Vec<Finder<'static>>,
     /// The two sides' bits of each pair.
     pairs: Vec<(Bits, Bits)>,
 }
@@ -142,8 +149,9 @@ impl Screen {
         pairs.sort();
         pairs.dedup();
         let mut bits = Vec::new();
-        for (i, (a, b)) in pairs.into_iter().enumerate() {
-            if i < MAX_PAIRS {
+        for (a, b) in pairs {
+            let i = bits.len();
+            if i < MAX_PAIRS && on_members(a) && on_members(b) {
                 let (bit_a, bit_b) = (1 << (2 * i + 1), 1 << (2 * i + 2));
                 tagged.extend(a.iter().map(|n| (n, bit_a)));
                 tagged.extend(b.iter().map(|n| (n, bit_b)));
@@ -155,7 +163,7 @@ impl Screen {
         // Per member name: exact strings, and the other patterns, with their bits.
         type ByKey = BTreeMap<String, (BTreeMap<Box<[u8]>, Bits>, Vec<(Text, Bits)>)>;
         let mut by_key = ByKey::new();
-        let mut anywhere: BTreeMap<String, Bits> = BTreeMap::new();
+        let mut anywhere: Vec<&str> = Vec::new();
         for (need, bit) in tagged {
             match need {
                 Need::Member { key, text } => {
@@ -165,7 +173,8 @@ impl Screen {
                         other => entry.1.push((other.clone(), bit)),
                     }
                 }
-                Need::Anywhere(s) => *anywhere.entry(s.clone()).or_default() |= bit,
+                // Only ever alone (see above).
+                Need::Anywhere(s) => anywhere.push(s),
                 // Only at the top of a rule's needs (see `all_of`).
                 Need::Both(..) => {}
             }
@@ -200,26 +209,25 @@ impl Screen {
                 .fold(0, |bits, m| bits | length_bit(m.name.len())),
             firsts,
             members,
-            anywhere: anywhere
-                .into_iter()
-                .map(|(s, b)| (Finder::new(s.as_bytes()).into_owned(), b))
-                .collect(),
+            anywhere: {
+                anywhere.sort_unstable();
+                anywhere.dedup();
+                anywhere
+                    .into_iter()
+                    .map(|s| Finder::new(s.as_bytes()).into_owned())
+                    .collect()
+            },
             pairs: bits,
         })
     }
 
     /// Whether some rule could match the record `text`, checked into `layout`.
     pub fn admits(&self, text: &str, layout: &Layout) -> bool {
-        if layout.odd_escapes() {
+        let raw = text.as_bytes();
+        if layout.odd_escapes() || self.anywhere.iter().any(|f| f.find(raw).is_some()) {
             return true;
         }
-        let raw = text.as_bytes();
         let mut met: Bits = 0;
-        for (f, bits) in &self.anywhere {
-            if met & bits != *bits && f.find(raw).is_some() {
-                met |= bits;
-            }
-        }
         for m in layout.all() {
             if met & ALONE != 0 {
                 return true;
@@ -320,6 +328,12 @@ fn score(n: &Needs) -> usize {
         .unwrap_or(0)
 }
 
+/// Whether every need of `n` is on a member: only those are paired, as they are checked in
+/// the one pass over the members.
+fn on_members(n: &Needs) -> bool {
+    n.iter().all(|need| matches!(need, Need::Member { .. }))
+}
+
 /// Needs that screen well alone: an event name, an error code. Shorter strings (`Put*`,
 /// `Root`) are paired with the next best operand of their `and`.
 const STRONG: usize = 8;
@@ -335,9 +349,8 @@ fn all_of(parts: impl Iterator<Item = Option<Needs>>) -> Option<Needs> {
     let best = sets.next()?;
     // Only needs on members are paired: they are checked in the pass over the members,
     // where a string searched for in the whole record would cost a search per record.
-    let members = |n: &Needs| n.iter().all(|need| matches!(need, Need::Member { .. }));
     match sets.next() {
-        Some(next) if score(&best) < STRONG && members(&best) && members(&next) => {
+        Some(next) if score(&best) < STRONG && on_members(&best) && on_members(&next) => {
             Some(vec![Need::Both(best, next)])
         }
         _ => Some(best),

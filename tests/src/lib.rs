@@ -84,6 +84,14 @@ pub fn root() -> PathBuf {
         .unwrap_or_default()
 }
 
+/// The Python that has moto (and the TLS front's `cryptography`): `IAMWATCH_MOTO_PYTHON`, or
+/// the project's `.venv`.
+fn moto_python() -> PathBuf {
+    std::env::var_os("IAMWATCH_MOTO_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv/bin/python"))
+}
+
 /// A moto server on a free port, stopped on drop.
 pub struct Moto {
     child: Child,
@@ -94,9 +102,7 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
-        let server = std::env::var_os("IAMWATCH_MOTO_PYTHON")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root().join(".venv/bin/python"));
+        let server = moto_python();
         assert!(
             server.exists(),
             "no Python with moto at {}: run scripts/test, or python3 -m venv .venv && \
@@ -161,9 +167,7 @@ pub struct TlsFront {
 impl TlsFront {
     pub fn start(moto: &Moto) -> TlsFront {
         use std::io::BufRead;
-        let python = std::env::var_os("IAMWATCH_MOTO_PYTHON")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root().join(".venv/bin/python"));
+        let python = moto_python();
         let port = free_port();
         let target = moto
             .endpoint
@@ -296,6 +300,35 @@ pub fn quick_retry(attempts: u32) -> Retry {
         base: Duration::from_millis(10),
         attempt_timeout: Duration::from_secs(2),
     }
+}
+
+/// An S3 client for `config` (addressed by path, as a local endpoint needs).
+pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// Makes `bucket` and puts `objects` (key, body) in it.
+pub fn bucket_with(rt: &Runtime, s3: &aws_sdk_s3::Client, bucket: &str, objects: &[(&str, &[u8])]) {
+    rt.block_on(async {
+        s3.create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("bucket");
+        for (key, body) in objects {
+            s3.put_object()
+                .bucket(bucket)
+                .key(*key)
+                .body(body.to_vec().into())
+                .send()
+                .await
+                .expect("put");
+        }
+    });
 }
 
 /// An SNS topic with an SQS queue subscribed to it.

@@ -64,33 +64,16 @@ impl Local {
         let rt = runtime();
         let config = config(&rt, &moto.endpoint, &quick_retry(3));
         let topic = topic_with_queue(&rt, &config, "iamwatch-ibm-alerts");
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(true)
-                .build(),
+        let events = gzip(mixed_events().as_bytes());
+        bucket_with(
+            &rt,
+            &s3_client(&config),
+            BUCKET,
+            &[
+                (KEY, &events),
+                ("broken/not-events.log", b"\x00\x01 this is not JSON\n"),
+            ],
         );
-        rt.block_on(async {
-            s3.create_bucket()
-                .bucket(BUCKET)
-                .send()
-                .await
-                .expect("bucket");
-            for (key, body) in [
-                (KEY, gzip(mixed_events().as_bytes())),
-                (
-                    "broken/not-events.log",
-                    b"\x00\x01 this is not JSON\n".to_vec(),
-                ),
-            ] {
-                s3.put_object()
-                    .bucket(BUCKET)
-                    .key(key)
-                    .body(body.into())
-                    .send()
-                    .await
-                    .expect("put");
-            }
-        });
         Local {
             moto,
             rt,

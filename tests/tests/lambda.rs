@@ -126,13 +126,9 @@ impl Local {
         ]
     }
 
-    /// An S3 client on moto (addressed by path, as a local endpoint needs).
+    /// An S3 client on moto.
     fn s3(&self) -> aws_sdk_s3::Client {
-        aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&self.config)
-                .force_path_style(true)
-                .build(),
-        )
+        s3_client(&self.config)
     }
 
     fn start(&self, name: &str, endpoint: &str, extra: &[(&str, &str)]) -> Function {
@@ -540,20 +536,7 @@ fn an_object_cut_off_mid_read_fails_the_invocation_and_the_retry_loses_nothing()
     let text = json!({ "Records": records }).to_string();
     let file = gzip(text.as_bytes());
     let key = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/21/111122223333_CloudTrail_us-east-1_20261121T0300Z_cut.json.gz";
-    local.rt.block_on(async {
-        s3.create_bucket()
-            .bucket("trail")
-            .send()
-            .await
-            .expect("bucket");
-        s3.put_object()
-            .bucket("trail")
-            .key(key)
-            .body(file.clone().into())
-            .send()
-            .await
-            .expect("put");
-    });
+    bucket_with(&local.rt, &s3, "trail", &[(key, &file)]);
     let want = expected(&text, Format::Auto);
     assert!(want.len() > 10, "{want:?}");
     let f = local.start(
@@ -777,22 +760,12 @@ fn the_s3_handler_reads_a_gzip_cloudtrail_file_through_each_trigger() {
     .expect("example");
     let key = "AWSLogs/o-exampleorg/111122223333/CloudTrail/us-east-1/2026/11/21/111122223333_CloudTrail_us-east-1_20261121T0220Z_intrusion.json.gz";
     let digest = "AWSLogs/o-exampleorg/111122223333/CloudTrail-Digest/us-east-1/2026/11/21/111122223333_CloudTrail-Digest_us-east-1_trail_us-east-1_20261121T0220Z.json.gz";
-    local.rt.block_on(async {
-        s3.create_bucket()
-            .bucket("org-trail")
-            .send()
-            .await
-            .expect("bucket");
-        for k in [key, digest] {
-            s3.put_object()
-                .bucket("org-trail")
-                .key(k)
-                .body(file.clone().into())
-                .send()
-                .await
-                .expect("put");
-        }
-    });
+    bucket_with(
+        &local.rt,
+        &s3,
+        "org-trail",
+        &[(key, &file), (digest, &file)],
+    );
     let text = {
         let mut t = String::new();
         std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&file[..]), &mut t)
@@ -1003,22 +976,13 @@ fn hostile_objects_never_crash_the_s3_handler_nor_hide_a_record() {
     let key = |name: &str| {
         format!("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/111122223333_CloudTrail_us-east-1_20261120T0800Z_{name}.json.gz")
     };
-    local.rt.block_on(async {
-        s3.create_bucket()
-            .bucket("trail")
-            .send()
-            .await
-            .expect("bucket");
-        for (name, body) in &objects {
-            s3.put_object()
-                .bucket("trail")
-                .key(key(name))
-                .body(body.clone().into())
-                .send()
-                .await
-                .expect("put");
-        }
-    });
+    let keys: Vec<String> = objects.iter().map(|(name, _)| key(name)).collect();
+    let puts: Vec<(&str, &[u8])> = keys
+        .iter()
+        .zip(&objects)
+        .map(|(k, (_, body))| (k.as_str(), body.as_slice()))
+        .collect();
+    bucket_with(&local.rt, &s3, "trail", &puts);
     let records: Vec<Value> = objects
         .iter()
         .enumerate()

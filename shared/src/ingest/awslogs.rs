@@ -24,16 +24,19 @@ thread_local! {
 /// Buffers larger than this are not kept for the next payload.
 const SPARE_LIMIT: usize = 4 << 20;
 
-/// Gives back the buffer [`decode_bytes`] returned, for the next payload on this thread.
-pub(crate) fn recycle(json: Vec<u8>) {
+/// Decodes `awslogs.data` (base64 of gzip) and hands the subscription JSON's bytes to
+/// `read`; their buffer is then kept for the next payload on this thread.
+pub(crate) fn with_decoded<R>(data: &str, read: impl FnOnce(&[u8]) -> R) -> Result<R, String> {
+    let json = decode_bytes(data)?;
+    let r = read(&json);
     if json.capacity() <= SPARE_LIMIT {
         SPARE_JSON.set(json);
     }
+    Ok(r)
 }
 
-/// Decodes `awslogs.data` (base64 of gzip) into the subscription JSON's bytes (hand the
-/// buffer to [`recycle`] when done with it).
-pub(crate) fn decode_bytes(data: &str) -> Result<Vec<u8>, String> {
+/// Decodes `awslogs.data` (base64 of gzip) into the subscription JSON's bytes.
+fn decode_bytes(data: &str) -> Result<Vec<u8>, String> {
     let gz = base64::engine::general_purpose::STANDARD
         .decode(data.trim())
         .map_err(|e| format!("awslogs.data is not base64: {e}"))?;
@@ -404,28 +407,13 @@ impl<'a> Reader<'a> {
             if let Some(ahead) = b.get(i..i + 32) {
                 let block: &[u8; 16] = ahead[..16].try_into().unwrap_or(&[0; 16]);
                 let masks = layout::block_masks(block);
+                let bs = masks.backslash;
                 // The common block inside a record: its only escapes are `\"` and `\/`, none
                 // of its quotes ends the string. Its backslashes are dropped in one shuffle.
-                let bs = masks.backslash;
-                let escaped = bs << 1;
-                if SHUFFLE
-                    && bs != 0
-                    && bs & escaped == 0
-                    && (escaped & 0xffff) & !(masks.quote | masks.slash) == 0
-                    && (masks.quote & !escaped) | masks.control == 0
-                    && (bs & 0x8000 == 0 || matches!(ahead[16], b'"' | b'\\' | b'/'))
-                {
-                    let mut spare = [0u8; 16];
-                    let to: &mut [u8; 16] = match (&mut out[j..j + 16]).try_into() {
-                        Ok(to) => to,
-                        Err(_) => &mut spare,
-                    };
+                #[cfg(target_arch = "x86_64")]
+                if SHUFFLE && compact::shuffles(&masks, ahead[16]) {
                     // SAFETY: SHUFFLE is set only where the processor has SSSE3.
-                    #[cfg(target_arch = "x86_64")]
-                    let n = unsafe { compact::without(block, bs, to) };
-                    #[cfg(not(target_arch = "x86_64"))]
-                    let n = compact::without(block, bs, to);
-                    j += n;
+                    j += unsafe { compact::without(block, bs, &mut out[j..j + 16]) };
                     i += 16;
                     if bs & 0x8000 != 0 {
                         // The byte its last backslash escapes begins the next block.
@@ -501,11 +489,6 @@ impl<'a> Reader<'a> {
                 b'\\' => {
                     let e = *b.get(i + 1).ok_or_else(|| self.error(ODD_EOF))?;
                     i += 2;
-                    if let b'"' | b'\\' | b'/' = e {
-                        out[j] = e;
-                        j += 1;
-                        continue;
-                    }
                     match escape(e, &b[i..], &mut out[j..]) {
                         Ok((used, wrote)) => {
                             i += used;
@@ -567,6 +550,7 @@ const ODD_EOF: &str = "the text ends inside a string";
 /// x86_64 processor Lambda runs on has; checked once).
 #[cfg(target_arch = "x86_64")]
 mod compact {
+    use crate::layout::Masks;
     use std::arch::x86_64::{
         __m128i, _mm_loadu_si128, _mm_set_epi64x, _mm_shuffle_epi8, _mm_storeu_si128,
     };
@@ -599,14 +583,28 @@ mod compact {
         *SSSE3.get_or_init(|| std::arch::is_x86_feature_detected!("ssse3"))
     }
 
+    /// Whether a block with these masks, followed by the byte `next`, is decoded by dropping
+    /// its backslashes: it has some, each escapes a quote or a slash (or, the last one, the
+    /// byte `next`: a quote, backslash or slash), and no quote of it ends the string.
+    #[inline]
+    pub(super) fn shuffles(m: &Masks, next: u8) -> bool {
+        let bs = m.backslash;
+        let escaped = bs << 1;
+        bs != 0
+            && bs & escaped == 0
+            && (escaped & 0xffff) & !(m.quote | m.slash) == 0
+            && (m.quote & !escaped) | m.control == 0
+            && (bs & 0x8000 == 0 || matches!(next, b'"' | b'\\' | b'/'))
+    }
+
     /// `block` without the bytes whose bits are set in `leave`, written to the start of
-    /// `out`; how many were written.
+    /// `out` (sixteen bytes); how many were written.
     ///
     /// # Safety
     /// The processor must have SSSE3 ([`available`]).
     #[inline]
     #[target_feature(enable = "ssse3")]
-    pub(super) unsafe fn without(block: &[u8; 16], leave: u32, out: &mut [u8; 16]) -> usize {
+    pub(super) unsafe fn without(block: &[u8; 16], leave: u32, out: &mut [u8]) -> usize {
         let (lo, hi) = ((leave & 0xff) as usize, ((leave >> 8) & 0xff) as usize);
         // The high half's places are eight further on (0x80 stays a zero: 0x88).
         let places_lo = u64::from_le_bytes(KEPT[lo]);
@@ -624,15 +622,6 @@ mod compact {
         out[..8].copy_from_slice(&both[..8]);
         out[n_lo..n_lo + 8].copy_from_slice(&both[8..]);
         n_lo + n_hi
-    }
-}
-
-/// Elsewhere blocks are decoded an escape at a time (`SHUFFLE` is never set).
-#[cfg(not(target_arch = "x86_64"))]
-mod compact {
-    #[inline]
-    pub(super) fn without(_: &[u8; 16], _: u32, _: &mut [u8; 16]) -> usize {
-        0
     }
 }
 
@@ -797,8 +786,10 @@ mod tests {
         }
     }
 
+    #[cfg(target_arch = "x86_64")]
     #[test]
     fn a_block_without_some_bytes_keeps_the_rest_in_order() {
+        assert!(compact::available(), "the shuffle needs SSSE3");
         let block: [u8; 16] = *b"0123456789abcdef";
         for leave in (0..=0xffffu32)
             .step_by(7)
@@ -809,12 +800,9 @@ mod tests {
                 .map(|k| block[k])
                 .collect();
             let mut out = [0u8; 16];
-            #[cfg(target_arch = "x86_64")]
-            if compact::available() {
-                // SAFETY: the processor has SSSE3.
-                let n = unsafe { compact::without(&block, leave, &mut out) };
-                assert_eq!(&out[..n], &want[..], "{leave:016b}");
-            }
+            // SAFETY: the processor has SSSE3 (asserted above).
+            let n = unsafe { compact::without(&block, leave, &mut out) };
+            assert_eq!(&out[..n], &want[..], "{leave:016b}");
         }
     }
 

@@ -1015,15 +1015,7 @@ fn trim_ascii(b: &[u8]) -> &[u8] {
 /// containers (their records are in the same bytes).
 fn expand(parsed: Parsed, position: Position, bytes: &[u8], how: &Parse<'_>, sink: &mut Sink) {
     let (value, projected, screened) = match parsed {
-        Parsed::AwsLogs(data) => {
-            return match awslogs::decode_bytes(data) {
-                Ok(json) => {
-                    payload_bytes(&json, position, how, sink);
-                    awslogs::recycle(json);
-                }
-                Err(reason) => sink(Item::Bad { position, reason }),
-            }
-        }
+        Parsed::AwsLogs(data) => return encoded_payload(data, position, how, sink),
         Parsed::Payload(text, layout) => return payload(text, layout, position, how, sink),
         Parsed::Repeated(text, r) => return readings(text, &r, position, how, sink),
         Parsed::Split(bytes) => return split(bytes, position, how, sink),
@@ -1198,6 +1190,15 @@ fn payload_bytes(json: &[u8], position: Position, how: &Parse<'_>, sink: &mut Si
     }
 }
 
+/// An encoded subscription payload (`awslogs.data`): decoded, its log events read as
+/// records.
+fn encoded_payload(data: &str, position: Position, how: &Parse<'_>, sink: &mut Sink) {
+    let read = awslogs::with_decoded(data, |json| payload_bytes(json, position, how, sink));
+    if let Err(reason) = read {
+        sink(Item::Bad { position, reason });
+    }
+}
+
 /// The log events of a checked subscription payload, each message read as a record.
 fn payload(text: &str, layout: &Layout, position: Position, how: &Parse<'_>, sink: &mut Sink) {
     let mut scratch = Layout::new();
@@ -1269,12 +1270,8 @@ fn expand_one(
 ) {
     let bad = |sink: &mut Sink, reason: String| sink(Item::Bad { position, reason });
     if let Some(data) = value.pointer("/awslogs/data") {
-        match data.as_str().map(awslogs::decode_bytes) {
-            Some(Ok(json)) => {
-                payload_bytes(&json, position, how, sink);
-                awslogs::recycle(json);
-            }
-            Some(Err(e)) => bad(sink, e),
+        match data.as_str() {
+            Some(data) => encoded_payload(data, position, how, sink),
             None => bad(sink, "awslogs.data is not a string".into()),
         }
         return;

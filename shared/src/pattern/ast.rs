@@ -62,9 +62,11 @@ fn expr_required(e: &Expr<JsonCondition>, key: &str) -> Option<Vec<String>> {
                     value: Value::Text { text, .. },
                     ..
                 },
-            ) if k == key && !text.starts_with('*') && !text.ends_with('*') => {
-                Some(vec![text.clone()])
-            }
+            ) if k == key => match super::value::TextMatch::new(text) {
+                // Wildcards match other values too.
+                super::value::TextMatch::Exact(t) => Some(vec![t.into()]),
+                _ => None,
+            },
             _ => None,
         },
     }
