@@ -115,7 +115,7 @@ impl Detector {
             }) {
                 let entry = Entry {
                     pack: name.clone(),
-                    rule: Arc::new(rule.clone()),
+                    rule: Arc::clone(rule),
                 };
                 if rule.applies_to != AppliesTo::Cadf {
                     d.cloudtrail_index.add(d.cloudtrail.len(), rule);

@@ -52,7 +52,7 @@ impl<'p> Evaluator<'p> {
     pub fn new(packs: &'p [Pack], all_rules: bool) -> Self {
         let mut rules: Vec<(&str, &Rule)> = packs
             .iter()
-            .flat_map(|p| p.rules.iter().map(move |r| (p.name.as_str(), r)))
+            .flat_map(|p| p.rules.iter().map(move |r| (p.name.as_str(), &**r)))
             .filter(|(_, r)| all_rules || !r.dormant)
             .collect();
         // json-rules-engine reports higher-priority rules first; equal priorities keep file order.

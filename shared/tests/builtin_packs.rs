@@ -692,7 +692,7 @@ fn dormant_and_superseded_rules_stay_out_of_the_default_set() {
     let packs = all_packs();
     let rules: Vec<(&str, &iamwatch::rules::Rule)> = packs
         .iter()
-        .flat_map(|p| p.rules.iter().map(move |r| (p.name.as_str(), r)))
+        .flat_map(|p| p.rules.iter().map(move |r| (p.name.as_str(), &**r)))
         .collect();
     let dormant = rules.iter().filter(|(_, r)| r.dormant).count();
     assert_eq!(dormant, 2, "iam-all-calls and iam-authn-authz-changes");

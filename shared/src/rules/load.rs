@@ -151,7 +151,7 @@ pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, L
         }
         _ => return Err(top.err("$", "expected a pack object or an array of rules")),
     };
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::with_capacity(rules.len());
     let mut out = Vec::with_capacity(rules.len());
     for (i, r) in rules.iter().enumerate() {
         let path = format!("$.rules[{i}]");
@@ -163,7 +163,7 @@ pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, L
             }
             .err(format!("{path}.id"), "duplicate rule id in this pack"));
         }
-        out.push(rule);
+        out.push(Arc::new(rule));
     }
     // A pack exception naming no rule of the pack is a typo that would except nothing.
     for (i, e) in pack_exceptions.iter().enumerate() {
@@ -351,15 +351,17 @@ fn load_rule(
             if !root_ok {
                 return Err(ctx.err(at, "the root of \"conditions\" must be \"all\", \"any\" or \"not\""));
             }
+            let split;
             let filter = if kind == "boolean" {
-                c.clone()
+                c
             } else {
                 let (f, w) = split_window(c, &at, kind).map_err(|(p, m)| ctx.err(p, m))?;
                 window = Some(w);
-                f
+                split = f;
+                &split
             };
             Matcher::Conditions(
-                Condition::parse_with(&filter, &at, lists).map_err(|e| ctx.err(e.path, e.message))?,
+                Condition::parse_with(filter, &at, lists).map_err(|e| ctx.err(e.path, e.message))?,
             )
         }
         (None, None) => {

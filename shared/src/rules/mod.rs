@@ -178,7 +178,8 @@ pub enum WindowKind {
 pub struct Pack {
     pub name: String,
     pub description: Option<String>,
-    pub rules: Vec<Rule>,
+    /// Shared with the detectors built from the pack, which keep them without a copy.
+    pub rules: Vec<std::sync::Arc<Rule>>,
     /// Activity the pack's rules accept (see [`crate::exceptions`]).
     pub exceptions: Vec<crate::exceptions::Exception>,
 }
