@@ -4,7 +4,7 @@
 
 use crate::layout::{self, Kind, Layout, Member};
 use base64::Engine;
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::MultiGzDecoder;
 use std::cell::Cell;
 use std::io::Read;
 
@@ -12,6 +12,14 @@ use std::io::Read;
 /// so anything far larger (a gzip bomb) is not a subscription payload, and is refused without
 /// being decoded further.
 const MAX_DECODED: u64 = 16 << 20;
+
+/// Payloads that decode to at most this many bytes are decompressed in one call (libdeflate,
+/// the fastest gunzip measured); larger ones a window at a time as their log events are read,
+/// so that the 5 MB a full 1 MB Lambda event decodes to never sit in memory at once.
+const WHOLE_LIMIT: usize = 2 << 20;
+
+/// How many bytes a streamed payload's window takes in at a time.
+const CHUNK: usize = 128 << 10;
 
 thread_local! {
     /// The buffer of the payload last decoded on this thread, given back once its records
@@ -24,27 +32,25 @@ thread_local! {
 /// Buffers larger than this are not kept for the next payload.
 const SPARE_LIMIT: usize = 4 << 20;
 
-/// Decodes `awslogs.data` (base64 of gzip) and hands the subscription JSON's bytes to
-/// `read`; their buffer is then kept for the next payload on this thread.
-pub(crate) fn with_decoded<R>(data: &str, read: impl FnOnce(&[u8]) -> R) -> Result<R, String> {
-    let json = decode_bytes(data)?;
-    let r = read(&json);
-    if json.capacity() <= SPARE_LIMIT {
-        SPARE_JSON.set(json);
+fn keep_spare(buf: Vec<u8>) {
+    if buf.capacity() <= SPARE_LIMIT {
+        SPARE_JSON.set(buf);
     }
-    Ok(r)
 }
 
-/// Decodes `awslogs.data` (base64 of gzip) into the subscription JSON's bytes.
-fn decode_bytes(data: &str) -> Result<Vec<u8>, String> {
+/// Decodes `awslogs.data` (base64 of gzip) and calls `each` for every log event of the
+/// subscription payload, with `buf` holding its message (see [`Reader`]). `Ok(None)`: read;
+/// `Ok(Some(json))`: the payload is laid out otherwise (see [`stream_events`]), and `json` is
+/// all of it, for a layout. `Err` says why the payload stops (the events before were read).
+pub(crate) fn decoded_events(
+    data: &str,
+    buf: &mut Vec<u8>,
+    each: &mut EachEvent,
+) -> Result<Option<Vec<u8>>, String> {
     let gz = base64::engine::general_purpose::STANDARD
         .decode(data.trim())
         .map_err(|e| format!("awslogs.data is not base64: {e}"))?;
-    gunzip(&gz, SPARE_JSON.take())
-}
-
-fn gunzip(gz: &[u8], mut json: Vec<u8>) -> Result<Vec<u8>, String> {
-    // gzip ends with the uncompressed size (mod 4 GiB): CloudWatch sends one gzip member,
+    // gzip ends with the uncompressed size (mod 4 GiB). CloudWatch sends one gzip member,
     // which libdeflate decodes in one call into a buffer of that size.
     let size = gz
         .len()
@@ -52,31 +58,139 @@ fn gunzip(gz: &[u8], mut json: Vec<u8>) -> Result<Vec<u8>, String> {
         .and_then(|at| gz.get(at..))
         .and_then(|t| <[u8; 4]>::try_from(t).ok())
         .map_or(0, |t| u32::from_le_bytes(t) as usize);
-    if size > 0 && size as u64 <= MAX_DECODED {
+    let mut spare = SPARE_JSON.take();
+    if size > 0 && size <= WHOLE_LIMIT {
         // Every byte is written by the decoder: only new room needs zeroing.
-        if json.len() < size {
-            json.resize(size, 0);
+        if spare.len() < size {
+            spare.resize(size, 0);
         }
-        json.truncate(size);
-        if let Ok(n) = libdeflater::Decompressor::new().gzip_decompress(gz, &mut json) {
-            if n == size {
-                return Ok(json);
+        spare.truncate(size);
+        if libdeflater::Decompressor::new().gzip_decompress(&gz, &mut spare) == Ok(size) {
+            drop(gz);
+            let read = read_events(&mut Whole(&spare), buf, each);
+            return match read {
+                Ok(Events::Odd) => Ok(Some(spare)),
+                other => {
+                    keep_spare(spare);
+                    other.map(|_| None)
+                }
+            };
+        }
+    }
+    // Larger, several members, a size that does not fit, or corrupt data: the streaming
+    // decoder reads every member and says what is wrong.
+    let mut inflow = Inflow::new(&gz, spare, CHUNK);
+    match read_events(&mut inflow, buf, each) {
+        Ok(Events::Read) => {
+            keep_spare(inflow.buf);
+            Ok(None)
+        }
+        Ok(Events::Odd) => inflow.all().map(Some),
+        Err(e) => Err(e),
+    }
+}
+
+/// A subscription payload's decoded bytes, as the log event reader sees them: all at once, or
+/// a window over a gzip stream that moves on as the events are read.
+trait Decoded {
+    /// The bytes decoded and not yet dropped.
+    fn bytes(&self) -> &[u8];
+    /// How many bytes were dropped before `bytes()[0]` (error positions count them).
+    fn dropped(&self) -> usize;
+    /// Drops the bytes before `keep` and decodes more after the rest; `Ok(false)` when there
+    /// are no more.
+    fn more(&mut self, keep: usize) -> Result<bool, String>;
+}
+
+/// A payload decoded whole.
+struct Whole<'a>(&'a [u8]);
+
+impl Decoded for Whole<'_> {
+    fn bytes(&self) -> &[u8] {
+        self.0
+    }
+    fn dropped(&self) -> usize {
+        0
+    }
+    fn more(&mut self, _: usize) -> Result<bool, String> {
+        Ok(false)
+    }
+}
+
+/// A payload decompressed a window at a time: `buf[..end]` holds the bytes decoded and not
+/// yet read.
+struct Inflow<'g> {
+    gz: MultiGzDecoder<&'g [u8]>,
+    buf: Vec<u8>,
+    end: usize,
+    dropped: usize,
+    ended: bool,
+    chunk: usize,
+}
+
+impl<'g> Inflow<'g> {
+    fn new(gz: &'g [u8], mut buf: Vec<u8>, chunk: usize) -> Self {
+        buf.clear();
+        Inflow {
+            gz: MultiGzDecoder::new(gz),
+            buf,
+            end: 0,
+            dropped: 0,
+            ended: false,
+            chunk,
+        }
+    }
+
+    /// The whole payload, for a payload nothing of which was dropped.
+    fn all(mut self) -> Result<Vec<u8>, String> {
+        while self.more(0)? {}
+        debug_assert_eq!(self.dropped, 0);
+        self.buf.truncate(self.end);
+        Ok(self.buf)
+    }
+}
+
+impl Decoded for Inflow<'_> {
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.end]
+    }
+
+    fn dropped(&self) -> usize {
+        self.dropped
+    }
+
+    fn more(&mut self, keep: usize) -> Result<bool, String> {
+        if self.ended {
+            return Ok(false);
+        }
+        self.buf.copy_within(keep..self.end, 0);
+        self.end -= keep;
+        self.dropped += keep;
+        // A log event longer than the window doubles it, so that reading it again from its
+        // start each time costs no more than reading it twice.
+        let target = self.end + self.chunk.max(self.end);
+        if self.buf.len() < target {
+            self.buf.resize(target, 0);
+        }
+        let start = self.end;
+        while self.end < target {
+            match self.gz.read(&mut self.buf[self.end..target]) {
+                Ok(0) => {
+                    self.ended = true;
+                    break;
+                }
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("awslogs.data is not gzip: {e}")),
             }
         }
+        if (self.dropped + self.end) as u64 > MAX_DECODED {
+            return Err(format!(
+                "awslogs.data decodes to more than {MAX_DECODED} bytes: not a CloudWatch Logs subscription payload (they hold at most 1 MB)"
+            ));
+        }
+        Ok(self.end > start)
     }
-    // Several members, a size that does not fit, or corrupt data: the streaming decoder
-    // reads every member and says what is wrong.
-    json.clear();
-    MultiGzDecoder::new(gz)
-        .take(MAX_DECODED + 1)
-        .read_to_end(&mut json)
-        .map_err(|e| format!("awslogs.data is not gzip: {e}"))?;
-    if json.len() as u64 > MAX_DECODED {
-        return Err(format!(
-            "awslogs.data decodes to more than {MAX_DECODED} bytes: not a CloudWatch Logs subscription payload (they hold at most 1 MB)"
-        ));
-    }
-    Ok(json)
 }
 
 /// The text of `awslogs.data` in a checked object, when it is an `{"awslogs": {"data":
@@ -192,35 +306,133 @@ pub(crate) fn stream_events(
     buf: &mut Vec<u8>,
     each: &mut EachEvent,
 ) -> Option<Result<(), String>> {
-    let mut p = Reader {
-        b: json,
-        i: 0,
-        scratch: Vec::new(),
-    };
-    p.run(buf, each).transpose()
+    match read_events(&mut Whole(json), buf, each) {
+        Ok(Events::Read) => Some(Ok(())),
+        Ok(Events::Odd) => None,
+        Err(e) => Some(Err(e)),
+    }
 }
 
 /// Receives log event `n`: its id, and its message (or why it has none).
 pub(crate) type EachEvent<'e> = dyn FnMut(usize, Option<&str>, Result<&[u8], String>) + 'e;
 
-/// A position in a payload's bytes.
-struct Reader<'a> {
-    b: &'a [u8],
-    i: usize,
-    scratch: Vec<Member>,
+/// What [`read_events`] made of a payload.
+enum Events {
+    /// Its log events were read (none, for a control message).
+    Read,
+    /// Laid out otherwise: for a layout.
+    Odd,
 }
 
-impl<'a> Reader<'a> {
-    /// `Ok(None)`: laid out otherwise; `Ok(Some(()))`: read; `Err`: not JSON.
-    fn run(&mut self, buf: &mut Vec<u8>, each: &mut EachEvent) -> Result<Option<()>, String> {
-        let (mut data, mut events, mut control, mut odd) = (false, false, false, false);
+/// Where the payload's members before its log events lead.
+enum Head {
+    /// To the log events' array, just past its `[`.
+    Events,
+    Control,
+    Odd,
+}
+
+/// The payload's log events, read a piece at a time from `src`: its members before the
+/// events, then each event with the `,` or `]` after it, then the rest. A piece that does not
+/// parse is read again once `src` has decoded more, since the window may have ended inside it;
+/// when there is no more, its error stands. Nothing before the events is dropped, so a
+/// payload laid out otherwise is still whole.
+fn read_events(
+    src: &mut (impl Decoded + ?Sized),
+    buf: &mut Vec<u8>,
+    each: &mut EachEvent,
+) -> Result<Events, String> {
+    let mut scratch = Vec::new();
+    let mut at = loop {
+        let mut r = Reader::new(src.bytes(), 0, src.dropped(), &mut scratch);
+        match r.head() {
+            Ok(Head::Events) => break r.i,
+            Ok(Head::Control) => return Ok(Events::Read),
+            Ok(Head::Odd) => return Ok(Events::Odd),
+            Err(e) if !src.more(0)? => return Err(e),
+            Err(_) => {}
+        }
+    };
+    let mut n = 0;
+    let mut first = true;
+    loop {
+        let mut r = Reader::new(src.bytes(), at, src.dropped(), &mut scratch);
+        let (read, next) = (r.element(first, buf), r.i);
+        match read {
+            Ok(Some(Element { id, message, last })) => {
+                let id = id
+                    .map(|(from, to)| &src.bytes()[from..to])
+                    .filter(|v| !v.contains(&b'\\'))
+                    .and_then(|v| std::str::from_utf8(v).ok());
+                let message = message
+                    .map(|len| &buf[..len])
+                    .ok_or_else(|| "log event without a message string".to_string());
+                each(n, id, message);
+                n += 1;
+                (at, first) = (next, false);
+                if last {
+                    break;
+                }
+            }
+            Ok(None) => {
+                at = next;
+                break;
+            }
+            Err(e) if !src.more(at)? => return Err(e),
+            Err(_) => at = 0,
+        }
+    }
+    loop {
+        let read = Reader::new(src.bytes(), at, src.dropped(), &mut scratch).tail();
+        // Read to the end of the window: whatever follows must be read too.
+        if !src.more(at)? {
+            return read.map(|()| Events::Read);
+        }
+        at = 0;
+    }
+}
+
+/// A log event as [`Reader::element`] reads it.
+struct Element {
+    /// Where its id's text is, when the id is a string.
+    id: Option<(usize, usize)>,
+    /// Its message's length in the buffer it was decoded into, when it is a string.
+    message: Option<usize>,
+    /// Whether the array ends after it.
+    last: bool,
+}
+
+/// A position in a payload's bytes.
+struct Reader<'a, 's> {
+    b: &'a [u8],
+    i: usize,
+    /// Bytes of the payload before `b` (for error positions).
+    base: usize,
+    scratch: &'s mut Vec<Member>,
+}
+
+impl<'a, 's> Reader<'a, 's> {
+    fn new(b: &'a [u8], i: usize, base: usize, scratch: &'s mut Vec<Member>) -> Self {
+        Reader {
+            b,
+            i,
+            base,
+            scratch,
+        }
+    }
+
+    /// The payload's `{` and its members up to the log events, which must come after a
+    /// `"messageType": "DATA_MESSAGE"`.
+    fn head(&mut self) -> Result<Head, String> {
+        let mut data = false;
+        let mut head = None;
         self.members(|r, key| {
             match key {
                 Some(b"messageType") => {
                     let at = r.i;
                     r.skip()?;
                     match &r.b[at..r.i] {
-                        b"\"CONTROL_MESSAGE\"" => control = true,
+                        b"\"CONTROL_MESSAGE\"" => head = Some(Head::Control),
                         b"\"DATA_MESSAGE\"" => data = true,
                         other => {
                             return Err(format!(
@@ -230,82 +442,76 @@ impl<'a> Reader<'a> {
                         }
                     }
                 }
+                // Where the window ends before the value: read again with more.
+                Some(b"logEvents") if r.peek().is_none() => {
+                    return Err(r.error("the text ends before the log events"))
+                }
                 Some(b"logEvents") if data && r.peek() == Some(b'[') => {
-                    r.log_events(buf, each)?;
-                    events = true;
+                    r.i += 1;
+                    head = Some(Head::Events);
                 }
                 // Events before their type, or a name with escapes: for the layout reader.
-                Some(b"logEvents") | None => odd = true,
+                Some(b"logEvents") | None => head = Some(Head::Odd),
                 Some(_) => r.skip()?,
             }
-            Ok(!(control || odd))
+            Ok(head.is_none())
         })?;
-        if control {
-            return Ok(Some(()));
-        }
-        if odd {
+        head.ok_or_else(|| "subscription payload without a logEvents array".into())
+    }
+
+    /// One element of the log events' array and the `,` or `]` after it, its message
+    /// decoded into `buf`. `first`: just past the `[`, where a `]` ends an empty array
+    /// (`None`).
+    fn element(&mut self, first: bool, buf: &mut Vec<u8>) -> Result<Option<Element>, String> {
+        self.ws();
+        if first && self.peek() == Some(b']') {
+            self.i += 1;
             return Ok(None);
+        }
+        let (mut id, mut message) = (None, None);
+        if self.peek() != Some(b'{') {
+            self.skip()?;
+        } else {
+            self.members(|r, key| {
+                match key {
+                    Some(b"id") => {
+                        let at = r.i;
+                        r.skip()?;
+                        id = (r.b[at] == b'"').then_some((at + 1, r.i - 1));
+                    }
+                    Some(b"message") if r.peek() == Some(b'"') => {
+                        message = Some(r.string_into(buf)?)
+                    }
+                    Some(b"message") => {
+                        r.skip()?;
+                        message = None;
+                    }
+                    Some(_) => r.skip()?,
+                    None => return Err(r.error("an escaped member name in a log event")),
+                }
+                Ok(true)
+            })?;
+        }
+        let last = !self.next_member(b']')?;
+        Ok(Some(Element { id, message, last }))
+    }
+
+    /// The payload's members after its log events, its `}` and the blanks after it, up to
+    /// the end of the bytes.
+    fn tail(&mut self) -> Result<(), String> {
+        while self.next_member(b'}')? {
+            // Any name at all: the events are read, and nothing after them is.
+            self.ws();
+            self.skip()?;
+            self.expect(b':')?;
+            self.ws();
+            self.skip()?;
         }
         self.ws();
         if self.i < self.b.len() {
             return Err(self.error("text after the payload"));
         }
-        if !events {
-            return Err("subscription payload without a logEvents array".into());
-        }
-        Ok(Some(()))
-    }
-
-    /// The array of log events, at its `[`.
-    fn log_events(&mut self, buf: &mut Vec<u8>, each: &mut EachEvent) -> Result<(), String> {
-        self.i += 1;
-        self.ws();
-        if self.peek() == Some(b']') {
-            self.i += 1;
-            return Ok(());
-        }
-        let mut n = 0;
-        loop {
-            self.ws();
-            if self.peek() != Some(b'{') {
-                self.skip()?;
-                each(n, None, Err("log event without a message string".into()));
-            } else {
-                let (mut id, mut message) = (None, None);
-                self.members(|r, key| {
-                    match key {
-                        Some(b"id") => {
-                            let at = r.i;
-                            r.skip()?;
-                            id = r.b[at..r.i]
-                                .strip_prefix(b"\"")
-                                .and_then(|v| v.strip_suffix(b"\""))
-                                .filter(|v| !v.contains(&b'\\'))
-                                .and_then(|v| std::str::from_utf8(v).ok());
-                        }
-                        Some(b"message") if r.peek() == Some(b'"') => {
-                            message = Some(r.string_into(buf)?)
-                        }
-                        Some(b"message") => {
-                            r.skip()?;
-                            message = None;
-                        }
-                        Some(_) => r.skip()?,
-                        None => return Err(r.error("an escaped member name in a log event")),
-                    }
-                    Ok(true)
-                })?;
-                let message = match message {
-                    Some(len) => Ok(&buf[..len]),
-                    None => Err("log event without a message string".to_string()),
-                };
-                each(n, id, message);
-            }
-            n += 1;
-            if !self.next_member(b']')? {
-                return Ok(());
-            }
-        }
+        Ok(())
     }
 
     /// The members of the object whose `{` comes next: `member` is given the reader at each
@@ -510,7 +716,7 @@ impl<'a> Reader<'a> {
 
     /// Checks the value here and steps over it.
     fn skip(&mut self) -> Result<(), String> {
-        self.i = layout::skip_value(self.b, self.i, &mut self.scratch)
+        self.i = layout::skip_value(self.b, self.i, self.scratch)
             .map_err(|e| format!("awslogs.data is not JSON: {e}"))?;
         Ok(())
     }
@@ -540,7 +746,10 @@ impl<'a> Reader<'a> {
     }
 
     fn error(&self, what: &str) -> String {
-        format!("awslogs.data is not JSON: {what} at byte {}", self.i)
+        format!(
+            "awslogs.data is not JSON: {what} at byte {}",
+            self.base + self.i
+        )
     }
 }
 
@@ -673,11 +882,8 @@ fn unicode_escape(b: &[u8]) -> Result<(char, usize), String> {
 /// A checked JSON string literal (with its quotes) decoded into `out`, which then holds just
 /// the decoded text: the payload reader's decoder, on a string already laid out.
 fn unescape(quoted: &str, out: &mut Vec<u8>) -> Result<(), String> {
-    let mut reader = Reader {
-        b: quoted.as_bytes(),
-        i: 0,
-        scratch: Vec::new(),
-    };
+    let mut scratch = Vec::new();
+    let mut reader = Reader::new(quoted.as_bytes(), 0, 0, &mut scratch);
     let len = reader.string_into(out)?;
     out.truncate(len);
     Ok(())
@@ -910,25 +1116,151 @@ mod tests {
         }
     }
 
+    /// What `read_events` makes of `json` read whole, and through a window of `chunk` bytes
+    /// over its gzip: the events, and `Ok(true)` when the payload was laid out otherwise.
+    fn both_ways(json: &str, chunk: usize) -> [(Vec<Read>, Result<bool, String>); 2] {
+        let gz = {
+            let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(json.as_bytes()).unwrap();
+            e.finish().unwrap()
+        };
+        let read = |src: &mut dyn Decoded| {
+            let mut got = Vec::new();
+            let r = read_events(src, &mut Vec::new(), &mut |i, id, m| {
+                assert_eq!(i, got.len());
+                got.push((
+                    id.map(str::to_string),
+                    m.map(|m| String::from_utf8(m.to_vec()).expect("utf-8")),
+                ));
+            });
+            (got, r.map(|e| matches!(e, Events::Odd)))
+        };
+        [
+            read(&mut Whole(json.as_bytes())),
+            read(&mut Inflow::new(&gz, Vec::new(), chunk)),
+        ]
+    }
+
+    /// Every payload of the tests above read through windows of every small size, so that a
+    /// window ends at every byte of it: the same events and the same error, at the same byte.
+    #[test]
+    fn payloads_read_a_window_at_a_time_read_as_whole_ones() {
+        let record = r#"{"eventName":"CreateUser","path":"a\\b","uni":"caf\u00e9 \ud83d\ude00"}"#;
+        let message = serde_json::to_string(record).expect("a JSON string");
+        let payloads = [
+            format!(
+                r#"{{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","subscriptionFilters":["f"],"logEvents":[{{"id":"1","timestamp":1,"message":{message}}},{{"id":"2","timestamp":2,"message":"plain"}}]}}"#
+            ),
+            format!(
+                r#" {{ "messageType" : "DATA_MESSAGE" , "logEvents" : [ {{ "message" : {message} , "id" : "9" , "extractedFields" : {{"a": [1, {{"b": null}}]}} }} , {{}} , {{"id":"4","message":5}}, 17 ] , "after": [1, 2] }} "#
+            ),
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[]}"#.to_string(),
+            format!(
+                r#"{{"messageType":"DATA_MESSAGE","logEvents":[{{"message":"{}"}},{{"id":"x","timestamp":123456}}]}}"#,
+                "\\\"x".repeat(300)
+            ),
+            r#"{"messageType":"CONTROL_MESSAGE","logEvents":[{"message":"CWL CONTROL MESSAGE"}]}"#
+                .to_string(),
+            r#"{"logEvents":[{"message":"x"}],"messageType":"DATA_MESSAGE"}"#.to_string(),
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"a"},{"message":"b"#
+                .to_string(),
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"a"},{"message":"a\q"}]}"#
+                .to_string(),
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"a"}]} x"#.to_string(),
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"a"} {"message":"b"}]}"#
+                .to_string(),
+            r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"a","timestamp":12"#
+                .to_string(),
+            r#"{"messageType":"DATA_MESSAGE"}"#.to_string(),
+            r#"{"messageType":"SOMETHING","logEvents":[]}"#.to_string(),
+        ];
+        for json in &payloads {
+            for chunk in 1..=48 {
+                let [whole, windowed] = both_ways(json, chunk);
+                assert_eq!(windowed, whole, "{json}, {chunk}-byte window");
+            }
+        }
+        // The error positions count the bytes already dropped: this one names the letter of
+        // the bad escape.
+        let [_, (_, windowed)] = both_ways(&payloads[7], 4);
+        let at = payloads[7].find("\\q").unwrap() + 1;
+        assert!(
+            windowed
+                .as_ref()
+                .is_err_and(|e| e.ends_with(&format!("at byte {at}"))),
+            "{windowed:?}"
+        );
+    }
+
     #[test]
     fn round_trip_and_control_message() {
-        let text =
-            |data: &str| String::from_utf8(decode_bytes(data).expect("decoded")).expect("utf-8");
-        let v = text(&encode(
+        let events = |data: &str| {
+            let mut got = Vec::new();
+            let mut buf = Vec::new();
+            let odd = decoded_events(data, &mut buf, &mut |_, id, m| {
+                got.push((
+                    id.map(str::to_string),
+                    m.map(|m| String::from_utf8(m.to_vec()).expect("utf-8")),
+                ))
+            })?;
+            assert!(odd.is_none());
+            Ok::<_, String>(got)
+        };
+        let v = events(&encode(
             r#"{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","timestamp":1,"message":"{\"eventName\":\"X\"}"},{"id":"2"}]}"#,
-        ));
-        let events = streamed(&v).expect("streamed").expect("read");
-        assert_eq!(
-            events[0],
-            (Some("1".into()), Ok(r#"{"eventName":"X"}"#.into()))
-        );
-        assert!(events[1].1.is_err());
+        ))
+        .expect("read");
+        assert_eq!(v[0], (Some("1".into()), Ok(r#"{"eventName":"X"}"#.into())));
+        assert!(v[1].1.is_err());
         // A control message: its log event is CloudWatch's health check, not a record.
-        let c = text(&encode(
+        let c = events(&encode(
             r#"{"messageType":"CONTROL_MESSAGE","logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE"}]}"#,
         ));
-        assert_eq!(streamed(&c), Some(Ok(vec![])));
-        assert!(decode_bytes("!!!").unwrap_err().contains("base64"));
-        assert!(decode_bytes("aGVsbG8=").unwrap_err().contains("gzip"));
+        assert_eq!(c, Ok(vec![]));
+        assert!(events("!!!").unwrap_err().contains("base64"));
+        assert!(events("aGVsbG8=").unwrap_err().contains("gzip"));
+        // Laid out otherwise: handed back whole.
+        let odd = r#"{"logEvents":[{"message":"x"}],"messageType":"DATA_MESSAGE"}"#;
+        let back = decoded_events(&encode(odd), &mut Vec::new(), &mut |_, _, _| {
+            panic!("nothing is read")
+        });
+        assert_eq!(back, Ok(Some(odd.as_bytes().to_vec())));
+    }
+
+    /// A payload that decodes to more than WHOLE_LIMIT is read a window at a time, one that
+    /// decodes to less whole: the same events either way, and as many as were packed.
+    #[test]
+    fn large_payloads_are_streamed_with_the_same_events() {
+        for count in [50, 4000] {
+            let events: Vec<String> = (0..count)
+                .map(|i| {
+                    let record = format!(
+                        r#"{{"eventVersion":"1.08","eventName":"Get{i}","requestParameters":{{"pad":"{}"}}}}"#,
+                        "p".repeat(i % 1000)
+                    );
+                    format!(
+                        r#"{{"id":"{i}","timestamp":{i},"message":{}}}"#,
+                        serde_json::to_string(&record).unwrap()
+                    )
+                })
+                .collect();
+            let json = format!(
+                r#"{{"messageType":"DATA_MESSAGE","logEvents":[{}]}}"#,
+                events.join(",")
+            );
+            assert_eq!(json.len() > WHOLE_LIMIT, count == 4000, "{}", json.len());
+            let mut whole = Vec::new();
+            let read = stream_events(json.as_bytes(), &mut Vec::new(), &mut |_, id, m| {
+                whole.push((id.map(str::to_string), m.map(<[u8]>::to_vec)))
+            });
+            assert_eq!(read, Some(Ok(())));
+            let mut decoded = Vec::new();
+            let read = decoded_events(&encode(&json), &mut Vec::new(), &mut |_, id, m| {
+                decoded.push((id.map(str::to_string), m.map(<[u8]>::to_vec)))
+            });
+            assert_eq!(read, Ok(None));
+            assert_eq!(decoded.len(), count);
+            assert!(decoded == whole, "{count} events");
+        }
     }
 }

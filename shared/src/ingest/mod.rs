@@ -1193,9 +1193,15 @@ fn payload_bytes(json: &[u8], position: Position, how: &Parse<'_>, sink: &mut Si
 /// An encoded subscription payload (`awslogs.data`): decoded, its log events read as
 /// records.
 fn encoded_payload(data: &str, position: Position, how: &Parse<'_>, sink: &mut Sink) {
-    let read = awslogs::with_decoded(data, |json| payload_bytes(json, position, how, sink));
-    if let Err(reason) = read {
-        sink(Item::Bad { position, reason });
+    let mut scratch = Layout::new();
+    let mut buf = Vec::new();
+    let read = awslogs::decoded_events(data, &mut buf, &mut |i, id, message| {
+        log_event(i, id, message, position, &mut scratch, how, &mut *sink)
+    });
+    match read {
+        Ok(None) => {}
+        Ok(Some(json)) => payload_bytes(&json, position, how, sink),
+        Err(reason) => sink(Item::Bad { position, reason }),
     }
 }
 
