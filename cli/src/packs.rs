@@ -144,7 +144,7 @@ pub fn packs(cmd: PacksCommand) -> ExitCode {
                 if let Some(d) = &r.description {
                     show!("  about    {d}");
                 }
-                for (i, step) in r.runbook.iter().enumerate() {
+                for (i, step) in r.runbook_steps.iter().map(|t| t.text()).enumerate() {
                     show!("  step {}   {step}", i + 1);
                 }
                 if !r.references.is_empty() {

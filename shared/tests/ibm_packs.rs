@@ -95,7 +95,7 @@ fn every_ibm_rule_is_covered_both_ways_and_complete() {
                 r.title.is_some() && r.description.is_some(),
                 "{id} needs a title and a description"
             );
-            assert!(r.runbook.len() >= 3, "{id} needs a runbook of steps");
+            assert!(r.runbook_steps.len() >= 3, "{id} needs a runbook of steps");
             assert!(!r.references.is_empty(), "{id} has no references");
         }
     }

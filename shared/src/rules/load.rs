@@ -448,7 +448,6 @@ fn load_rule(
         severity,
         applies_to,
         matcher,
-        runbook,
         runbook_steps,
         references,
         dormant,
@@ -773,7 +772,8 @@ mod tests {
         assert_eq!(p.rules[0].severity, Severity::High);
         assert_eq!(p.rules[1].severity, Severity::Medium);
         assert!(p.rules[1].dormant);
-        assert_eq!(p.rules[0].runbook, ["one", "two"]);
+        let steps: Vec<&str> = p.rules[0].runbook_steps.iter().map(|t| t.text()).collect();
+        assert_eq!(steps, ["one", "two"]);
     }
 
     #[test]

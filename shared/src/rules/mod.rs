@@ -106,9 +106,8 @@ pub struct Rule {
     pub severity: Severity,
     pub applies_to: AppliesTo,
     pub matcher: Matcher,
-    /// Steps for the person who receives the alert, in order, as written.
-    pub runbook: Vec<String>,
-    /// The same steps as templates, filled in from each finding's event.
+    /// Steps for the person who receives the alert, in order, as templates filled in from
+    /// each finding's event ([`Template::text`] gives a step as written).
     pub runbook_steps: Vec<Template>,
     pub references: Vec<String>,
     /// Loaded and validated but not run unless asked for (`replay --all-rules`).

@@ -5,13 +5,22 @@ use crate::window::WindowFacts;
 use serde_json::Value;
 use std::fmt::Write;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A piece of a [`Template`]; text is kept as places in the template's own text, so that a
+/// template is two allocations however many pieces it has (every pack's titles and runbooks
+/// are parsed at each start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
-    Text(String),
-    /// `{a|b}`: the first of the names that has a value.
-    Field(Vec<String>),
-    /// `[ ... ]`: written only when every placeholder in it has a value.
-    Optional(Vec<Part>),
+    /// `text[from..to]`, written as it is.
+    Text(u32, u32),
+    /// A character written doubled in the template (`{{`, `}}`, `[[`, `]]`).
+    Char(u8),
+    /// `{a|b}` (`text[from..to]` holds `a|b`): the first of the names that has a value.
+    Field(u32, u32),
+    /// `[`: the parts up to the `End` at this index are written only when every placeholder
+    /// in them has a value.
+    Optional(u32),
+    /// The `]` of an `Optional`.
+    End,
 }
 
 /// A title or runbook step with placeholders: `{name}` is a value of the event (see
@@ -21,123 +30,138 @@ enum Part {
 /// write the character itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
-    parts: Vec<Part>,
+    text: Box<str>,
+    parts: Box<[Part]>,
 }
 
 impl Template {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let mut stack: Vec<(Vec<Part>, usize)> = Vec::new();
-        let mut parts = Vec::new();
-        let mut lit = String::new();
         let b = text.as_bytes();
-        let flush = |lit: &mut String, parts: &mut Vec<Part>| {
-            if !lit.is_empty() {
-                parts.push(Part::Text(std::mem::take(lit)));
+        if u32::try_from(b.len()).is_err() {
+            return Err("a template longer than 4 GiB".into());
+        }
+        let mut parts = Vec::new();
+        // Where the open `[` is in `parts`, and in the text.
+        let mut open: Option<(usize, usize)> = None;
+        let mut i = 0;
+        let text_part = |parts: &mut Vec<Part>, from: usize, to: usize| {
+            if from < to {
+                parts.push(Part::Text(from as u32, to as u32));
             }
         };
-        let mut i = 0;
-        // Plain text runs up to the next bracket or brace, taken whole: every pack's titles
-        // and runbooks are parsed at each start.
         while let Some(k) = b[i..]
             .iter()
             .position(|c| matches!(c, b'{' | b'}' | b'[' | b']'))
         {
-            lit.push_str(&text[i..i + k]);
+            text_part(&mut parts, i, i + k);
             i += k;
             let c = b[i];
             if b.get(i + 1) == Some(&c) {
-                lit.push(char::from(c));
+                parts.push(Part::Char(c));
                 i += 2;
                 continue;
             }
             match c {
                 b'{' => {
-                    let rest = &text[i + 1..];
-                    let Some(end) = rest.find('}') else {
+                    let Some(end) = text[i + 1..].find('}') else {
                         return Err(format!("unclosed '{{' at character {i}"));
                     };
-                    let names: Vec<String> = rest[..end]
-                        .split('|')
-                        .map(|n| n.trim().to_string())
-                        .collect();
+                    let names = &text[i + 1..i + 1 + end];
                     if names
-                        .iter()
-                        .any(|n| n.is_empty() || n.contains(['{', '[', ']']))
+                        .split('|')
+                        .any(|n| n.trim().is_empty() || n.contains(['{', '[', ']']))
                     {
                         return Err(format!("empty or nested placeholder at character {i}"));
                     }
-                    flush(&mut lit, &mut parts);
-                    parts.push(Part::Field(names));
+                    parts.push(Part::Field(i as u32 + 1, (i + 1 + end) as u32));
                     i += end + 2;
                 }
                 b'[' => {
-                    if !stack.is_empty() {
+                    if open.is_some() {
                         return Err(format!(
                             "'[' inside '[...]' at character {i}; write '[[' for the character"
                         ));
                     }
-                    flush(&mut lit, &mut parts);
-                    stack.push((std::mem::take(&mut parts), i));
+                    open = Some((parts.len(), i));
+                    parts.push(Part::Optional(0));
                     i += 1;
                 }
                 b']' => {
-                    let Some((outer, _)) = stack.pop() else {
+                    let Some((at, _)) = open.take() else {
                         return Err(format!("']' without '[' at character {i}; write ']]'"));
                     };
-                    flush(&mut lit, &mut parts);
-                    let inner = std::mem::replace(&mut parts, outer);
-                    parts.push(Part::Optional(inner));
+                    parts[at] = Part::Optional(parts.len() as u32);
+                    parts.push(Part::End);
                     i += 1;
                 }
                 _ => return Err(format!("'}}' without '{{' at character {i}; write '}}}}'")),
             }
         }
-        lit.push_str(&text[i..]);
-        if let Some((_, at)) = stack.pop() {
+        text_part(&mut parts, i, b.len());
+        if let Some((_, at)) = open {
             return Err(format!(
                 "unclosed '[' at character {at}; write '[[' for the character"
             ));
         }
-        flush(&mut lit, &mut parts);
-        Ok(Self { parts })
+        Ok(Self {
+            text: text.into(),
+            parts: parts.into_boxed_slice(),
+        })
+    }
+
+    /// The template as written.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 
     /// Fills the placeholders (see [`Template`]). `{count}` and `{within}` come from the
     /// window of a windowed rule.
     pub fn render(&self, event: &Event, window: Option<&WindowFacts>) -> String {
         let mut out = String::new();
-        write_parts(&self.parts, event, window, &mut out, false);
+        self.write_parts(&self.parts, event, window, &mut out, false);
         out
     }
-}
 
-/// Writes `parts`; inside brackets (`all_or_nothing`), nothing unless every placeholder has a
-/// value, which the return says.
-fn write_parts(
-    parts: &[Part],
-    event: &Event,
-    window: Option<&WindowFacts>,
-    out: &mut String,
-    all_or_nothing: bool,
-) -> bool {
-    let start = out.len();
-    for part in parts {
-        match part {
-            Part::Text(t) => out.push_str(t),
-            Part::Field(names) => match names.iter().find_map(|n| value(event, window, n)) {
-                Some(v) => out.push_str(&v),
-                None if all_or_nothing => {
-                    out.truncate(start);
-                    return false;
+    /// Writes `parts`; inside brackets (`all_or_nothing`), nothing unless every placeholder
+    /// has a value, which the return says.
+    fn write_parts(
+        &self,
+        parts: &[Part],
+        event: &Event,
+        window: Option<&WindowFacts>,
+        out: &mut String,
+        all_or_nothing: bool,
+    ) -> bool {
+        let start = out.len();
+        let mut i = 0;
+        while let Some(part) = parts.get(i) {
+            i += 1;
+            match *part {
+                Part::Text(from, to) => out.push_str(&self.text[from as usize..to as usize]),
+                Part::Char(c) => out.push(char::from(c)),
+                Part::Field(from, to) => {
+                    let names = self.text[from as usize..to as usize].split('|');
+                    match names.map(str::trim).find_map(|n| value(event, window, n)) {
+                        Some(v) => out.push_str(&v),
+                        None if all_or_nothing => {
+                            out.truncate(start);
+                            return false;
+                        }
+                        None => out.push('?'),
+                    }
                 }
-                None => out.push('?'),
-            },
-            Part::Optional(inner) => {
-                write_parts(inner, event, window, out, true);
+                Part::Optional(end) => {
+                    // Offsets in `parts` are of the whole template; brackets do not nest, so
+                    // an `Optional` is only met at the top.
+                    let end = end as usize;
+                    self.write_parts(&parts[i..end], event, window, out, true);
+                    i = end + 1;
+                }
+                Part::End => {}
             }
         }
+        true
     }
-    true
 }
 
 /// A placeholder's value, trimmed; blank is no value.
