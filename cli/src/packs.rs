@@ -119,7 +119,7 @@ pub fn packs(cmd: PacksCommand) -> ExitCode {
                 show!();
                 let dormant = if r.dormant { "  (dormant)" } else { "" };
                 show!("{} [{}]{dormant}", r.id, r.severity);
-                if let Some(t) = &r.title_text {
+                if let Some(t) = r.title.as_ref().map(|t| t.text()) {
                     show!("  title    {t}");
                 }
                 show!("  applies  {}", r.applies_to.as_str());

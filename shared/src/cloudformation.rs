@@ -88,7 +88,11 @@ pub fn metric_alarms(pack: &Pack) -> Result<String, NoAlarms> {
             .collect::<Vec<_>>()
             .join("; ");
         // What the alarm watches: the title's words before its first placeholder.
-        let what = rule.title_text.as_deref().map(heading).unwrap_or_default();
+        let what = rule
+            .title
+            .as_ref()
+            .map(|t| heading(t.text()))
+            .unwrap_or_default();
         let description = match (what.is_empty(), about.is_empty()) {
             (true, true) => rule.id.clone(),
             (true, false) => format!("{} ({about})", rule.id),

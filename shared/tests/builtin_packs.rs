@@ -643,7 +643,11 @@ fn every_rule_is_covered_both_ways_and_complete() {
                 r.id
             );
             assert!(r.title.is_some(), "{} has no title", r.id);
-            assert!(r.runbook_steps.len() >= 2, "{} needs a runbook of steps", r.id);
+            assert!(
+                r.runbook_steps.len() >= 2,
+                "{} needs a runbook of steps",
+                r.id
+            );
             assert!(!r.references.is_empty(), "{} has no references", r.id);
             assert!(r.description.is_some(), "{} has no description", r.id);
         }

@@ -103,10 +103,12 @@ pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, L
     })?;
     let mut lists = PackAllowlists::default();
     let mut pack_exceptions = Vec::new();
-    let (name, description, rules) = match &doc {
+    // The pack's JSON is taken apart as it is read: its texts (titles, runbooks,
+    // descriptions), most of its bytes, move into the rules instead of being copied.
+    let (name, description, rules) = match doc {
         Value::Array(rules) => (default_name.to_string(), None, rules),
-        Value::Object(obj) => {
-            check_keys(&top, "$", obj, PACK_KEYS)?;
+        Value::Object(mut obj) => {
+            check_keys(&top, "$", &obj, PACK_KEYS)?;
             let name = match obj.get("pack") {
                 Some(Value::String(s)) if valid_name(s) => s.clone(),
                 Some(Value::String(s)) => {
@@ -118,17 +120,17 @@ pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, L
                 Some(_) => return Err(top.err("$.pack", "expected a string")),
                 None => default_name.to_string(),
             };
-            let description = opt_string(&top, obj, "description", "$")?;
-            match obj.get("allowlists") {
+            let description = opt_string(&top, &mut obj, "description", "$")?;
+            match obj.remove("allowlists") {
                 None => {}
                 Some(Value::Object(m)) => {
                     for (list, v) in m {
                         let at = format!("$.allowlists.{list}");
                         let entries = match v {
-                            Value::String(s) => vec![s.clone()],
+                            Value::String(s) => vec![s],
                             other => strings(&top, other, &at)?,
                         };
-                        let parsed = Allowlist::named(list, entries.iter().map(String::as_str))
+                        let parsed = Allowlist::named(&list, entries.iter().map(String::as_str))
                             .map_err(|e| top.err(at, e))?;
                         lists.pack.push(Arc::new(parsed));
                     }
@@ -140,7 +142,7 @@ pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, L
                     ))
                 }
             }
-            let Some(Value::Array(rules)) = obj.get("rules") else {
+            let Some(Value::Array(rules)) = obj.remove("rules") else {
                 return Err(top.err("$.rules", "expected an array of rules"));
             };
             if let Some(v) = obj.get("exceptions") {
@@ -153,7 +155,7 @@ pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, L
     };
     let mut seen = HashSet::with_capacity(rules.len());
     let mut out = Vec::with_capacity(rules.len());
-    for (i, r) in rules.iter().enumerate() {
+    for (i, r) in rules.into_iter().enumerate() {
         let path = format!("$.rules[{i}]");
         let rule = load_rule(source, &name, &path, i, r, &lists)?;
         if !seen.insert(rule.id.clone()) {
@@ -212,14 +214,14 @@ fn load_rule(
     pack: &str,
     path: &str,
     index: usize,
-    value: &Value,
+    value: Value,
     lists: &PackAllowlists,
 ) -> Result<Rule, LoadError> {
     let mut ctx = Ctx {
         source,
         rule: Some(format!("#{index}")),
     };
-    let Value::Object(obj) = value else {
+    let Value::Object(mut obj) = value else {
         return Err(ctx.err(path, "expected a rule object"));
     };
     // Activity Insights rules name themselves by their event type.
@@ -273,7 +275,13 @@ fn load_rule(
         }
     };
     ctx.rule = Some(id.clone());
-    check_keys(&ctx, path, obj, RULE_KEYS)?;
+    check_keys(&ctx, path, &obj, RULE_KEYS)?;
+    // The texts move out of the rule's JSON (see `load_pack`).
+    let title = opt_string(&ctx, &mut obj, "title", path)?;
+    let description = opt_string(&ctx, &mut obj, "description", path)?;
+    let runbook = obj.remove("runbook");
+    let references = obj.remove("references");
+    let supersedes = obj.remove("supersedes");
     let severity = match obj.get("severity") {
         None => Severity::Medium,
         Some(Value::String(s)) => s
@@ -384,24 +392,22 @@ fn load_rule(
         None => None,
         Some(v) => Some(suppress(v, &format!("{path}.suppress")).map_err(|(p, m)| ctx.err(p, m))?),
     };
-    let title_text = opt_string(&ctx, obj, "title", path)?;
-    let title = title_text
-        .as_deref()
+    let title = title
         .map(|t| Template::parse(t).map_err(|e| ctx.err(format!("{path}.title"), e)))
         .transpose()?;
-    let runbook = match obj.get("runbook") {
+    let runbook = match runbook {
         None => Vec::new(),
-        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::String(s)) => vec![s],
         Some(v) => strings(&ctx, v, &format!("{path}.runbook"))?,
     };
     let runbook_steps = runbook
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, step)| {
             Template::parse(step).map_err(|e| ctx.err(format!("{path}.runbook[{i}]"), e))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let references = match obj.get("references") {
+    let references = match references {
         None => Vec::new(),
         Some(v) => strings(&ctx, v, &format!("{path}.references"))?,
     };
@@ -410,7 +416,7 @@ fn load_rule(
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(ctx.err(format!("{path}.dormant"), "expected true or false")),
     };
-    let supersedes = match obj.get("supersedes") {
+    let supersedes = match supersedes {
         None => Vec::new(),
         Some(v) => strings(&ctx, v, &format!("{path}.supersedes"))?,
     };
@@ -443,8 +449,7 @@ fn load_rule(
         event_type,
         finding_type,
         title,
-        title_text,
-        description: opt_string(&ctx, obj, "description", path)?,
+        description,
         severity,
         applies_to,
         matcher,
@@ -683,30 +688,30 @@ fn valid_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// The string `key` of `obj`, taken out of it.
 fn opt_string(
     ctx: &Ctx,
-    obj: &Map<String, Value>,
+    obj: &mut Map<String, Value>,
     key: &str,
     path: &str,
 ) -> Result<Option<String>, LoadError> {
-    match obj.get(key) {
+    match obj.remove(key) {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::String(s)) => Ok(Some(s)),
         Some(_) => Err(ctx.err(format!("{path}.{key}"), "expected a string")),
     }
 }
 
-fn strings(ctx: &Ctx, v: &Value, path: &str) -> Result<Vec<String>, LoadError> {
+fn strings(ctx: &Ctx, v: Value, path: &str) -> Result<Vec<String>, LoadError> {
     let Value::Array(items) = v else {
         return Err(ctx.err(path, "expected an array of strings"));
     };
     items
-        .iter()
+        .into_iter()
         .enumerate()
-        .map(|(i, s)| {
-            s.as_str()
-                .map(str::to_string)
-                .ok_or_else(|| ctx.err(format!("{path}[{i}]"), "expected a string"))
+        .map(|(i, s)| match s {
+            Value::String(s) => Ok(s),
+            _ => Err(ctx.err(format!("{path}[{i}]"), "expected a string")),
         })
         .collect()
 }

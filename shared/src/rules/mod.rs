@@ -100,8 +100,8 @@ pub struct Rule {
     pub event_type: Option<String>,
     /// Activity Insights `event.params.findingType`, when given.
     pub finding_type: Option<String>,
+    /// [`Template::text`] gives it as written.
     pub title: Option<Template>,
-    pub title_text: Option<String>,
     pub description: Option<String>,
     pub severity: Severity,
     pub applies_to: AppliesTo,

@@ -35,7 +35,9 @@ pub struct Template {
 }
 
 impl Template {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    /// The template `text` (a `String` is kept without a copy).
+    pub fn parse(text: impl Into<Box<str>>) -> Result<Self, String> {
+        let text: Box<str> = text.into();
         let b = text.as_bytes();
         if u32::try_from(b.len()).is_err() {
             return Err("a template longer than 4 GiB".into());
@@ -104,8 +106,8 @@ impl Template {
             ));
         }
         Ok(Self {
-            text: text.into(),
             parts: parts.into_boxed_slice(),
+            text,
         })
     }
 
