@@ -12,7 +12,6 @@ use crate::screen::{conditions_needs, pattern_needs, Needs, Screen};
 use crate::time::Timestamp;
 use crate::window::{self, Seen, StoreResult, Suppressed, WindowFacts, WindowStore};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -36,14 +35,17 @@ pub struct Detector {
 /// under the first of the members its match requires values of, else among `any`.
 #[derive(Debug, Clone, Default)]
 struct RuleIndex {
-    by: Vec<(&'static str, HashMap<String, Vec<usize>>)>,
+    by: Vec<(&'static str, foldhash::HashMap<String, Vec<usize>>)>,
     any: Vec<usize>,
 }
 
 impl RuleIndex {
     fn new(members: &[&'static str]) -> Self {
         Self {
-            by: members.iter().map(|m| (*m, HashMap::new())).collect(),
+            by: members
+                .iter()
+                .map(|m| (*m, foldhash::HashMap::default()))
+                .collect(),
             any: Vec::new(),
         }
     }
@@ -100,7 +102,7 @@ impl Detector {
                 .flat_map(move |p| p.rules.iter().map(move |r| (p, r)))
                 .filter(|(p, r)| keep(p, r))
         };
-        let superseded: HashSet<&str> = kept()
+        let superseded: foldhash::HashSet<&str> = kept()
             .flat_map(|(_, r)| r.supersedes.iter().map(String::as_str))
             .collect();
         let mut d = Detector {

@@ -125,6 +125,8 @@ struct Inflow<'g> {
     end: usize,
     dropped: usize,
     ended: bool,
+    /// Why the gzip data stopped early: said once the bytes decoded before it are read.
+    failed: Option<String>,
     chunk: usize,
 }
 
@@ -137,6 +139,7 @@ impl<'g> Inflow<'g> {
             end: 0,
             dropped: 0,
             ended: false,
+            failed: None,
             chunk,
         }
     }
@@ -161,7 +164,7 @@ impl Decoded for Inflow<'_> {
 
     fn more(&mut self, keep: usize) -> Result<bool, String> {
         if self.ended {
-            return Ok(false);
+            return self.failed.take().map_or(Ok(false), Err);
         }
         self.buf.copy_within(keep..self.end, 0);
         self.end -= keep;
@@ -181,7 +184,11 @@ impl Decoded for Inflow<'_> {
                 }
                 Ok(n) => self.end += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(format!("awslogs.data is not gzip: {e}")),
+                Err(e) => {
+                    self.failed = Some(format!("awslogs.data is not gzip: {e}"));
+                    self.ended = true;
+                    break;
+                }
             }
         }
         if (self.dropped + self.end) as u64 > MAX_DECODED {
@@ -189,7 +196,11 @@ impl Decoded for Inflow<'_> {
                 "awslogs.data decodes to more than {MAX_DECODED} bytes: not a CloudWatch Logs subscription payload (they hold at most 1 MB)"
             ));
         }
-        Ok(self.end > start)
+        if self.end > start {
+            Ok(true)
+        } else {
+            self.failed.take().map_or(Ok(false), Err)
+        }
     }
 }
 
@@ -1225,6 +1236,38 @@ mod tests {
             panic!("nothing is read")
         });
         assert_eq!(back, Ok(Some(odd.as_bytes().to_vec())));
+    }
+
+    /// A payload whose gzip data is cut: the events before the cut are read, then the payload
+    /// is refused as not gzip.
+    #[test]
+    fn a_cut_payload_keeps_the_events_before_the_cut() {
+        let events: Vec<String> = (0..3000)
+            .map(|i| {
+                format!(
+                    r#"{{"id":"{i}","message":"{{\"n\":{i},\"r\":{}}}"}}"#,
+                    i * 7919 % 10007
+                )
+            })
+            .collect();
+        let json = format!(
+            r#"{{"messageType":"DATA_MESSAGE","logEvents":[{}]}}"#,
+            events.join(",")
+        );
+        let gz = base64::engine::general_purpose::STANDARD
+            .decode(encode(&json))
+            .unwrap();
+        let cut = base64::engine::general_purpose::STANDARD.encode(&gz[..gz.len() * 2 / 3]);
+        let mut n = 0;
+        let read = decoded_events(&cut, &mut Vec::new(), &mut |i, id, m| {
+            assert_eq!((id, m.is_ok()), (Some(i.to_string().as_str()), true));
+            n += 1;
+        });
+        assert!(
+            read.as_ref().is_err_and(|e| e.contains("not gzip")),
+            "{read:?}"
+        );
+        assert!(n > 100 && n < 3000, "{n} events before the cut");
     }
 
     /// A payload that decodes to more than WHOLE_LIMIT is read a window at a time, one that

@@ -90,7 +90,7 @@ impl FilterPattern {
         Ok(Self {
             source: source.into(),
             matcher,
-            // Shared by the copies each detector keeps of its rules.
+            // Read again by the screen and the rule index; shared by clones of the rule.
             ast: ast.into(),
         })
     }

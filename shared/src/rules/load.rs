@@ -11,7 +11,6 @@ use crate::exceptions::{self, Scope};
 use crate::pattern::FilterPattern;
 use crate::window::{CountOp, Window};
 use serde_json::{Map, Value};
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -153,7 +152,7 @@ pub fn load_pack(text: &str, source: &str, default_name: &str) -> Result<Pack, L
         }
         _ => return Err(top.err("$", "expected a pack object or an array of rules")),
     };
-    let mut seen = HashSet::with_capacity(rules.len());
+    let mut seen = foldhash::HashSet::with_capacity_and_hasher(rules.len(), Default::default());
     let mut out = Vec::with_capacity(rules.len());
     for (i, r) in rules.into_iter().enumerate() {
         let path = format!("$.rules[{i}]");

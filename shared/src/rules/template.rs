@@ -23,6 +23,16 @@ enum Part {
     End,
 }
 
+/// The bytes that end a run of plain text: `{`, `}`, `[` and `]`.
+static SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'{' as usize] = true;
+    t[b'}' as usize] = true;
+    t[b'[' as usize] = true;
+    t[b']' as usize] = true;
+    t
+};
+
 /// A title or runbook step with placeholders: `{name}` is a value of the event (see
 /// [`field`]), `{a|b}` the first of several that has one, and `[...]` words that are left out
 /// whole when a placeholder in them has no value (`Member[ {requestData.iam_id}] added`).
@@ -31,7 +41,7 @@ enum Part {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
     text: Box<str>,
-    parts: Box<[Part]>,
+    parts: Vec<Part>,
 }
 
 impl Template {
@@ -51,10 +61,7 @@ impl Template {
                 parts.push(Part::Text(from as u32, to as u32));
             }
         };
-        while let Some(k) = b[i..]
-            .iter()
-            .position(|c| matches!(c, b'{' | b'}' | b'[' | b']'))
-        {
+        while let Some(k) = b[i..].iter().position(|&c| SPECIAL[usize::from(c)]) {
             text_part(&mut parts, i, i + k);
             i += k;
             let c = b[i];
@@ -105,10 +112,7 @@ impl Template {
                 "unclosed '[' at character {at}; write '[[' for the character"
             ));
         }
-        Ok(Self {
-            parts: parts.into_boxed_slice(),
-            text,
-        })
+        Ok(Self { parts, text })
     }
 
     /// The template as written.
