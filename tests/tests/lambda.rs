@@ -162,6 +162,51 @@ fn a_subscription_payload_publishes_its_alerts_with_their_attributes() {
     assert!(received_once(&local).is_empty());
 }
 
+/// A subscription event near Lambda's 1 MB limit whose data decodes to more than the 2 MiB
+/// the handler decodes in one piece: it is read a window at a time, every record is counted,
+/// and the alerts of the records at its end arrive, once.
+#[test]
+fn a_full_size_subscription_event_is_read_a_window_at_a_time() {
+    let local = Local::new();
+    let f = local.start("logs-subscription", &local.moto.endpoint, &[]);
+    // Quiet reads first (distinct, so that they do not compress to nothing), the examples'
+    // changes and attacks last.
+    let mut records: Vec<String> = (0..3600)
+        .map(|i| {
+            json!({"eventVersion": "1.08", "eventTime": "2026-11-21T02:00:00Z",
+                "eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances",
+                "awsRegion": "us-east-1", "sourceIPAddress": format!("10.0.{}.{}", i / 250, i % 250),
+                "userAgent": "aws-cli/2.15.0", "eventID": format!("00000000-0000-4000-8000-{i:012}"),
+                "eventType": "AwsApiCall", "readOnly": true, "recipientAccountId": "111122223333",
+                "userIdentity": {"type": "AssumedRole", "accountId": "111122223333",
+                    "arn": format!("arn:aws:sts::111122223333:assumed-role/inventory/{}", i * 7919),
+                    "principalId": format!("AROAEXAMPLE:{}", i * 7919)},
+                "requestParameters": {"instancesSet": {}, "filterSet": {"items": [{"name": "tag:team",
+                    "valueSet": {"items": [{"value": format!("team-{}", i % 97)}]}}]}},
+                "responseElements": null, "requestID": format!("{:08x}-{:04x}", i * 2_654_435_761u64 % 4_294_967_291, i)})
+            .to_string()
+        })
+        .collect();
+    records.extend(example_records());
+    let payload = subscription(&records);
+    assert!(payload.len() < 1 << 20, "a {} byte event", payload.len());
+    let data: Value = serde_json::from_str(&payload).expect("JSON");
+    let gz = base64::engine::general_purpose::STANDARD
+        .decode(data["awslogs"]["data"].as_str().expect("data"))
+        .expect("base64");
+    let mut decoded = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut decoded)
+        .expect("gzip");
+    assert!(decoded.len() > 2 << 20, "data of {} bytes", decoded.len());
+    let want = expected(&records.join("\n"), Format::JsonLines);
+    assert!(want.len() >= 5, "the examples raise {} alerts", want.len());
+    assert_eq!(f.api.invoke(&payload, MINUTE), Answer::Ok("null".into()));
+    assert_eq!(received_once(&local), want);
+    let m = f.metrics();
+    assert_eq!(m[0]["Records"], json!(records.len() as f64));
+    assert_eq!(m[0]["BadRecords"], json!(0.0));
+}
+
 /// Known automation excepted: its alert is not sent, the rest are, the metrics count the
 /// accepted match by exception, and the alerts name the account.
 #[test]
