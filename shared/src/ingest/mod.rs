@@ -1168,10 +1168,15 @@ fn payload_bytes(json: &[u8], position: Position, how: &Parse<'_>, sink: &mut Si
         log_event(i, id, message, position, &mut scratch, how, &mut *sink)
     });
     match streamed {
-        Some(Ok(())) => return,
-        Some(Err(reason)) => return sink(Item::Bad { position, reason }),
-        None => {}
+        Some(Ok(())) => {}
+        Some(Err(reason)) => sink(Item::Bad { position, reason }),
+        None => laid_payload_bytes(json, position, how, sink),
     }
+}
+
+/// A decoded subscription payload laid out otherwise than CloudWatch writes it: checked into
+/// a layout, then its log events read.
+fn laid_payload_bytes(json: &[u8], position: Position, how: &Parse<'_>, sink: &mut Sink) {
     let mut layout = Layout::new();
     let checked = match utf8(json) {
         Ok(text) => layout.scan(text).map(|()| text).map_err(|e| e.to_string()),
@@ -1200,7 +1205,8 @@ fn encoded_payload(data: &str, position: Position, how: &Parse<'_>, sink: &mut S
     });
     match read {
         Ok(None) => {}
-        Ok(Some(json)) => payload_bytes(&json, position, how, sink),
+        // The one-pass reader has already turned it down.
+        Ok(Some(json)) => laid_payload_bytes(&json, position, how, sink),
         Err(reason) => sink(Item::Bad { position, reason }),
     }
 }

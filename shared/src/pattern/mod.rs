@@ -74,7 +74,7 @@ pub struct FilterPattern {
     matcher: Matcher,
     /// Kept for what reads the pattern's needs (the screen, the rule index): parsing again
     /// costs every start.
-    ast: std::sync::Arc<ast::Pattern>,
+    ast: ast::Pattern,
 }
 
 impl FilterPattern {
@@ -90,8 +90,7 @@ impl FilterPattern {
         Ok(Self {
             source: source.into(),
             matcher,
-            // Read again by the screen and the rule index; shared by clones of the rule.
-            ast: ast.into(),
+            ast,
         })
     }
 

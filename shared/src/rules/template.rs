@@ -16,11 +16,9 @@ enum Part {
     Char(u8),
     /// `{a|b}` (`text[from..to]` holds `a|b`): the first of the names that has a value.
     Field(u32, u32),
-    /// `[`: the parts up to the `End` at this index are written only when every placeholder
+    /// `[`: the parts after it, up to this index, are written only when every placeholder
     /// in them has a value.
     Optional(u32),
-    /// The `]` of an `Optional`.
-    End,
 }
 
 /// The bytes that end a run of plain text: `{`, `}`, `[` and `]`.
@@ -100,7 +98,6 @@ impl Template {
                         return Err(format!("']' without '[' at character {i}; write ']]'"));
                     };
                     parts[at] = Part::Optional(parts.len() as u32);
-                    parts.push(Part::End);
                     i += 1;
                 }
                 _ => return Err(format!("'}}' without '{{' at character {i}; write '}}}}'")),
@@ -129,7 +126,7 @@ impl Template {
     }
 
     /// Writes `parts`; inside brackets (`all_or_nothing`), nothing unless every placeholder
-    /// has a value, which the return says.
+    /// has a value.
     fn write_parts(
         &self,
         parts: &[Part],
@@ -137,7 +134,7 @@ impl Template {
         window: Option<&WindowFacts>,
         out: &mut String,
         all_or_nothing: bool,
-    ) -> bool {
+    ) {
         let start = out.len();
         let mut i = 0;
         while let Some(part) = parts.get(i) {
@@ -151,7 +148,7 @@ impl Template {
                         Some(v) => out.push_str(&v),
                         None if all_or_nothing => {
                             out.truncate(start);
-                            return false;
+                            return;
                         }
                         None => out.push('?'),
                     }
@@ -161,12 +158,10 @@ impl Template {
                     // an `Optional` is only met at the top.
                     let end = end as usize;
                     self.write_parts(&parts[i..end], event, window, out, true);
-                    i = end + 1;
+                    i = end;
                 }
-                Part::End => {}
             }
         }
-        true
     }
 }
 
