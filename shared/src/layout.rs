@@ -150,6 +150,9 @@ impl std::error::Error for Error {}
 
 const EOF: &str = "the text ends inside a value";
 
+/// Why [`Layout::scan_escaped`] leaves a text to a scan of its decoded form.
+const ESCAPED_AWAY: &str = "an escape other than a quote's in an escaped text";
+
 impl Layout {
     pub fn new() -> Self {
         Self::default()
@@ -159,7 +162,7 @@ impl Layout {
     /// members.
     pub fn scan(&mut self, text: &str) -> Result<(), Error> {
         let end = self.scan_prefix(text.as_bytes(), false)?;
-        let mut s = Scan::new(text.as_bytes(), end);
+        let mut s = Scan::<false>::new(text.as_bytes(), end);
         s.ws();
         if s.i < s.b.len() {
             return Err(s.error("trailing characters after the value"));
@@ -177,7 +180,7 @@ impl Layout {
 
     fn scan_prefix(&mut self, bytes: &[u8], object_only: bool) -> Result<usize, Error> {
         self.members.clear();
-        let mut s = Scan::new(bytes, 0);
+        let mut s = Scan::<false>::new(bytes, 0);
         s.ws();
         self.object = s.peek() == Some(b'{');
         self.odd_escapes = false;
@@ -193,6 +196,30 @@ impl Layout {
         self.newlines = s.newlines;
         self.repeats = s.repeats;
         result.map(|_| s.i)
+    }
+
+    /// Checks the JSON object that starts `bytes` as it stands inside a JSON string, each of
+    /// its quotes written `\"` (a record in a CloudWatch Logs log event's message), and
+    /// returns where it ends; what follows is not looked at. Only texts whose sole escapes
+    /// are those quotes are scanned: a record with escapes of its own (written `\\` here),
+    /// a text with any other escape, or one that is not an object, is an error, which means
+    /// only that the decoded text must be scanned instead. The members are those of the
+    /// decoded text, placed in `bytes`, except that a string value's place covers
+    /// `"text\`: [`Member::plain`] (and whatever strips a value's first and last bytes)
+    /// reads its text as in plain JSON. No string has escapes, so none is [`Kind::Escaped`].
+    pub(crate) fn scan_escaped(&mut self, bytes: &[u8]) -> Result<usize, Error> {
+        self.members.clear();
+        self.object = bytes.first() == Some(&b'{');
+        self.odd_escapes = false;
+        self.newlines = 0;
+        let mut s = Scan::<true>::new(bytes, 0);
+        let result = if self.object {
+            s.value(0, &mut self.members).map(|_| s.i)
+        } else {
+            Err(s.error(ESCAPED_AWAY))
+        };
+        self.repeats = s.repeats;
+        result
     }
 
     /// Members whose key repeats an earlier sibling's (the same key after escapes are
@@ -267,7 +294,7 @@ pub(crate) fn skip_value(
     scratch: &mut Vec<Member>,
 ) -> Result<usize, Error> {
     scratch.clear();
-    let mut s = Scan::new(bytes, at);
+    let mut s = Scan::<false>::new(bytes, at);
     s.ws();
     s.value(0, scratch)?;
     Ok(s.i)
@@ -311,7 +338,9 @@ fn bloom_bit(name: &[u8]) -> (usize, u64) {
     ((h >> 6) as usize, 1 << (h & 63))
 }
 
-struct Scan<'b> {
+/// A scan of JSON text; `ESC`: of JSON text as it stands inside a JSON string, each of its
+/// quotes written `\"` (see [`Layout::scan_escaped`]).
+struct Scan<'b, const ESC: bool = false> {
     b: &'b [u8],
     i: usize,
     odd_escapes: bool,
@@ -462,7 +491,7 @@ fn skip_plain_words(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-impl<'b> Scan<'b> {
+impl<'b, const ESC: bool> Scan<'b, ESC> {
     fn new(b: &'b [u8], i: usize) -> Self {
         Self {
             b,
@@ -505,7 +534,8 @@ impl<'b> Scan<'b> {
     /// One value at `self.i`; objects note their members in `out`.
     fn value(&mut self, depth: u32, out: &mut Vec<Member>) -> Result<Kind, Error> {
         match self.peek() {
-            Some(b'"') => self.string_value(),
+            Some(b'"') if !ESC => self.string_value(),
+            Some(b'\\') if ESC => self.string_value(),
             Some(b'{') => {
                 self.object(depth + 1, out)?;
                 Ok(Kind::Object)
@@ -594,7 +624,7 @@ impl<'b> Scan<'b> {
     /// A string value at its opening quote, and its kind.
     #[inline(always)]
     fn string_value(&mut self) -> Result<Kind, Error> {
-        self.i += 1;
+        self.open_quote()?;
         Ok(if self.string()? {
             Kind::Escaped
         } else {
@@ -607,12 +637,59 @@ impl<'b> Scan<'b> {
     fn string(&mut self) -> Result<bool, Error> {
         // Most strings end at the first special byte: their scan is inlined where they are.
         let end = skip_plain(self.b, self.i);
+        if ESC {
+            return self.escaped_string(end);
+        }
         if self.b.get(end) == Some(&b'"') {
             self.i = end + 1;
             return Ok(false);
         }
         self.i = end;
         self.string_rest()
+    }
+
+    /// The rest of a string in an escaped text, from its first special byte (or its last few
+    /// bytes) at `end`: it must end at a `\"`. Any other escape (one of the record's own,
+    /// written `\\` here, or one of the text that holds it) is for a scan of the decoded
+    /// text.
+    fn escaped_string(&mut self, mut end: usize) -> Result<bool, Error> {
+        loop {
+            self.i = end;
+            match self.peek() {
+                Some(b'\\') if self.b.get(end + 1) == Some(&b'"') => {
+                    self.i += 2;
+                    return Ok(false);
+                }
+                Some(b'"' | b'\\' | 0..=0x1f) | None => return Err(self.error(ESCAPED_AWAY)),
+                // One of the last few bytes, which the search leaves.
+                Some(_) => end = skip_plain(self.b, end + 1),
+            }
+        }
+    }
+
+    /// Steps over the quote that opens a string (`\"` in an escaped text), which is at
+    /// `self.i`.
+    #[inline(always)]
+    fn open_quote(&mut self) -> Result<(), Error> {
+        if ESC {
+            if self.b.get(self.i + 1) != Some(&b'"') {
+                return Err(self.error(ESCAPED_AWAY));
+            }
+            self.i += 2;
+        } else {
+            self.i += 1;
+        }
+        Ok(())
+    }
+
+    /// Whether a string opens at `self.i`.
+    #[inline(always)]
+    fn at_quote(&self) -> bool {
+        if ESC {
+            self.b.get(self.i..self.i + 2) == Some(b"\\\"")
+        } else {
+            self.peek() == Some(b'"')
+        }
     }
 
     /// [`Scan::string`] from its first special byte (or its last few bytes).
@@ -732,14 +809,15 @@ impl<'b> Scan<'b> {
         loop {
             self.ws();
             match self.peek() {
-                Some(b'"') => self.i += 1,
+                _ if self.at_quote() => self.open_quote()?,
                 Some(_) => return Err(self.error("expected a member name")),
                 None => return Err(self.eof()),
             }
             let key_start = self.i;
             let key_escaped = self.string()?;
-            let key = (key_start as u32, (self.i - 1) as u32);
-            let name = &self.b[key_start..self.i - 1];
+            let key_end = self.i - if ESC { 2 } else { 1 };
+            let key = (key_start as u32, key_end as u32);
+            let name = &self.b[key_start..key_end];
             let (word, bit) = bloom_bit(name);
             escapes |= key_escaped;
             count += 1;
@@ -787,13 +865,20 @@ impl<'b> Scan<'b> {
             self.ws();
             let start = self.i;
             let slot = members.len();
-            if self.peek() == Some(b'"') {
+            if self.at_quote() {
                 // A string value, the most common, is scanned here and noted whole.
                 let kind = self.string_value()?;
+                // In an escaped text, `"text\`: what lies inside its first and last bytes is
+                // the string's text, as for a string in plain JSON.
+                let value = if ESC {
+                    (start + 1, self.i - 1)
+                } else {
+                    (start, self.i)
+                };
                 members.push(Member {
                     key,
                     key_escaped,
-                    value: (start as u32, self.i as u32),
+                    value: (value.0 as u32, value.1 as u32),
                     kind,
                     next: slot as u32 + 1,
                 });
@@ -1089,5 +1174,78 @@ mod tests {
         assert_eq!(l.scan_object(br#"  {"a":1}, {"b""#), Ok(9));
         assert!(l.scan_object(br#"{"a":1"#).unwrap_err().is_eof());
         assert!(!l.scan_object(b"[1]").unwrap_err().is_eof());
+    }
+
+    /// A text as it stands inside a JSON string, and the place after the string's quote.
+    fn escaped(text: &str) -> (String, usize) {
+        let quoted = serde_json::to_string(text).unwrap();
+        let inner = &quoted[1..quoted.len() - 1];
+        // A log event's message is followed by the rest of its payload.
+        (format!("{inner}\",\"id\":\"1\"}}]}}"), inner.len())
+    }
+
+    #[test]
+    fn escaped_texts_scan_as_their_decoded_form_or_not_at_all() {
+        let records = include_str!("../../examples/cloudtrail/events.jsonl")
+            .lines()
+            .chain(include_str!("../../examples/ibm/activity-tracker-events.jsonl").lines());
+        let cases = [
+            r#"{"a":1,"b":[1,2,{"c":null,"d":"x"}],"e":{"f":"g","h":[]},"i":-0.5e3,"j":true}"#,
+            r#"{"a":"1","a":"2","b":{"a":3}}"#,
+            r#"{ "a" : "b" , "c" : [ "d" , { "e" : "f" } ] }"#,
+            r#"{"a":"","b":"0123456789abcdefghijklmnopqrstuvwxyz0123456789"}"#,
+            // Escapes of the record's own, other escapes of the string, errors.
+            r#"{"a":"b\"c"}"#,
+            r#"{"a":"b\\c"}"#,
+            r#"{"a":"\u00e9"}"#,
+            "{\"a\":\n1}",
+            "{\"a\":\"tab\u{1}\"}",
+            r#"{"a":1,}"#,
+            r#"{"a" 1}"#,
+            r#"{"a":"b""#,
+            r#"{"a":1e400}"#,
+            "[1,2]",
+            " {}",
+            "{}",
+            r#"{"a":"é","b":"日本"}"#,
+        ];
+        let mut scanned = 0;
+        for text in records.chain(cases) {
+            let (bytes, inner) = escaped(text);
+            let mut esc = Layout::new();
+            let Ok(end) = esc.scan_escaped(bytes.as_bytes()) else {
+                // Only texts with escapes of their own, whitespace that JSON escapes, no
+                // object first, or no JSON are left to the decoded scan.
+                let decoded_ok = Layout::new().scan(text).is_ok();
+                assert!(
+                    !decoded_ok || !text.starts_with('{') || text.contains(['\\', '\n', '\u{1}']),
+                    "{text}"
+                );
+                continue;
+            };
+            scanned += 1;
+            assert_eq!(end, inner, "{text}");
+            let mut plain = Layout::new();
+            plain.scan(text).unwrap();
+            assert!(esc.is_object() && !esc.odd_escapes(), "{text}");
+            assert_eq!(esc.repeats(), plain.repeats(), "{text}");
+            assert_eq!(esc.all().len(), plain.all().len(), "{text}");
+            for (e, p) in esc.all().iter().zip(plain.all()) {
+                assert_eq!(e.raw_key(&bytes), p.raw_key(text), "{text}");
+                assert_eq!(e.kind, p.kind, "{text}");
+                assert_eq!(e.next, p.next, "{text}");
+                let value = |m: &Member, t: &str| {
+                    let v = m.value(t);
+                    if m.kind == Kind::Plain {
+                        v[1..v.len() - 1].to_string()
+                    } else {
+                        v.replace("\\\"", "\"")
+                    }
+                };
+                assert_eq!(value(e, &bytes), value(p, text), "{text}");
+            }
+        }
+        // Every example record but those with escapes of their own is scanned as it stands.
+        assert!(scanned >= 20, "{scanned}");
     }
 }

@@ -109,6 +109,7 @@ struct MemberNeeds {
 /// sides are met.
 #[derive(Debug, Clone)]
 pub struct Screen {
+    /// In [`Head`] order.
     members: Vec<MemberNeeds>,
     /// Bit `n` set when some member name is `n` bytes long (up to 63; longer ones set bit
     /// 63): most keys of a record are passed over on their length alone.
@@ -182,7 +183,7 @@ impl Screen {
         // The encoded payload of a subscription is admitted whole: its records are screened
         // once decoded.
         by_key.entry("awslogs".into()).or_default();
-        let members: Vec<MemberNeeds> = by_key
+        let mut members: Vec<MemberNeeds> = by_key
             .into_iter()
             .map(|(key, (exact, other))| {
                 let any = key == "awslogs";
@@ -199,6 +200,8 @@ impl Screen {
                 }
             })
             .collect();
+        // In head order, for a binary search on a record's key.
+        members.sort_by(|a, b| (a.head, &a.name).cmp(&(b.head, &b.name)));
         let mut firsts = [0u64; 4];
         for b in members.iter().filter_map(|m| m.name.first()) {
             firsts[usize::from(b >> 6)] |= 1 << (b & 63);
@@ -232,7 +235,8 @@ impl Screen {
             if met & ALONE != 0 {
                 return true;
             }
-            let key = m.raw_key(text).as_bytes();
+            // Bytes, not `str`: slicing a `str` checks both ends for character boundaries.
+            let key = &raw[m.key.0 as usize..m.key.1 as usize];
             if self.lengths & length_bit(key.len()) == 0
                 || m.key_escaped
                 || !first_in(&self.firsts, key)
@@ -240,10 +244,11 @@ impl Screen {
                 continue;
             }
             let h = head(key);
-            for n in &self.members {
+            let from = self.members.partition_point(|n| n.head < h);
+            for n in self.members[from..].iter().take_while(|n| n.head == h) {
                 // Names of up to eight bytes are whole in their heads.
-                if n.head == h && (h.0 <= 8 || &*n.name == key) {
-                    met |= n.met(text, m);
+                if h.0 <= 8 || &*n.name == key {
+                    met |= n.met(raw, m);
                 }
             }
         }
@@ -258,12 +263,12 @@ impl Screen {
 impl MemberNeeds {
     /// The needs this member's value meets: those of a string that matches, or all of
     /// them for one with an escape (which could spell any).
-    fn met(&self, text: &str, m: &Member) -> Bits {
+    fn met(&self, raw: &[u8], m: &Member) -> Bits {
         match m.kind {
             _ if self.any => ALONE,
             Kind::Escaped => self.all,
             Kind::Plain => {
-                let quoted = m.value(text).as_bytes();
+                let quoted = &raw[m.value.0 as usize..m.value.1 as usize];
                 let value = &quoted[1..quoted.len() - 1];
                 let h = head(value);
                 let from = self.exact.partition_point(|(k, _, _)| *k < h);

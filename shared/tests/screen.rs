@@ -1,8 +1,13 @@
 //! The screen never turns away a record a rule matches: reading with and without it gives
 //! the same events, the same bad records and the same matches, on the examples, on every
 //! event of the IBM pack cases, and on generated records built to tempt it (rule strings in
-//! the wrong places, escapes, stringified JSON, numbers, envelopes).
+//! the wrong places, escapes, stringified JSON, numbers, envelopes, subscription payloads,
+//! whose records the screen reads as they stand in their messages).
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use flate2::write::GzEncoder;
+use flate2::Compression;
 use iamwatch::detector::Detector;
 use iamwatch::event::Event;
 use iamwatch::ingest::{read_projected, read_screened, Format, Item, DEFAULT_MAX_RECORD};
@@ -10,6 +15,7 @@ use iamwatch::projection::Projection;
 use iamwatch::screen::Screen;
 use proptest::prelude::*;
 use serde_json::{json, Value};
+use std::io::Write;
 
 /// The built-in rules, ready to read with and without their screen.
 struct Rules {
@@ -222,9 +228,35 @@ fn record() -> impl Strategy<Value = Value> {
     )
 }
 
-/// How records are laid out: JSON lines, a CloudTrail file, EventBridge envelopes.
+/// How records are laid out: JSON lines, a CloudTrail file, EventBridge envelopes, a
+/// CloudWatch Logs subscription event (some messages cut short).
 fn layout(records: &[Value], how: u8) -> Vec<u8> {
-    match how % 3 {
+    match how % 4 {
+        3 => {
+            let events: Vec<String> = records
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let mut message = r.to_string();
+                    if (usize::from(how) + i) % 7 == 0 {
+                        message.truncate(message.len() / 2);
+                    }
+                    format!(
+                        r#"{{"id":"{i}","timestamp":1,"message":{}}}"#,
+                        json!(message)
+                    )
+                })
+                .collect();
+            // Laid out as CloudWatch writes it: the message type first.
+            let payload = format!(
+                r#"{{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[{}]}}"#,
+                events.join(",")
+            );
+            let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+            gz.write_all(payload.as_bytes()).expect("gzip");
+            let data = STANDARD.encode(gz.finish().expect("gzip"));
+            format!("{}\n", json!({"awslogs": {"data": data}})).into_bytes()
+        }
         0 => records
             .iter()
             .map(|r| format!("{r}\n"))

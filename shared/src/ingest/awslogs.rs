@@ -46,6 +46,7 @@ fn keep_spare(buf: Vec<u8>) {
 pub(crate) fn decoded_events(
     data: &str,
     buf: &mut Vec<u8>,
+    escaped: bool,
     each: &mut EachEvent,
 ) -> Result<Option<Vec<u8>>, String> {
     let gz = base64::engine::general_purpose::STANDARD
@@ -68,7 +69,7 @@ pub(crate) fn decoded_events(
         spare.truncate(size);
         if libdeflater::Decompressor::new().gzip_decompress(&gz, &mut spare) == Ok(size) {
             drop(gz);
-            let read = read_events(&mut Whole(&spare), buf, each);
+            let read = read_events(&mut Whole(&spare), buf, escaped, each);
             return match read {
                 Ok(Events::Odd) => Ok(Some(spare)),
                 other => {
@@ -81,7 +82,7 @@ pub(crate) fn decoded_events(
     // Larger, several members, a size that does not fit, or corrupt data: the streaming
     // decoder reads every member and says what is wrong.
     let mut inflow = Inflow::new(&gz, spare, CHUNK);
-    match read_events(&mut inflow, buf, each) {
+    match read_events(&mut inflow, buf, escaped, each) {
         Ok(Events::Read) => {
             keep_spare(inflow.buf);
             Ok(None)
@@ -316,9 +317,10 @@ pub(crate) fn laid_events(
 pub(crate) fn stream_events(
     json: &[u8],
     buf: &mut Vec<u8>,
+    escaped: bool,
     each: &mut EachEvent,
 ) -> Option<Result<(), String>> {
-    match read_events(&mut Whole(json), buf, each) {
+    match read_events(&mut Whole(json), buf, escaped, each) {
         Ok(Events::Read) => Some(Ok(())),
         Ok(Events::Odd) => None,
         Err(e) => Some(Err(e)),
@@ -326,7 +328,46 @@ pub(crate) fn stream_events(
 }
 
 /// Receives log event `n`: its id, and its message (or why it has none).
-pub(crate) type EachEvent<'e> = dyn FnMut(usize, Option<&str>, Result<&[u8], String>) + 'e;
+pub(crate) type EachEvent<'e> = dyn FnMut(usize, Option<&str>, Result<Message<'_>, String>) + 'e;
+
+/// A log event's message as the reader hands it on.
+pub(crate) enum Message<'a> {
+    /// Decoded.
+    Decoded(&'a [u8]),
+    /// A JSON object as it stands in the payload, its quotes written `\"` and no other
+    /// escape in it, checked into the layout by [`Layout::scan_escaped`]. Most records are
+    /// like this, and a screen can turn most of them away from this layout without their
+    /// text ever being decoded.
+    Escaped(&'a str, &'a Layout),
+}
+
+impl Message<'_> {
+    /// The message's text, decoded into `out` when it was not.
+    pub(crate) fn decoded<'m>(&'m self, out: &'m mut Vec<u8>) -> &'m [u8] {
+        match *self {
+            Message::Decoded(bytes) => bytes,
+            Message::Escaped(text, _) => {
+                // Every backslash comes before a quote, which stays.
+                let b = text.as_bytes();
+                out.clear();
+                let mut from = 0;
+                for at in memchr::memchr_iter(b'\\', b) {
+                    out.extend_from_slice(&b[from..at]);
+                    from = at + 1;
+                }
+                out.extend_from_slice(&b[from..]);
+                out
+            }
+        }
+    }
+
+    /// The message's text, decoded.
+    #[cfg(test)]
+    pub(crate) fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.decoded(&mut out).to_vec()
+    }
+}
 
 /// What [`read_events`] made of a payload.
 enum Events {
@@ -352,9 +393,11 @@ enum Head {
 fn read_events(
     src: &mut (impl Decoded + ?Sized),
     buf: &mut Vec<u8>,
+    escaped: bool,
     each: &mut EachEvent,
 ) -> Result<Events, String> {
     let mut scratch = Vec::new();
+    let mut layout = Layout::new();
     let mut at = loop {
         let mut r = Reader::new(src.bytes(), 0, src.dropped(), &mut scratch);
         match r.head() {
@@ -369,16 +412,30 @@ fn read_events(
     let mut first = true;
     loop {
         let mut r = Reader::new(src.bytes(), at, src.dropped(), &mut scratch);
-        let (read, next) = (r.element(first, buf), r.i);
+        let (read, next) = (r.element(first, buf, escaped.then_some(&mut layout)), r.i);
         match read {
             Ok(Some(Element { id, message, last })) => {
                 let id = id
                     .map(|(from, to)| &src.bytes()[from..to])
                     .filter(|v| !v.contains(&b'\\'))
                     .and_then(|v| std::str::from_utf8(v).ok());
-                let message = message
-                    .map(|len| &buf[..len])
-                    .ok_or_else(|| "log event without a message string".to_string());
+                let message = match message {
+                    Some(Text::Decoded(len)) => Ok(Message::Decoded(&buf[..len])),
+                    Some(Text::Escaped(from, to)) => {
+                        let bytes = &src.bytes()[from..to];
+                        Ok(match std::str::from_utf8(bytes) {
+                            Ok(text) => Message::Escaped(text, &layout),
+                            // Decoded, for the error the record's own reading gives.
+                            Err(_) => {
+                                // Every backslash comes before a quote.
+                                buf.clear();
+                                buf.extend(bytes.iter().filter(|&&c| c != b'\\'));
+                                Message::Decoded(buf)
+                            }
+                        })
+                    }
+                    None => Err("log event without a message string".to_string()),
+                };
                 each(n, id, message);
                 n += 1;
                 (at, first) = (next, false);
@@ -408,10 +465,18 @@ fn read_events(
 struct Element {
     /// Where its id's text is, when the id is a string.
     id: Option<(usize, usize)>,
-    /// Its message's length in the buffer it was decoded into, when it is a string.
-    message: Option<usize>,
+    /// Its message, when it is a string.
+    message: Option<Text>,
     /// Whether the array ends after it.
     last: bool,
+}
+
+/// Where a log event's message is.
+enum Text {
+    /// Its length in the buffer it was decoded into.
+    Decoded(usize),
+    /// Its place in the payload, as it stands there (see [`Message::Escaped`]).
+    Escaped(usize, usize),
 }
 
 /// A position in a payload's bytes.
@@ -472,9 +537,15 @@ impl<'a, 's> Reader<'a, 's> {
     }
 
     /// One element of the log events' array and the `,` or `]` after it, its message
-    /// decoded into `buf`. `first`: just past the `[`, where a `]` ends an empty array
-    /// (`None`).
-    fn element(&mut self, first: bool, buf: &mut Vec<u8>) -> Result<Option<Element>, String> {
+    /// decoded into `buf`, or, with `escaped`, checked into that layout as it stands when
+    /// it can be (see [`Message::Escaped`]). `first`: just past the `[`, where a `]` ends an
+    /// empty array (`None`).
+    fn element(
+        &mut self,
+        first: bool,
+        buf: &mut Vec<u8>,
+        mut escaped: Option<&mut Layout>,
+    ) -> Result<Option<Element>, String> {
         self.ws();
         if first && self.peek() == Some(b']') {
             self.i += 1;
@@ -492,7 +563,11 @@ impl<'a, 's> Reader<'a, 's> {
                         id = (r.b[at] == b'"').then_some((at + 1, r.i - 1));
                     }
                     Some(b"message") if r.peek() == Some(b'"') => {
-                        message = Some(r.string_into(buf)?)
+                        let layout = escaped.as_deref_mut();
+                        message = Some(match layout.and_then(|l| r.escaped_record(l)) {
+                            Some((from, to)) => Text::Escaped(from, to),
+                            None => Text::Decoded(r.string_into(buf)?),
+                        });
                     }
                     Some(b"message") => {
                         r.skip()?;
@@ -578,6 +653,21 @@ impl<'a, 's> Reader<'a, 's> {
         self.expect(b':')?;
         self.ws();
         Ok(Some(&self.b[start..end]))
+    }
+
+    /// The string value at its opening quote, when it is a JSON object whose only escapes
+    /// are its quotes' (as [`Layout::scan_escaped`] reads it, into `layout`): where its text
+    /// is, the reader past its closing quote. `None` leaves the reader where it was.
+    fn escaped_record(&mut self, layout: &mut Layout) -> Option<(usize, usize)> {
+        let from = self.i + 1;
+        let end = from + layout.scan_escaped(self.b.get(from..)?).ok()?;
+        // Blanks after the object are part of the text, as they are of a decoded one.
+        let to = end + self.b[end..].iter().take_while(|&&c| c == b' ').count();
+        if self.b.get(to) != Some(&b'"') {
+            return None;
+        }
+        self.i = to + 1;
+        Some((from, to))
     }
 
     /// A string value at its opening quote, decoded into `out` (which only grows; what the
@@ -1027,18 +1117,61 @@ mod tests {
     /// A log event as read: its id, and its message or why it has none.
     type Read = (Option<String>, Result<String, String>);
 
-    /// The events `stream_events` reads, or `None` when it leaves the payload to a layout.
+    /// The events `stream_events` reads, or `None` when it leaves the payload to a layout;
+    /// the same whether records are read as they stand where they can be or not.
     fn streamed(json: &str) -> Option<Result<Vec<Read>, String>> {
+        let [decoded, escaped] = [false, true].map(|escaped| {
+            let mut got = Vec::new();
+            let mut buf = Vec::new();
+            let r = stream_events(json.as_bytes(), &mut buf, escaped, &mut |i, id, m| {
+                assert_eq!(i, got.len());
+                got.push((
+                    id.map(str::to_string),
+                    m.map(|m| String::from_utf8(m.to_vec()).expect("utf-8")),
+                ));
+            })?;
+            Some(r.map(|()| got))
+        });
+        assert_eq!(decoded, escaped, "{json}");
+        decoded
+    }
+
+    /// A record with no escapes of its own, as a log event's message: read as it stands.
+    const PLAIN_RECORD: &str =
+        r#"{"eventName":"CreateUser","n":[1,{"a":"b","c":[]}],"e":{},"x":-1.5e3,"t":true }"#;
+
+    #[test]
+    fn records_without_escapes_of_their_own_are_read_as_they_stand() {
+        let message = serde_json::to_string(PLAIN_RECORD).expect("a JSON string");
+        let with_escapes = serde_json::to_string(r#"{"a":"b\\c"}"#).expect("a JSON string");
+        let json = format!(
+            r#"{{"messageType":"DATA_MESSAGE","logEvents":[{{"id":"1","message":{message}}},{{"message":{with_escapes}}},{{"message":"{{\"a\":1"}}]}}"#
+        );
         let mut got = Vec::new();
-        let mut buf = Vec::new();
-        let r = stream_events(json.as_bytes(), &mut buf, &mut |i, id, m| {
-            assert_eq!(i, got.len());
-            got.push((
-                id.map(str::to_string),
-                m.map(|m| String::from_utf8(m.to_vec()).expect("utf-8")),
-            ));
-        })?;
-        Some(r.map(|()| got))
+        let r = stream_events(json.as_bytes(), &mut Vec::new(), true, &mut |_, _, m| {
+            let m = m.expect("a message");
+            let kind = match &m {
+                Message::Escaped(text, layout) => {
+                    // The layout is of the text as it stands.
+                    let (_, first) = layout.root().next().expect("a member");
+                    assert_eq!(first.raw_key(text), "eventName");
+                    assert_eq!(first.plain(text), Some("CreateUser"));
+                    "escaped"
+                }
+                Message::Decoded(_) => "decoded",
+            };
+            got.push((kind, String::from_utf8(m.to_vec()).expect("utf-8")));
+        });
+        assert_eq!(r, Some(Ok(())));
+        assert_eq!(
+            got,
+            [
+                ("escaped", PLAIN_RECORD.to_string()),
+                ("decoded", r#"{"a":"b\\c"}"#.to_string()),
+                // Cut short: left to the record's own reading, which says so.
+                ("decoded", r#"{"a":1"#.to_string()),
+            ]
+        );
     }
 
     /// The events the layout reader finds in the same payload.
@@ -1060,9 +1193,13 @@ mod tests {
     fn streamed_payloads_read_as_laid_ones() {
         let record = r#"{"eventName":"CreateUser","path":"a\\b","uni":"caf\u00e9 \ud83d\ude00","nl":"x\ny\tz"}"#;
         let message = serde_json::to_string(record).expect("a JSON string");
+        let plain = serde_json::to_string(PLAIN_RECORD).expect("a JSON string");
         for json in [
             format!(
                 r#"{{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","subscriptionFilters":["f"],"logEvents":[{{"id":"1","timestamp":1,"message":{message}}},{{"id":"2","timestamp":2,"message":"plain"}}]}}"#
+            ),
+            format!(
+                r#"{{"messageType":"DATA_MESSAGE","logEvents":[{{"id":"1","message":{plain}}},{{"message":{message}}},{{"message":{plain} }}]}}"#
             ),
             format!(
                 r#" {{ "messageType" : "DATA_MESSAGE" , "logEvents" : [ {{ "message" : {message} , "id" : "9" , "extractedFields" : {{"a": [1, {{"b": null}}]}} }} , {{}} , {{"id":"4","message":5}} ] }} "#
@@ -1084,7 +1221,7 @@ mod tests {
                 format!(r#"{{"messageType":"DATA_MESSAGE","logEvents":[{{"message":"{text}"}}]}}"#);
             let want: String = serde_json::from_str(&format!("\"{text}\"")).expect("JSON");
             let mut got = None;
-            let read = stream_events(json.as_bytes(), &mut buf, &mut |_, _, m| {
+            let read = stream_events(json.as_bytes(), &mut buf, true, &mut |_, _, m| {
                 got = m
                     .ok()
                     .map(|m| String::from_utf8(m.to_vec()).expect("utf-8"));
@@ -1130,7 +1267,12 @@ mod tests {
 
     /// What `read_events` makes of `json` read whole, and through a window of `chunk` bytes
     /// over its gzip: the events, and `Ok(true)` when the payload was laid out otherwise.
-    fn both_ways(json: &str, chunk: usize) -> [(Vec<Read>, Result<bool, String>); 2] {
+    /// `escaped`: records read as they stand where they can be.
+    fn both_ways(
+        json: &str,
+        chunk: usize,
+        escaped: bool,
+    ) -> [(Vec<Read>, Result<bool, String>); 2] {
         let gz = {
             let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
             e.write_all(json.as_bytes()).unwrap();
@@ -1138,7 +1280,7 @@ mod tests {
         };
         let read = |src: &mut dyn Decoded| {
             let mut got = Vec::new();
-            let r = read_events(src, &mut Vec::new(), &mut |i, id, m| {
+            let r = read_events(src, &mut Vec::new(), escaped, &mut |i, id, m| {
                 assert_eq!(i, got.len());
                 got.push((
                     id.map(str::to_string),
@@ -1159,9 +1301,13 @@ mod tests {
     fn payloads_read_a_window_at_a_time_read_as_whole_ones() {
         let record = r#"{"eventName":"CreateUser","path":"a\\b","uni":"caf\u00e9 \ud83d\ude00"}"#;
         let message = serde_json::to_string(record).expect("a JSON string");
+        let plain = serde_json::to_string(PLAIN_RECORD).expect("a JSON string");
         let payloads = [
             format!(
                 r#"{{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","subscriptionFilters":["f"],"logEvents":[{{"id":"1","timestamp":1,"message":{message}}},{{"id":"2","timestamp":2,"message":"plain"}}]}}"#
+            ),
+            format!(
+                r#"{{"messageType":"DATA_MESSAGE","logEvents":[{{"id":"1","message":{plain}}},{{"message":{message}}},{{"message":{plain}}},{{"message":"{{\"a\":[1,"}}]}}"#
             ),
             format!(
                 r#" {{ "messageType" : "DATA_MESSAGE" , "logEvents" : [ {{ "message" : {message} , "id" : "9" , "extractedFields" : {{"a": [1, {{"b": null}}]}} }} , {{}} , {{"id":"4","message":5}}, 17 ] , "after": [1, 2] }} "#
@@ -1187,15 +1333,19 @@ mod tests {
             r#"{"messageType":"SOMETHING","logEvents":[]}"#.to_string(),
         ];
         for json in &payloads {
+            let [whole, _] = both_ways(json, 1, false);
             for chunk in 1..=48 {
-                let [whole, windowed] = both_ways(json, chunk);
-                assert_eq!(windowed, whole, "{json}, {chunk}-byte window");
+                for escaped in [false, true] {
+                    let [whole_too, windowed] = both_ways(json, chunk, escaped);
+                    assert_eq!(whole_too, whole, "{json}");
+                    assert_eq!(windowed, whole, "{json}, {chunk}-byte window");
+                }
             }
         }
         // The error positions count the bytes already dropped: this one names the letter of
         // the bad escape.
-        let [_, (_, windowed)] = both_ways(&payloads[7], 4);
-        let at = payloads[7].find("\\q").unwrap() + 1;
+        let [_, (_, windowed)] = both_ways(&payloads[8], 4, true);
+        let at = payloads[8].find("\\q").unwrap() + 1;
         assert!(
             windowed
                 .as_ref()
@@ -1209,7 +1359,7 @@ mod tests {
         let events = |data: &str| {
             let mut got = Vec::new();
             let mut buf = Vec::new();
-            let odd = decoded_events(data, &mut buf, &mut |_, id, m| {
+            let odd = decoded_events(data, &mut buf, true, &mut |_, id, m| {
                 got.push((
                     id.map(str::to_string),
                     m.map(|m| String::from_utf8(m.to_vec()).expect("utf-8")),
@@ -1233,7 +1383,7 @@ mod tests {
         assert!(events("aGVsbG8=").unwrap_err().contains("gzip"));
         // Laid out otherwise: handed back whole.
         let odd = r#"{"logEvents":[{"message":"x"}],"messageType":"DATA_MESSAGE"}"#;
-        let back = decoded_events(&encode(odd), &mut Vec::new(), &mut |_, _, _| {
+        let back = decoded_events(&encode(odd), &mut Vec::new(), true, &mut |_, _, _| {
             panic!("nothing is read")
         });
         assert_eq!(back, Ok(Some(odd.as_bytes().to_vec())));
@@ -1260,7 +1410,7 @@ mod tests {
             .unwrap();
         let cut = base64::engine::general_purpose::STANDARD.encode(&gz[..gz.len() * 2 / 3]);
         let mut n = 0;
-        let read = decoded_events(&cut, &mut Vec::new(), &mut |i, id, m| {
+        let read = decoded_events(&cut, &mut Vec::new(), true, &mut |i, id, m| {
             assert_eq!((id, m.is_ok()), (Some(i.to_string().as_str()), true));
             n += 1;
         });
@@ -1294,13 +1444,13 @@ mod tests {
             );
             assert_eq!(json.len() > WHOLE_LIMIT, count == 4000, "{}", json.len());
             let mut whole = Vec::new();
-            let read = stream_events(json.as_bytes(), &mut Vec::new(), &mut |_, id, m| {
-                whole.push((id.map(str::to_string), m.map(<[u8]>::to_vec)))
+            let read = stream_events(json.as_bytes(), &mut Vec::new(), false, &mut |_, id, m| {
+                whole.push((id.map(str::to_string), m.map(|m| m.to_vec())))
             });
             assert_eq!(read, Some(Ok(())));
             let mut decoded = Vec::new();
-            let read = decoded_events(&encode(&json), &mut Vec::new(), &mut |_, id, m| {
-                decoded.push((id.map(str::to_string), m.map(<[u8]>::to_vec)))
+            let read = decoded_events(&encode(&json), &mut Vec::new(), true, &mut |_, id, m| {
+                decoded.push((id.map(str::to_string), m.map(|m| m.to_vec())))
             });
             assert_eq!(read, Ok(None));
             assert_eq!(decoded.len(), count);

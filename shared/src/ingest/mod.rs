@@ -20,6 +20,7 @@ use crate::layout::{self, Layout};
 use crate::pattern::ast::Step;
 use crate::projection::Projection;
 use crate::screen::Screen;
+use awslogs::Message;
 use flate2::bufread::MultiGzDecoder;
 use scan::{ScanError, Scanner, BOM};
 use serde::de::IgnoredAny;
@@ -1162,10 +1163,12 @@ fn split(bytes: &[u8], position: Position, how: &Parse<'_>, sink: &mut Sink) {
 /// A decoded subscription payload's bytes (from `awslogs.data`): read in one pass as
 /// CloudWatch lays it out, else checked into a layout first.
 fn payload_bytes(json: &[u8], position: Position, how: &Parse<'_>, sink: &mut Sink) {
-    let mut scratch = Layout::new();
+    let (mut scratch, mut text) = (Layout::new(), Vec::new());
     let mut buf = Vec::new();
-    let streamed = awslogs::stream_events(json, &mut buf, &mut |i, id, message| {
-        log_event(i, id, message, position, &mut scratch, how, &mut *sink)
+    let escaped = how.screen.is_some();
+    let streamed = awslogs::stream_events(json, &mut buf, escaped, &mut |i, id, message| {
+        let scratch = (&mut scratch, &mut text);
+        log_event(i, id, message, position, scratch, how, &mut *sink)
     });
     match streamed {
         Some(Ok(())) => {}
@@ -1198,10 +1201,12 @@ fn laid_payload_bytes(json: &[u8], position: Position, how: &Parse<'_>, sink: &m
 /// An encoded subscription payload (`awslogs.data`): decoded, its log events read as
 /// records.
 fn encoded_payload(data: &str, position: Position, how: &Parse<'_>, sink: &mut Sink) {
-    let mut scratch = Layout::new();
+    let (mut scratch, mut text) = (Layout::new(), Vec::new());
     let mut buf = Vec::new();
-    let read = awslogs::decoded_events(data, &mut buf, &mut |i, id, message| {
-        log_event(i, id, message, position, &mut scratch, how, &mut *sink)
+    let escaped = how.screen.is_some();
+    let read = awslogs::decoded_events(data, &mut buf, escaped, &mut |i, id, message| {
+        let scratch = (&mut scratch, &mut text);
+        log_event(i, id, message, position, scratch, how, &mut *sink)
     });
     match read {
         Ok(None) => {}
@@ -1213,14 +1218,14 @@ fn encoded_payload(data: &str, position: Position, how: &Parse<'_>, sink: &mut S
 
 /// The log events of a checked subscription payload, each message read as a record.
 fn payload(text: &str, layout: &Layout, position: Position, how: &Parse<'_>, sink: &mut Sink) {
-    let mut scratch = Layout::new();
+    let (mut scratch, mut decoded) = (Layout::new(), Vec::new());
     let result = awslogs::laid_events(text, layout, &mut |i, event| {
         log_event(
             i,
             event.id,
-            event.message,
+            event.message.map(Message::Decoded),
             position,
-            &mut scratch,
+            (&mut scratch, &mut decoded),
             how,
             &mut *sink,
         )
@@ -1230,13 +1235,14 @@ fn payload(text: &str, layout: &Layout, position: Position, how: &Parse<'_>, sin
     }
 }
 
-/// Log event `i` of the payload at `position`: its message read as a record.
+/// Log event `i` of the payload at `position`: its message read as a record. `scratch`: a
+/// layout, and room for a message that must be decoded.
 fn log_event(
     i: usize,
     id: Option<&str>,
-    message: Result<&[u8], String>,
+    message: Result<Message<'_>, String>,
     position: Position,
-    scratch: &mut Layout,
+    (scratch, text): (&mut Layout, &mut Vec<u8>),
     how: &Parse<'_>,
     sink: &mut Sink,
 ) {
@@ -1254,6 +1260,28 @@ fn log_event(
             })
         }
     };
+    let admitted;
+    let how = match message {
+        Message::Escaped(text, layout) => match turned_away(text, layout, how) {
+            Screening::Away(provider) => {
+                return sink(Item::Screened {
+                    event: Ok(provider),
+                    position: p,
+                })
+            }
+            // The screen has let it through: it would only say so again.
+            Screening::Admitted => {
+                admitted = Parse {
+                    screen: None,
+                    ..*how
+                };
+                &admitted
+            }
+            Screening::Undecided => how,
+        },
+        Message::Decoded(_) => how,
+    };
+    let message = message.decoded(text);
     match parse_record(message, None, scratch, how) {
         Ok(parsed) => expand(parsed, p, message, how, sink),
         Err(e) => sink(Item::Bad {
@@ -1261,6 +1289,31 @@ fn log_event(
             reason: format!("log event message is not JSON: {e}{}", id()),
         }),
     }
+}
+
+/// What the screen makes of a record, from a layout of it as it stands in a log event's
+/// message ([`Message::Escaped`]).
+enum Screening {
+    /// Turned away, an event of this provider: what [`parse_record`] finds for it.
+    Away(Provider),
+    /// Let through.
+    Admitted,
+    /// Left to `parse_record`: no screen, a container, repeated keys, or not an event.
+    Undecided,
+}
+
+fn turned_away(text: &str, layout: &Layout, how: &Parse<'_>) -> Screening {
+    let Some((screen, _)) = how.screen else {
+        return Screening::Undecided;
+    };
+    let record = layout.is_object() && layout.repeats().is_empty();
+    if !record || may_hold_records(text, layout) {
+        return Screening::Undecided;
+    }
+    if screen.admits(text, layout) {
+        return Screening::Admitted;
+    }
+    provider_of(text, layout).map_or(Screening::Undecided, Screening::Away)
 }
 
 /// Subscription payloads, EventBridge events, archive lines and Event Notifications
