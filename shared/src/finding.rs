@@ -3,6 +3,7 @@
 use crate::accounts::AccountNames;
 use crate::event::{Event, Outcome};
 use crate::identity::Identity;
+use crate::json_text;
 use crate::rules::facts::RecordFacts;
 use crate::rules::{Matcher, Mode, Rule, Severity};
 use crate::time::Timestamp;
@@ -114,7 +115,7 @@ impl Finding {
         let mut out = Vec::with_capacity(4096);
         // Writing into a Vec cannot fail.
         let _ = self.write_json(&mut out, &Map::new(), None);
-        // serde_json writes UTF-8, and so does `write_json` around it.
+        // Only `str`s and `serde_json` text go in, and the ASCII around them.
         String::from_utf8(out).unwrap_or_default()
     }
 
@@ -127,19 +128,17 @@ impl Finding {
         extra: &Map<String, Value>,
         raw: Option<&[u8]>,
     ) -> std::io::Result<()> {
-        let mut head = serde_json::to_vec(&Fields {
-            finding: self,
-            extra,
-        })?;
+        let mut text = Vec::with_capacity(4096);
+        self.write_fields(&mut text, extra);
         // The fields are a non-empty JSON object: put the record in as its last member.
-        head.pop();
-        head.extend_from_slice(b",\"record\":");
-        out.write_all(&head)?;
+        text.pop();
+        text.extend_from_slice(b",\"record\":");
         match raw.filter(|r| memchr::memchr2(b'\n', b'\r', r).is_none()) {
-            Some(raw) => out.write_all(raw)?,
-            None => serde_json::to_writer(&mut *out, self.event.record())?,
+            Some(raw) => text.extend_from_slice(raw),
+            None => json_text::write_value(&mut text, self.event.record()),
         }
-        out.write_all(b"}")
+        text.push(b'}');
+        out.write_all(&text)
     }
 
     /// The rule's runbook filled in from this finding's event (and window).
@@ -161,81 +160,128 @@ impl Finding {
 
     /// Everything but the record.
     fn fields(&self) -> Value {
-        serde_json::to_value(Fields {
-            finding: self,
-            extra: &Map::new(),
-        })
-        .unwrap_or_default()
+        let mut text = Vec::new();
+        self.write_fields(&mut text, &Map::new());
+        serde_json::from_slice(&text).unwrap_or_default()
     }
-}
 
-/// Everything of a finding but the record, borrowed (serialising it builds nothing), members
-/// in key order, then `extra`.
-struct Fields<'a> {
-    finding: &'a Finding,
-    extra: &'a Map<String, Value>,
-}
-
-impl serde::Serialize for Fields<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let f = self.finding;
-        let e = &f.event;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("account", &e.account())?;
-        if let Some(name) = e.account().and_then(|a| f.names.name(a)) {
-            m.serialize_entry("account_name", name)?;
+    /// Everything of the finding but the record, as a JSON object: members in key order, then
+    /// `extra`. Written as text, not built: the runbook and title are most of a finding, and
+    /// are written straight from their strings.
+    fn write_fields(&self, out: &mut Vec<u8>, extra: &Map<String, Value>) {
+        let e = &self.event;
+        let mut m = Members::new(out);
+        m.opt_str("account", e.account());
+        if let Some(name) = e.account().and_then(|a| self.names.name(a)) {
+            m.str("account_name", name);
         }
-        m.serialize_entry("action", &e.action())?;
-        m.serialize_entry("actor", &e.actor())?;
-        m.serialize_entry("actor_id", &e.actor_id())?;
-        m.serialize_entry("event_id", &e.id())?;
-        if let Some(id) = &f.identity {
+        m.str("action", &e.action());
+        m.opt_str("actor", e.actor().as_deref());
+        m.opt_str("actor_id", e.actor_id());
+        m.opt_str("event_id", e.id());
+        if let Some(id) = &self.identity {
             let mut v = id.to_value();
-            v["summary"] = Value::String(f.who());
-            if let Some(name) = id.account.as_deref().and_then(|a| f.names.name(a)) {
+            v["summary"] = Value::String(self.who());
+            if let Some(name) = id.account.as_deref().and_then(|a| self.names.name(a)) {
                 v["account_name"] = Value::String(name.to_string());
             }
-            m.serialize_entry("identity", &v)?;
+            m.value("identity", &v);
         }
-        if f.is_dry_run() {
-            m.serialize_entry("mode", Mode::DryRun.as_str())?;
+        if self.is_dry_run() {
+            m.str("mode", Mode::DryRun.as_str());
         }
-        if !f.notes.is_empty() {
-            m.serialize_entry("notes", &f.notes)?;
+        if !self.notes.is_empty() {
+            m.strs("notes", &self.notes);
         }
-        m.serialize_entry("outcome", &outcome_json(&e.outcome()))?;
-        m.serialize_entry("pack", &*f.pack)?;
-        m.serialize_entry("provider", e.provider().as_str())?;
-        m.serialize_entry("references", &f.rule.references)?;
-        m.serialize_entry("region", &e.region())?;
-        m.serialize_entry("rule", &f.rule.id)?;
-        m.serialize_entry("runbook", &f.runbook())?;
-        m.serialize_entry("severity", f.rule.severity.as_str())?;
-        m.serialize_entry("source_ip", &e.source_ip_text())?;
-        if let Some(s) = &f.suppressed {
+        m.value("outcome", &outcome_json(&e.outcome()));
+        m.str("pack", &self.pack);
+        m.str("provider", e.provider().as_str());
+        m.strs("references", &self.rule.references);
+        m.opt_str("region", e.region());
+        m.str("rule", &self.rule.id);
+        m.strs("runbook", &self.runbook());
+        m.str("severity", self.rule.severity.as_str());
+        m.opt_str("source_ip", e.source_ip_text());
+        if let Some(s) = &self.suppressed {
             let since = Timestamp(s.since).to_string();
-            m.serialize_entry("suppressed", &json!({"count": s.count, "since": since}))?;
+            m.value("suppressed", &json!({"count": s.count, "since": since}));
         }
         let time = e
             .time()
             .map(|t| t.to_string())
             .or(e.time_text().map(str::to_string));
-        m.serialize_entry("time", &time)?;
-        m.serialize_entry("title", &f.title)?;
-        m.serialize_entry("user_agent", &e.user_agent())?;
-        if let Some(w) = &f.window {
-            m.serialize_entry(
+        m.opt_str("time", time.as_deref());
+        m.str("title", &self.title);
+        m.opt_str("user_agent", e.user_agent());
+        if let Some(w) = &self.window {
+            m.value(
                 "window",
                 &json!({"count": w.count, "within": w.window.to_string(), "group": w.key,
                         "first_seen": Timestamp(w.first).to_string(),
                         "last_seen": Timestamp(w.last).to_string()}),
-            )?;
+            );
         }
-        for (k, v) in self.extra {
-            m.serialize_entry(k, v)?;
+        for (k, v) in extra {
+            m.value(k, v);
         }
-        m.end()
+        m.end();
+    }
+}
+
+/// The members of a JSON object, written one after another.
+struct Members<'o> {
+    out: &'o mut Vec<u8>,
+    first: bool,
+}
+
+impl<'o> Members<'o> {
+    fn new(out: &'o mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Members { out, first: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !std::mem::take(&mut self.first) {
+            self.out.push(b',');
+        }
+        json_text::write_str(self.out, key);
+        self.out.push(b':');
+    }
+
+    fn str(&mut self, key: &str, value: &str) {
+        self.key(key);
+        json_text::write_str(self.out, value);
+    }
+
+    fn opt_str(&mut self, key: &str, value: Option<&str>) {
+        match value {
+            Some(v) => self.str(key, v),
+            None => {
+                self.key(key);
+                self.out.extend_from_slice(b"null");
+            }
+        }
+    }
+
+    fn strs(&mut self, key: &str, values: &[String]) {
+        self.key(key);
+        self.out.push(b'[');
+        for (k, v) in values.iter().enumerate() {
+            if k > 0 {
+                self.out.push(b',');
+            }
+            json_text::write_str(self.out, v);
+        }
+        self.out.push(b']');
+    }
+
+    fn value(&mut self, key: &str, value: &Value) {
+        self.key(key);
+        json_text::write_value(self.out, value);
+    }
+
+    fn end(self) {
+        self.out.push(b'}');
     }
 }
 

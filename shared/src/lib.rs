@@ -23,6 +23,7 @@ pub mod exceptions;
 pub mod finding;
 pub mod identity;
 pub mod ingest;
+mod json_text;
 pub mod layout;
 pub mod metrics;
 pub mod net;
