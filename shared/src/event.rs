@@ -4,13 +4,13 @@
 //! documentation); the normalised accessors feed alert text, group-by keys and derived facts.
 //! They are computed on demand, so a record that matches no rule costs nothing beyond parsing.
 
-use crate::layout::{Kind, Layout};
+use crate::layout::{has_name_bit, name_bits, Kind, Layout, NameBits};
 use crate::net::parse_address;
 use crate::time::Timestamp;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Provider {
@@ -413,8 +413,14 @@ struct Laid<'a> {
 
 impl<'a> Laid<'a> {
     fn new(text: &'a str, layout: &'a Layout) -> Self {
+        static NAMES: LazyLock<NameBits> =
+            LazyLock::new(|| name_bits(DETECTION_KEYS.map(str::as_bytes)));
         let mut found = [None; DETECTION_KEYS.len()];
         for (_, m) in layout.root() {
+            // Most keys are passed over on the bit the scan noted for them.
+            if !m.key_escaped && !has_name_bit(&NAMES, m.name_bit) {
+                continue;
+            }
             if let Some(i) = m.key(text).ok().and_then(|k| detection_slot(&k)) {
                 found[i] = Some(m);
             }

@@ -62,6 +62,9 @@ pub enum Kind {
 pub struct Member {
     pub key: (u32, u32),
     pub key_escaped: bool,
+    /// The key's place (of 256) in a filter of names ([`name_bit`]), from its text as
+    /// written.
+    pub(crate) name_bit: u8,
     pub value: (u32, u32),
     pub kind: Kind,
     /// Index of the member after this one's descendants: its next sibling, if it has one.
@@ -321,12 +324,12 @@ impl<'a> Iterator for Members<'a> {
     }
 }
 
-/// A member name's place in an object's 256-bit filter of the names seen: which word, and
-/// the bit in it. Audit records' names share their first letters, lengths and last letters
+/// A member name's place in a 256-bit filter of names (an object's names seen, the names a
+/// screen has needs on). Audit records' names share their first letters, lengths and last letters
 /// (`eventTime`, `eventType`), so the middle and the next to last letters count too: a
 /// false hit costs a comparison with every earlier name.
 #[inline]
-fn bloom_bit(name: &[u8]) -> (usize, u64) {
+pub(crate) fn name_bit(name: &[u8]) -> u8 {
     let at = |k: usize| u32::from(name.get(k).copied().unwrap_or(0));
     let n = name.len();
     let h = (n as u32)
@@ -334,8 +337,34 @@ fn bloom_bit(name: &[u8]) -> (usize, u64) {
         ^ at(n / 2) << 16
         ^ at(n.wrapping_sub(2)) << 24
         ^ at(n.wrapping_sub(1)).rotate_left(4);
-    let h = h.wrapping_mul(0x9e37_79b1) >> 24;
-    ((h >> 6) as usize, 1 << (h & 63))
+    (h.wrapping_mul(0x9e37_79b1) >> 24) as u8
+}
+
+/// A filter of 256 bits, one per [`name_bit`].
+pub(crate) type NameBits = [u64; 4];
+
+/// Sets `bit` in `bits`, and says whether it was set.
+#[inline]
+pub(crate) fn set_name_bit(bits: &mut NameBits, bit: u8) -> bool {
+    let (word, mask) = (usize::from(bit >> 6), 1u64 << (bit & 63));
+    let was = bits[word] & mask != 0;
+    bits[word] |= mask;
+    was
+}
+
+/// The filter of these names' bits.
+pub(crate) fn name_bits<'n>(names: impl IntoIterator<Item = &'n [u8]>) -> NameBits {
+    let mut bits = NameBits::default();
+    for name in names {
+        set_name_bit(&mut bits, name_bit(name));
+    }
+    bits
+}
+
+/// Whether `bit` is set in `bits`.
+#[inline]
+pub(crate) fn has_name_bit(bits: &NameBits, bit: u8) -> bool {
+    bits[usize::from(bit >> 6)] & (1u64 << (bit & 63)) != 0
 }
 
 /// A scan of JSON text; `ESC`: of JSON text as it stands inside a JSON string, each of its
@@ -795,7 +824,7 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
             None => return Err(self.eof()),
             _ => {}
         }
-        // Repeated keys: one bit of 256 per member name ([`bloom_bit`]) tells
+        // Repeated keys: one bit of 256 per member name ([`name_bit`]) tells
         // almost every new name apart from those seen; only a hit (or an escaped name, which
         // may spell another) compares names.
         let first = members.len();
@@ -818,7 +847,7 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
             let key_end = self.i - if ESC { 2 } else { 1 };
             let key = (key_start as u32, key_end as u32);
             let name = &self.b[key_start..key_end];
-            let (word, bit) = bloom_bit(name);
+            let bit = name_bit(name);
             escapes |= key_escaped;
             count += 1;
             if count == BLOOM_MEMBERS {
@@ -845,12 +874,11 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
                     }
                 }
                 None => {
-                    if (seen[word] & bit != 0 || escapes) && members.len() > first {
+                    if (set_name_bit(&mut seen, bit) || escapes) && members.len() > first {
                         if let Some(earlier) = self.same_key(members, first, key, key_escaped) {
                             self.repeats.push((earlier as u32, members.len() as u32));
                         }
                     }
-                    seen[word] |= bit;
                 }
             }
             // Compact JSON has no whitespace around ':'.
@@ -878,6 +906,7 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
                 members.push(Member {
                     key,
                     key_escaped,
+                    name_bit: bit,
                     value: (value.0 as u32, value.1 as u32),
                     kind,
                     next: slot as u32 + 1,
@@ -886,6 +915,7 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
                 members.push(Member {
                     key,
                     key_escaped,
+                    name_bit: bit,
                     value: (0, 0),
                     kind: Kind::Scalar,
                     next: 0,

@@ -24,7 +24,7 @@
 use crate::conditions::operators::{Base, Decorator};
 use crate::conditions::path::{Path, Seg};
 use crate::conditions::{Condition, Operand};
-use crate::layout::{head, Head, Kind, Layout, Member};
+use crate::layout::{has_name_bit, head, name_bits, Head, Kind, Layout, Member, NameBits};
 use crate::pattern::ast::{
     Expr, JsonCondition, JsonTest, Op, Pattern, Step, Value as PatternValue,
 };
@@ -111,26 +111,13 @@ struct MemberNeeds {
 pub struct Screen {
     /// In [`Head`] order.
     members: Vec<MemberNeeds>,
-    /// Bit `n` set when some member name is `n` bytes long (up to 63; longer ones set bit
-    /// 63): most keys of a record are passed over on their length alone.
-    lengths: u64,
-    /// Bit `b` set when some member name begins with byte `b` (or is empty): most keys
-    /// of the lengths wanted begin otherwise.
-    firsts: [u64; 4],
+    /// The [`name_bit`]s of the member names: most keys of a record are passed over on the
+    /// bit the scan noted for them.
+    names: NameBits,
     /// Strings searched for in the whole record: each admits it alone.
     anywhere: Vec<Finder<'static>>,
     /// The two sides' bits of each pair.
     pairs: Vec<(Bits, Bits)>,
-}
-
-fn length_bit(len: usize) -> u64 {
-    1 << len.min(63)
-}
-
-/// Whether `name`'s first byte is in `firsts` (an empty name's always is).
-fn first_in(firsts: &[u64; 4], name: &[u8]) -> bool {
-    name.first()
-        .is_none_or(|&b| firsts[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
 }
 
 impl Screen {
@@ -202,15 +189,8 @@ impl Screen {
             .collect();
         // In head order, for a binary search on a record's key.
         members.sort_by(|a, b| (a.head, &a.name).cmp(&(b.head, &b.name)));
-        let mut firsts = [0u64; 4];
-        for b in members.iter().filter_map(|m| m.name.first()) {
-            firsts[usize::from(b >> 6)] |= 1 << (b & 63);
-        }
         Some(Screen {
-            lengths: members
-                .iter()
-                .fold(0, |bits, m| bits | length_bit(m.name.len())),
-            firsts,
+            names: name_bits(members.iter().map(|m| &*m.name)),
             members,
             anywhere: {
                 anywhere.sort_unstable();
@@ -235,14 +215,11 @@ impl Screen {
             if met & ALONE != 0 {
                 return true;
             }
-            // Bytes, not `str`: slicing a `str` checks both ends for character boundaries.
-            let key = &raw[m.key.0 as usize..m.key.1 as usize];
-            if self.lengths & length_bit(key.len()) == 0
-                || m.key_escaped
-                || !first_in(&self.firsts, key)
-            {
+            if m.key_escaped || !has_name_bit(&self.names, m.name_bit) {
                 continue;
             }
+            // Bytes, not `str`: slicing a `str` checks both ends for character boundaries.
+            let key = &raw[m.key.0 as usize..m.key.1 as usize];
             let h = head(key);
             let from = self.members.partition_point(|n| n.head < h);
             for n in self.members[from..].iter().take_while(|n| n.head == h) {

@@ -16,7 +16,7 @@ mod repeated;
 mod scan;
 
 use crate::event::{provider_of, Event, NotAnEvent, Provider};
-use crate::layout::{self, Layout};
+use crate::layout::{self, Layout, NameBits};
 use crate::pattern::ast::Step;
 use crate::projection::Projection;
 use crate::screen::Screen;
@@ -28,6 +28,7 @@ use serde_json::Value;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 /// How the input is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -348,8 +349,8 @@ fn parse_record<'t>(
         }
     };
     let object = layout.is_object();
-    // Whether the object is a container of records (most are not: a look at the lengths and
-    // first letters of its member names tells).
+    // Whether the object is a container of records (most are not: the bits the scan noted
+    // for its member names tell).
     let container = object && may_hold_records(text, layout);
     if how.readings && !layout.repeats().is_empty() {
         let records_first = container
@@ -461,29 +462,13 @@ fn ascii(bytes: &[u8]) -> bool {
 /// Whether a checked object has a member that makes it a container of records (an escaped
 /// key might spell one).
 fn may_hold_records(text: &str, layout: &Layout) -> bool {
-    let bytes = text.as_bytes();
+    static NAMES: LazyLock<NameBits> =
+        LazyLock::new(|| layout::name_bits(ENVELOPE_KEYS.iter().map(|k| k.as_bytes())));
     layout.root().any(|(_, m)| {
-        // Lengths and first letters first (read without slicing the key): record keys of
-        // the same lengths (`action`, `outcome`) are many, and so are their first letters.
+        // Most keys are passed over on the bit the scan noted for them.
         m.key_escaped
-            || (matches!(
-                (m.key.1 - m.key.0, bytes.get(m.key.0 as usize)),
-                (7, Some(b'R' | b'a' | b'_'))
-                    | (9, Some(b'l'))
-                    | (11, Some(b'm' | b'd'))
-                    | (6, Some(b'd'))
-                    | (4, Some(b'd'))
-            ) && matches!(
-                m.raw_key(text).as_bytes(),
-                b"Records"
-                    | b"awslogs"
-                    | b"logEvents"
-                    | b"messageType"
-                    | b"detail"
-                    | b"detail-type"
-                    | b"_source"
-                    | b"data"
-            ))
+            || (layout::has_name_bit(&NAMES, m.name_bit)
+                && ENVELOPE_KEYS.contains(&m.raw_key(text)))
     })
 }
 
