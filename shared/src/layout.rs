@@ -681,6 +681,7 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
     /// bytes) at `end`: it must end at a `\"`. Any other escape (one of the record's own,
     /// written `\\` here, or one of the text that holds it) is for a scan of the decoded
     /// text.
+    #[inline(always)]
     fn escaped_string(&mut self, mut end: usize) -> Result<bool, Error> {
         loop {
             self.i = end;
@@ -834,7 +835,9 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
         // so that an object with a million members costs a million look-ups, not 10^12
         // comparisons.
         let mut count = 0usize;
-        let mut names: Option<std::collections::HashMap<Vec<u8>, usize>> = None;
+        // Boxed: most objects never make one, and then dropping `None` is a test, not a
+        // call.
+        let mut names: Option<Box<std::collections::HashMap<Vec<u8>, usize>>> = None;
         loop {
             self.ws();
             match self.peek() {
@@ -859,7 +862,7 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
                         .or_insert(i);
                     i = m.next as usize;
                 }
-                names = Some(map);
+                names = Some(Box::new(map));
             }
             match names.as_mut() {
                 Some(map) => {
