@@ -225,6 +225,53 @@ impl Layout {
         result
     }
 
+    /// Decodes `escaped`, the text a [`Layout::scan_escaped`] of it checked into this
+    /// layout, into `out`, and moves every member's place to where it is in `out`: the
+    /// layout is then the one [`Layout::scan`] of the decoded text gives, without that scan.
+    /// The only escapes in `escaped` are quotes' (`\"`), so decoding drops each backslash,
+    /// and a place moves back by the backslashes before it.
+    pub(crate) fn decode_escaped(&mut self, escaped: &[u8], out: &mut Vec<u8>) {
+        out.clear();
+        let mut backslashes: Vec<u32> = Vec::with_capacity(escaped.len() / 8);
+        let mut from = 0;
+        for at in memchr::memchr_iter(b'\\', escaped) {
+            out.extend_from_slice(&escaped[from..at]);
+            from = at + 1;
+            backslashes.push(at as u32);
+        }
+        out.extend_from_slice(&escaped[from..]);
+        // Members come in the order of the text, and so do their keys' places, their values'
+        // starts and the ends of values that are not objects or arrays: those move back by a
+        // count kept as the backslashes are passed. An object's or array's end comes after
+        // its members': it is looked up.
+        let mut passed = 0;
+        let mut moved_in_order = |at: u32| {
+            while backslashes.get(passed).is_some_and(|&b| b < at) {
+                passed += 1;
+            }
+            at - passed as u32
+        };
+        let mut ends = Vec::new();
+        for (i, m) in self.members.iter_mut().enumerate() {
+            m.key = (moved_in_order(m.key.0), moved_in_order(m.key.1));
+            let start = moved_in_order(m.value.0);
+            m.value = match m.kind {
+                // `"text\` (see `scan_escaped`) becomes `"text"`: its end was the closing
+                // quote's place.
+                Kind::Plain => (start, moved_in_order(m.value.1) + 1),
+                Kind::Object | Kind::Array => {
+                    ends.push(i);
+                    (start, m.value.1)
+                }
+                _ => (start, moved_in_order(m.value.1)),
+            };
+        }
+        for i in ends {
+            let end = &mut self.members[i].value.1;
+            *end -= backslashes.partition_point(|&b| b < *end) as u32;
+        }
+    }
+
     /// Members whose key repeats an earlier sibling's (the same key after escapes are
     /// decoded), each with the first sibling of that key: `(first, repeat)` indices into
     /// [`Layout::all`], in text order. Empty for almost every record.
@@ -1276,6 +1323,17 @@ mod tests {
                     }
                 };
                 assert_eq!(value(e, &bytes), value(p, text), "{text}");
+            }
+            // Decoded, the layout is the decoded text's, place for place.
+            let mut decoded = Vec::new();
+            esc.decode_escaped(&bytes.as_bytes()[..end], &mut decoded);
+            assert_eq!(decoded, text.as_bytes());
+            for (e, p) in esc.all().iter().zip(plain.all()) {
+                assert_eq!(
+                    (e.key, e.value, e.kind, e.next, e.name_bit),
+                    (p.key, p.value, p.kind, p.next, p.name_bit),
+                    "{text}"
+                );
             }
         }
         // Every example record but those with escapes of their own is scanned as it stands.
