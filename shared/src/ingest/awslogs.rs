@@ -347,15 +347,7 @@ impl Message<'_> {
         match *self {
             Message::Decoded(bytes) => bytes,
             Message::Escaped(text, _) => {
-                // Every backslash comes before a quote, which stays.
-                let b = text.as_bytes();
-                out.clear();
-                let mut from = 0;
-                for at in memchr::memchr_iter(b'\\', b) {
-                    out.extend_from_slice(&b[from..at]);
-                    from = at + 1;
-                }
-                out.extend_from_slice(&b[from..]);
+                without_backslashes(text.as_bytes(), out);
                 out
             }
         }
@@ -367,6 +359,18 @@ impl Message<'_> {
         let mut out = Vec::new();
         self.decoded(&mut out).to_vec()
     }
+}
+
+/// The text of a record whose only escapes are its quotes' (see [`Message::Escaped`]),
+/// decoded into `out`: every backslash comes before a quote, which stays.
+fn without_backslashes(escaped: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let mut from = 0;
+    for at in memchr::memchr_iter(b'\\', escaped) {
+        out.extend_from_slice(&escaped[from..at]);
+        from = at + 1;
+    }
+    out.extend_from_slice(&escaped[from..]);
 }
 
 /// What [`read_events`] made of a payload.
@@ -427,9 +431,7 @@ fn read_events(
                             Ok(text) => Message::Escaped(text, &layout),
                             // Decoded, for the error the record's own reading gives.
                             Err(_) => {
-                                // Every backslash comes before a quote.
-                                buf.clear();
-                                buf.extend(bytes.iter().filter(|&&c| c != b'\\'));
+                                without_backslashes(bytes, buf);
                                 Message::Decoded(buf)
                             }
                         })
