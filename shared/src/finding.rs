@@ -170,7 +170,7 @@ impl Finding {
     /// are written straight from their strings.
     fn write_fields(&self, out: &mut Vec<u8>, extra: &Map<String, Value>) {
         let e = &self.event;
-        let mut m = Members::new(out);
+        let mut m = json_text::Object::new(out);
         m.opt_str("account", e.account());
         if let Some(name) = e.account().and_then(|a| self.names.name(a)) {
             m.str("account_name", name);
@@ -225,63 +225,6 @@ impl Finding {
             m.value(k, v);
         }
         m.end();
-    }
-}
-
-/// The members of a JSON object, written one after another.
-struct Members<'o> {
-    out: &'o mut Vec<u8>,
-    first: bool,
-}
-
-impl<'o> Members<'o> {
-    fn new(out: &'o mut Vec<u8>) -> Self {
-        out.push(b'{');
-        Members { out, first: true }
-    }
-
-    fn key(&mut self, key: &str) {
-        if !std::mem::take(&mut self.first) {
-            self.out.push(b',');
-        }
-        json_text::write_str(self.out, key);
-        self.out.push(b':');
-    }
-
-    fn str(&mut self, key: &str, value: &str) {
-        self.key(key);
-        json_text::write_str(self.out, value);
-    }
-
-    fn opt_str(&mut self, key: &str, value: Option<&str>) {
-        match value {
-            Some(v) => self.str(key, v),
-            None => {
-                self.key(key);
-                self.out.extend_from_slice(b"null");
-            }
-        }
-    }
-
-    fn strs(&mut self, key: &str, values: &[String]) {
-        self.key(key);
-        self.out.push(b'[');
-        for (k, v) in values.iter().enumerate() {
-            if k > 0 {
-                self.out.push(b',');
-            }
-            json_text::write_str(self.out, v);
-        }
-        self.out.push(b']');
-    }
-
-    fn value(&mut self, key: &str, value: &Value) {
-        self.key(key);
-        json_text::write_value(self.out, value);
-    }
-
-    fn end(self) {
-        self.out.push(b'}');
     }
 }
 

@@ -64,6 +64,18 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// `items` as a JSON array, each written by `write`.
+fn write_array<T>(out: &mut Vec<u8>, items: &[T], write: impl Fn(&mut Vec<u8>, &T)) {
+    out.push(b'[');
+    for (k, item) in items.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        write(out, item);
+    }
+    out.push(b']');
+}
+
 /// `v` as compact JSON text.
 pub(crate) fn write_value(out: &mut Vec<u8>, v: &Value) {
     match v {
@@ -75,28 +87,65 @@ pub(crate) fn write_value(out: &mut Vec<u8>, v: &Value) {
             let _ = serde_json::to_writer(&mut *out, n);
         }
         Value::String(s) => write_str(out, s),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (k, item) in items.iter().enumerate() {
-                if k > 0 {
-                    out.push(b',');
-                }
-                write_value(out, item);
-            }
-            out.push(b']');
-        }
+        Value::Array(items) => write_array(out, items, write_value),
         Value::Object(members) => {
-            out.push(b'{');
-            for (k, (key, value)) in members.iter().enumerate() {
-                if k > 0 {
-                    out.push(b',');
-                }
-                write_str(out, key);
-                out.push(b':');
-                write_value(out, value);
+            let mut object = Object::new(out);
+            for (key, value) in members {
+                object.value(key, value);
             }
-            out.push(b'}');
+            object.end();
         }
+    }
+}
+
+/// The members of a JSON object, written one after another.
+pub(crate) struct Object<'o> {
+    out: &'o mut Vec<u8>,
+    first: bool,
+}
+
+impl<'o> Object<'o> {
+    pub(crate) fn new(out: &'o mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Object { out, first: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !std::mem::take(&mut self.first) {
+            self.out.push(b',');
+        }
+        write_str(self.out, key);
+        self.out.push(b':');
+    }
+
+    pub(crate) fn str(&mut self, key: &str, value: &str) {
+        self.key(key);
+        write_str(self.out, value);
+    }
+
+    /// `null` for `None`.
+    pub(crate) fn opt_str(&mut self, key: &str, value: Option<&str>) {
+        match value {
+            Some(v) => self.str(key, v),
+            None => {
+                self.key(key);
+                self.out.extend_from_slice(b"null");
+            }
+        }
+    }
+
+    pub(crate) fn strs(&mut self, key: &str, values: &[String]) {
+        self.key(key);
+        write_array(self.out, values, |out, s| write_str(out, s));
+    }
+
+    pub(crate) fn value(&mut self, key: &str, value: &Value) {
+        self.key(key);
+        write_value(self.out, value);
+    }
+
+    pub(crate) fn end(self) {
+        self.out.push(b'}');
     }
 }
 

@@ -226,20 +226,13 @@ impl Layout {
     }
 
     /// Decodes `escaped`, the text a [`Layout::scan_escaped`] of it checked into this
-    /// layout, into `out`, and moves every member's place to where it is in `out`: the
-    /// layout is then the one [`Layout::scan`] of the decoded text gives, without that scan.
-    /// The only escapes in `escaped` are quotes' (`\"`), so decoding drops each backslash,
-    /// and a place moves back by the backslashes before it.
+    /// layout, into `out` ([`without_backslashes`]), and moves every member's place to where
+    /// it is in `out`: the layout is then the one [`Layout::scan`] of the decoded text gives,
+    /// without that scan. The only escapes in `escaped` are quotes' (`\"`), so a place moves
+    /// back by the backslashes before it.
     pub(crate) fn decode_escaped(&mut self, escaped: &[u8], out: &mut Vec<u8>) {
-        out.clear();
-        let mut backslashes: Vec<u32> = Vec::with_capacity(escaped.len() / 8);
-        let mut from = 0;
-        for at in memchr::memchr_iter(b'\\', escaped) {
-            out.extend_from_slice(&escaped[from..at]);
-            from = at + 1;
-            backslashes.push(at as u32);
-        }
-        out.extend_from_slice(&escaped[from..]);
+        let mut backslashes = Vec::with_capacity(escaped.len() / 8);
+        drop_backslashes(escaped, out, |at| backslashes.push(at));
         // Members come in the order of the text, and so do their keys' places, their values'
         // starts and the ends of values that are not objects or arrays: those move back by a
         // count kept as the backslashes are passed. An object's or array's end comes after
@@ -565,6 +558,24 @@ fn skip_plain_words(b: &[u8], mut i: usize) -> usize {
         i += 8;
     }
     i
+}
+
+/// The text of a record whose only escapes are its quotes' (see [`Layout::scan_escaped`]),
+/// decoded into `out`: every backslash comes before a quote, which stays.
+pub(crate) fn without_backslashes(escaped: &[u8], out: &mut Vec<u8>) {
+    drop_backslashes(escaped, out, |_| {});
+}
+
+/// [`without_backslashes`], telling `dropped` where each backslash was.
+fn drop_backslashes(escaped: &[u8], out: &mut Vec<u8>, mut dropped: impl FnMut(u32)) {
+    out.clear();
+    let mut from = 0;
+    for at in memchr::memchr_iter(b'\\', escaped) {
+        out.extend_from_slice(&escaped[from..at]);
+        from = at + 1;
+        dropped(at as u32);
+    }
+    out.extend_from_slice(&escaped[from..]);
 }
 
 impl<'b, const ESC: bool> Scan<'b, ESC> {

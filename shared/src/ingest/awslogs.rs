@@ -2,7 +2,7 @@
 //! data is base64 of gzip of the JSON below, and that decoded JSON itself:
 //! `{"messageType": "DATA_MESSAGE", "logGroup": ..., "logEvents": [{"id", "timestamp", "message"}]}`.
 
-use crate::layout::{self, Kind, Layout, Member};
+use crate::layout::{self, without_backslashes, Kind, Layout, Member};
 use base64::Engine;
 use flate2::bufread::MultiGzDecoder;
 use std::cell::Cell;
@@ -359,18 +359,6 @@ impl Message<'_> {
         let mut out = Vec::new();
         self.decoded(&mut out).to_vec()
     }
-}
-
-/// The text of a record whose only escapes are its quotes' (see [`Message::Escaped`]),
-/// decoded into `out`: every backslash comes before a quote, which stays.
-fn without_backslashes(escaped: &[u8], out: &mut Vec<u8>) {
-    out.clear();
-    let mut from = 0;
-    for at in memchr::memchr_iter(b'\\', escaped) {
-        out.extend_from_slice(&escaped[from..at]);
-        from = at + 1;
-    }
-    out.extend_from_slice(&escaped[from..]);
 }
 
 /// What [`read_events`] made of a payload.

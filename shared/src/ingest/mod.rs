@@ -1148,12 +1148,11 @@ fn split(bytes: &[u8], position: Position, how: &Parse<'_>, sink: &mut Sink) {
 /// A decoded subscription payload's bytes (from `awslogs.data`): read in one pass as
 /// CloudWatch lays it out, else checked into a layout first.
 fn payload_bytes(json: &[u8], position: Position, how: &Parse<'_>, sink: &mut Sink) {
-    let (mut scratch, mut text) = (Layout::new(), Vec::new());
+    let mut scratch = EventScratch::default();
     let mut buf = Vec::new();
     let escaped = how.screen.is_some();
     let streamed = awslogs::stream_events(json, &mut buf, escaped, &mut |i, id, message| {
-        let scratch = (&mut scratch, &mut text);
-        log_event(i, id, message, position, scratch, how, &mut *sink)
+        log_event(i, id, message, position, &mut scratch, how, &mut *sink)
     });
     match streamed {
         Some(Ok(())) => {}
@@ -1186,12 +1185,11 @@ fn laid_payload_bytes(json: &[u8], position: Position, how: &Parse<'_>, sink: &m
 /// An encoded subscription payload (`awslogs.data`): decoded, its log events read as
 /// records.
 fn encoded_payload(data: &str, position: Position, how: &Parse<'_>, sink: &mut Sink) {
-    let (mut scratch, mut text) = (Layout::new(), Vec::new());
+    let mut scratch = EventScratch::default();
     let mut buf = Vec::new();
     let escaped = how.screen.is_some();
     let read = awslogs::decoded_events(data, &mut buf, escaped, &mut |i, id, message| {
-        let scratch = (&mut scratch, &mut text);
-        log_event(i, id, message, position, scratch, how, &mut *sink)
+        log_event(i, id, message, position, &mut scratch, how, &mut *sink)
     });
     match read {
         Ok(None) => {}
@@ -1203,14 +1201,14 @@ fn encoded_payload(data: &str, position: Position, how: &Parse<'_>, sink: &mut S
 
 /// The log events of a checked subscription payload, each message read as a record.
 fn payload(text: &str, layout: &Layout, position: Position, how: &Parse<'_>, sink: &mut Sink) {
-    let (mut scratch, mut decoded) = (Layout::new(), Vec::new());
+    let mut scratch = EventScratch::default();
     let result = awslogs::laid_events(text, layout, &mut |i, event| {
         log_event(
             i,
             event.id,
             event.message.map(Message::Decoded),
             position,
-            (&mut scratch, &mut decoded),
+            &mut scratch,
             how,
             &mut *sink,
         )
@@ -1220,14 +1218,25 @@ fn payload(text: &str, layout: &Layout, position: Position, how: &Parse<'_>, sin
     }
 }
 
-/// Log event `i` of the payload at `position`: its message read as a record. `scratch`: a
-/// layout, and room for a message that must be decoded.
+/// What reading one log event after another reuses.
+#[derive(Default)]
+struct EventScratch {
+    /// For the scan of a decoded message.
+    layout: Layout,
+    /// The layout of an admitted record read as it stands, moved to its decoded text (in
+    /// `text`).
+    moved: Layout,
+    /// A message decoded.
+    text: Vec<u8>,
+}
+
+/// Log event `i` of the payload at `position`: its message read as a record.
 fn log_event(
     i: usize,
     id: Option<&str>,
     message: Result<Message<'_>, String>,
     position: Position,
-    (scratch, text): (&mut Layout, &mut Vec<u8>),
+    scratch: &mut EventScratch,
     how: &Parse<'_>,
     sink: &mut Sink,
 ) {
@@ -1246,8 +1255,8 @@ fn log_event(
         }
     };
     let admitted;
-    let (how, laid) = match message {
-        Message::Escaped(record, layout) => match turned_away(record, layout, how) {
+    let (how, checked) = match message {
+        Message::Escaped(record, layout) => match screening(record, layout, how) {
             Screening::Away(provider) => {
                 return sink(Item::Screened {
                     event: Ok(provider),
@@ -1261,26 +1270,22 @@ fn log_event(
                     screen: None,
                     ..*how
                 };
-                scratch.clone_from(layout);
-                scratch.decode_escaped(record.as_bytes(), text);
-                (&admitted, true)
+                scratch.moved.clone_from(layout);
+                scratch
+                    .moved
+                    .decode_escaped(record.as_bytes(), &mut scratch.text);
+                (&admitted, Some(&scratch.moved))
             }
-            Screening::Undecided => (how, false),
+            Screening::Undecided => (how, None),
         },
-        Message::Decoded(_) => (how, false),
+        Message::Decoded(_) => (how, None),
     };
-    // Not used when the layout is given.
-    let mut unused = Layout::new();
-    let (bytes, parsed) = if laid {
-        (
-            &text[..],
-            parse_record(text, Some(scratch), &mut unused, how),
-        )
-    } else {
-        let bytes = message.decoded(text);
-        (bytes, parse_record(bytes, None, scratch, how))
+    // An admitted record's text was decoded with its layout.
+    let bytes = match checked {
+        Some(_) => &scratch.text[..],
+        None => message.decoded(&mut scratch.text),
     };
-    match parsed {
+    match parse_record(bytes, checked, &mut scratch.layout, how) {
         Ok(parsed) => expand(parsed, p, bytes, how, sink),
         Err(e) => sink(Item::Bad {
             position: p,
@@ -1300,7 +1305,9 @@ enum Screening {
     Undecided,
 }
 
-fn turned_away(text: &str, layout: &Layout, how: &Parse<'_>) -> Screening {
+/// What the screen makes of the record `text`, checked as it stands into `layout`: what
+/// [`parse_record`] would make of it, without decoding it.
+fn screening(text: &str, layout: &Layout, how: &Parse<'_>) -> Screening {
     let Some((screen, _)) = how.screen else {
         return Screening::Undecided;
     };
