@@ -76,26 +76,43 @@ impl PackChoice {
 
     /// Loads and checks the packs.
     pub fn load(&self) -> Result<Vec<Pack>, ConfigError> {
-        let mut out = match &self.builtin {
-            None => packs::all()
-                .map_err(|e| ConfigError::new("IAMWATCH_BUILTIN_PACKS", e.to_string()))?,
+        self.load_except(|_| false).map(|(packs, _)| packs)
+    }
+
+    /// [`PackChoice::load`] less the chosen built-in packs that `wait` names: those are
+    /// returned by name, in order, for the caller to load when it needs them.
+    pub fn load_except(
+        &self,
+        wait: impl Fn(&str) -> bool,
+    ) -> Result<(Vec<Pack>, Vec<&'static str>), ConfigError> {
+        let chosen: Vec<&'static str> = match &self.builtin {
+            None => packs::names().collect(),
             Some(names) => names
                 .iter()
-                .map(|n| match packs::builtin(n) {
-                    Some(p) => {
-                        p.map_err(|e| ConfigError::new("IAMWATCH_BUILTIN_PACKS", e.to_string()))
-                    }
-                    None => Err(not_builtin(n)),
+                .map(|n| {
+                    packs::names()
+                        .find(|b| b == n)
+                        .ok_or_else(|| not_builtin(n))
                 })
                 .collect::<Result<_, _>>()?,
         };
+        let (waiting, now): (Vec<&'static str>, Vec<&'static str>) =
+            chosen.into_iter().partition(|n| wait(n));
+        let mut out = now
+            .into_iter()
+            .map(|n| {
+                packs::builtin(n)
+                    .expect("a built-in name")
+                    .map_err(|e| ConfigError::new("IAMWATCH_BUILTIN_PACKS", e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         for spec in &self.extra {
             out.push(
                 packs::resolve(spec)
                     .map_err(|e| ConfigError::new("IAMWATCH_PACKS", e.to_string()))?,
             );
         }
-        Ok(out)
+        Ok((out, waiting))
     }
 }
 

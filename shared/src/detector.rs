@@ -224,6 +224,11 @@ impl Detector {
     /// [`crate::screen`]); `None` when some rule could match a record without any string of
     /// its own in it.
     pub fn screen(&self) -> Option<(Screen, Projection)> {
+        self.screen_with(None)
+    }
+
+    /// [`Detector::screen`] admitting also the records that meet `more`.
+    pub(crate) fn screen_with(&self, more: Option<Needs>) -> Option<(Screen, Projection)> {
         let needs: Vec<Option<Needs>> = self
             .cloudtrail
             .iter()
@@ -232,6 +237,7 @@ impl Detector {
                 Matcher::FilterPattern(p) => pattern_needs(p.ast()),
                 Matcher::Conditions(c) => conditions_needs(c),
             })
+            .chain(more.map(Some))
             .collect();
         let screen = Screen::new(&needs)?;
         let mut minimal = Projection::new();

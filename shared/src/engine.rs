@@ -64,15 +64,16 @@
 use crate::accounts::AccountNames;
 use crate::config::{Config, ConfigError};
 use crate::detector::{self, Detector};
-use crate::event::Event;
+use crate::event::{Event, Provider};
 use crate::exceptions::{Exception, Exceptions, Subject};
 use crate::finding::Finding;
 use crate::ingest::{self, Format, Item, Position};
 use crate::notify::{deliver, Delivered, DeliveryError, Failure, Notifier, Undelivered};
+use crate::packs;
 use crate::pattern::ast::Step;
 use crate::projection::Projection;
 use crate::rules::{Mode, Pack, Severity};
-use crate::screen::Screen;
+use crate::screen::{Need, Screen, Text as ScreenText};
 use crate::time::Timestamp;
 use crate::window::{StoreError, WindowStore};
 use std::cell::OnceCell;
@@ -80,7 +81,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::io::{self, Read};
 use std::ops::ControlFlow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 /// Alerts go out in batches of this many (one SNS `PublishBatch`).
@@ -401,13 +402,85 @@ pub struct Engine {
     exceptions: Exceptions,
     /// Account names for alerts.
     names: Arc<AccountNames>,
+    /// Built-in packs not loaded yet, and the engine with them (see [`Engine::for_cloudtrail`]).
+    waiting: Option<Box<Waiting>>,
+}
+
+/// Packs left out of an engine until a record of the provider they are for comes.
+struct Waiting {
+    /// The provider whose records the packs' rules alone apply to.
+    provider: Provider,
+    /// Their names, for the log.
+    packs: Vec<&'static str>,
+    config: Config,
+    /// The engine with every pack, built for the first record of `provider`.
+    full: OnceLock<Result<Engine, ConfigError>>,
+}
+
+impl Waiting {
+    /// The engine with every pack, `names` naming its accounts.
+    fn engine(&self, names: &Arc<AccountNames>) -> Result<&Engine, ConfigError> {
+        let built = self.full.get_or_init(|| {
+            tracing::info!(packs = %self.packs.join(", "), provider = self.provider.as_str(), "loading the packs kept for the first record of their provider");
+            let packs = self.config.packs.load()?;
+            let mut engine = Engine::configured(&self.config, &packs, &[]);
+            engine.names = names.clone();
+            Ok(engine)
+        });
+        built.as_ref().map_err(Clone::clone)
+    }
 }
 
 impl Engine {
     /// The engine `config` describes: its packs loaded, checked and compiled.
     pub fn new(config: &Config) -> Result<Self, EngineError> {
         let packs = config.packs.load()?;
-        let engine = Self::from_packs(&packs, config.packs.all_rules, config.min_severity)
+        Ok(Self::configured(config, &packs, &[]))
+    }
+
+    /// [`Engine::new`] for a handler whose records are CloudTrail's: the chosen built-in packs
+    /// whose rules apply to CADF records alone (the IBM packs) are loaded and compiled when
+    /// the first CADF record comes, so that the handler is ready in half the time. Every
+    /// record gets the findings [`Engine::new`]'s engine gives it: a CADF record is built
+    /// whole and evaluated by the engine with every pack, which then takes over (see
+    /// [`Engine::current`]).
+    pub fn for_cloudtrail(config: &Config) -> Result<Self, EngineError> {
+        let cadf_only = |name: &str| packs::only_for(name) == Some(Provider::Cadf);
+        let (packs, waiting) = config.packs.load_except(cadf_only)?;
+        let mut engine = Self::configured(config, &packs, &waiting);
+        if waiting.is_empty() {
+            return Ok(engine);
+        }
+        // CADF records must reach `Engine::record` whole: none is turned away (each has a
+        // string `action`, which admits it) and nothing is left out of a record.
+        let admit_cadf = vec![Need::Member {
+            key: "action".to_string(),
+            text: ScreenText::Prefix(String::new()),
+        }];
+        engine.screen = engine.detector.screen_with(Some(admit_cadf));
+        engine.projection = Projection::everything();
+        engine.waiting = Some(Box::new(Waiting {
+            provider: Provider::Cadf,
+            packs: waiting,
+            config: config.clone(),
+            full: OnceLock::new(),
+        }));
+        Ok(engine)
+    }
+
+    /// The engine to run from now on: this one, or, once a record made it load the packs it
+    /// left waiting (see [`Engine::for_cloudtrail`]), the engine with every pack.
+    pub fn current(&self) -> &Engine {
+        match self.waiting.as_ref().and_then(|w| w.full.get()) {
+            Some(Ok(full)) => full,
+            _ => self,
+        }
+    }
+
+    /// The engine of `packs` as `config` sets it up; `waiting` names built-in packs loaded
+    /// later, whose rules an exception may name.
+    fn configured(config: &Config, packs: &[Pack], waiting: &[&str]) -> Self {
+        let engine = Self::from_packs(packs, config.packs.all_rules, config.min_severity)
             .with_max_record(config.max_record)
             .with_exceptions(config.exceptions.clone())
             .with_account_names(config.account_names.clone());
@@ -417,13 +490,14 @@ impl Engine {
             for g in &e.rules {
                 let any = packs
                     .iter()
-                    .any(|p| p.rules.iter().any(|r| e.names(g, &p.name, &r.id)));
+                    .any(|p| p.rules.iter().any(|r| e.names(g, &p.name, &r.id)))
+                    || waiting.iter().any(|p| e.may_name_in(g, p));
                 if !any {
                     tracing::warn!(exception = %e.name, rules = %g, "the exception names no loaded rule");
                 }
             }
         }
-        Ok(engine)
+        engine
     }
 
     /// The same engine with `global` exceptions too (besides those of its packs).
@@ -491,6 +565,7 @@ impl Engine {
             max_record: ingest::DEFAULT_MAX_RECORD,
             exceptions,
             names: Arc::default(),
+            waiting: None,
         };
         engine.projection = engine.read_for_exceptions(engine.projection.clone());
         engine
@@ -579,6 +654,7 @@ impl Engine {
         match stop {
             Some(Stop::Caller) | None => {}
             Some(Stop::State(e)) => return Err(EngineError::State(e)),
+            Some(Stop::Config(e)) => return Err(EngineError::Config(e)),
             Some(Stop::Deadline) => {
                 return Err(EngineError::Deadline {
                     processed: run.counts.events + run.counts.bad,
@@ -654,6 +730,24 @@ impl Engine {
             Ok(e) => e,
             Err(e) => return bad(run, out, position, &e.to_string()),
         };
+        if let Some(w) = &self.waiting {
+            if event.provider() == w.provider {
+                let full = w.engine(&self.names).map_err(Stop::Config)?;
+                return full.event(event, raw, position, run, out);
+            }
+        }
+        self.event(event, raw, position, run, out)
+    }
+
+    /// One event: its matches, windows and findings.
+    fn event(
+        &self,
+        event: Event,
+        raw: Option<&[u8]>,
+        position: Position,
+        run: &mut Run<'_>,
+        out: &mut dyn FnMut(Found<'_>) -> ControlFlow<()>,
+    ) -> Result<(), Stop> {
         // Windows know an event by its id, or else by a hash of the whole record: an event
         // without an id is counted whole, or two that differ only in what the rules do not
         // read would count as one.
@@ -911,6 +1005,8 @@ enum Stop {
     Caller,
     State(StoreError),
     Deadline,
+    /// The packs kept waiting could not be loaded.
+    Config(ConfigError),
 }
 
 fn bad(

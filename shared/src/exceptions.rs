@@ -425,6 +425,16 @@ impl Exception {
         }
     }
 
+    /// Whether `g`, one of the exception's rule names, may name a rule of the pack `pack`
+    /// (whose rules are not known yet).
+    pub fn may_name_in(&self, g: &str, pack: &str) -> bool {
+        if self.name.starts_with("global/") {
+            g.split_once('/').is_some_and(|(p, _)| glob(p, pack))
+        } else {
+            true
+        }
+    }
+
     /// Whether the event is one this exception accepts (its time within `expires`).
     pub fn accepts(&self, s: &Subject<'_>) -> bool {
         let e = s.event;

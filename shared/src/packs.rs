@@ -1,5 +1,6 @@
 //! The rule packs built into every binary.
 
+use crate::event::Provider;
 use crate::rules::{load_pack, LoadError, Pack};
 
 /// `(name, JSON)` of every built-in pack.
@@ -38,6 +39,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
 /// Names of the built-in packs.
 pub fn names() -> impl Iterator<Item = &'static str> {
     BUILTIN.iter().map(|(n, _)| *n)
+}
+
+/// The provider whose records alone the rules of the built-in pack `name` apply to, when
+/// there is one: the IBM packs' rules read CADF facts, while the AWS packs' patterns apply to
+/// any record. Such a pack can wait until a record of that provider comes (see
+/// [`crate::engine::Engine::for_cloudtrail`]); a test holds this to the packs' rules.
+pub fn only_for(name: &str) -> Option<Provider> {
+    name.starts_with("ibm-").then_some(Provider::Cadf)
 }
 
 /// Loads one built-in pack by name; `None` when there is no such pack.

@@ -70,7 +70,18 @@ impl Service {
     /// are made at the first invocation. Call it from the tokio runtime the handler runs on:
     /// the clients send their requests there.
     pub async fn new(config: Config) -> Result<Self, EngineError> {
-        let mut engine = Engine::new(&config)?;
+        let engine = Engine::new(&config)?;
+        Self::with_engine(engine, config).await
+    }
+
+    /// [`Service::new`] for a handler whose records are CloudTrail's: packs for CADF records
+    /// alone are loaded at the first such record (see [`Engine::for_cloudtrail`]).
+    pub async fn for_cloudtrail(config: Config) -> Result<Self, EngineError> {
+        let engine = Engine::for_cloudtrail(&config)?;
+        Self::with_engine(engine, config).await
+    }
+
+    async fn with_engine(mut engine: Engine, config: Config) -> Result<Self, EngineError> {
         if config.organization_accounts {
             // Once per start: alerts name every account of the organization; a setting's
             // names win.
@@ -124,8 +135,9 @@ impl Service {
         })
     }
 
+    /// The engine that runs the next input (see [`Engine::current`]).
     pub fn engine(&self) -> &Engine {
-        &self.engine
+        self.engine.current()
     }
 
     pub fn config(&self) -> &Config {
@@ -272,7 +284,7 @@ impl Service {
         if let Some(d) = deadline {
             run = run.until(d);
         }
-        work(&self.engine, &mut run)
+        work(self.engine.current(), &mut run)
     }
 }
 
@@ -299,13 +311,23 @@ impl Service {
     /// [`Service::start`] for a program that reads the `IAMWATCH_*` settings named in `own`
     /// itself.
     pub async fn start_with(own: &[&str]) -> Result<Self, EngineError> {
-        let built = match Config::from_vars(std::env::vars_os(), own) {
-            Ok(config) => Self::new(config).await,
-            Err(e) => Err(EngineError::Config(e)),
-        };
-        if let Err(e) = &built {
-            tracing::error!(error = %e, "iamwatch cannot start");
-        }
-        built
+        let built = async { Self::new(Config::from_vars(std::env::vars_os(), own)?).await };
+        said(built.await)
     }
+
+    /// [`Service::start`] for a handler whose records are CloudTrail's (see
+    /// [`Service::for_cloudtrail`]).
+    pub async fn start_for_cloudtrail() -> Result<Self, EngineError> {
+        let config = Config::from_vars(std::env::vars_os(), &[]);
+        let built = async { Self::for_cloudtrail(config?).await };
+        said(built.await)
+    }
+}
+
+/// `built`, its error logged: a handler's start fails with it.
+fn said(built: Result<Service, EngineError>) -> Result<Service, EngineError> {
+    if let Err(e) = &built {
+        tracing::error!(error = %e, "iamwatch cannot start");
+    }
+    built
 }

@@ -26,7 +26,7 @@ const FUNCTION: &str = "s3-cloudtrail";
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let service = Arc::new(Service::start().await?);
+    let service = Arc::new(Service::start_for_cloudtrail().await?);
     lambda_runtime::run(service_fn(|event| function_handler(event, &service))).await
 }
 
