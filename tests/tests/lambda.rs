@@ -165,6 +165,40 @@ fn a_subscription_payload_publishes_its_alerts_with_their_attributes() {
     assert!(received_once(&local).is_empty());
 }
 
+/// Activity Tracker (CADF) records forwarded into the log group: the handler starts without
+/// the IBM packs and loads them at the first such record, and every record gets the alerts
+/// the engine with every pack gives it.
+#[test]
+fn cadf_records_in_a_subscription_get_the_ibm_packs_alerts() {
+    let local = Local::new();
+    let f = local.start("logs-subscription", &local.moto.endpoint, &[]);
+    let cadf = std::fs::read_to_string(root().join("examples/ibm/activity-tracker-events.jsonl"))
+        .expect("examples");
+    let cloudtrail = example_records();
+    let mut mixed = cloudtrail[..3].to_vec();
+    mixed.extend(
+        cadf.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string),
+    );
+    mixed.extend_from_slice(&cloudtrail[3..]);
+    let payload = subscription(&mixed);
+    let want = expected(&payload, Format::AwsLogs);
+    let cadf_ids: BTreeSet<String> = cadf
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| v["id"].as_str().map(str::to_string))
+        .collect();
+    let (on_cadf, on_cloudtrail): (Vec<_>, Vec<_>) =
+        want.iter().partition(|(_, id)| cadf_ids.contains(id));
+    assert!(
+        !on_cadf.is_empty() && !on_cloudtrail.is_empty(),
+        "alerts on both providers' records: {want:?}"
+    );
+    assert!(f.api.invoke(&payload, MINUTE).is_ok());
+    assert_eq!(received_once(&local), want);
+}
+
 /// A subscription event near Lambda's 1 MB limit whose data decodes to more than the 2 MiB
 /// the handler decodes in one piece: it is read a window at a time, every record is counted,
 /// and the alerts of the records at its end arrive, once.
