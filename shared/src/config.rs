@@ -53,6 +53,10 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// Built-in packs left to be loaded later, each with the place it takes among all the packs
+/// chosen (see [`PackChoice::load_except`]).
+pub type Later = Vec<(usize, &'static str)>;
+
 /// Which packs run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PackChoice {
@@ -80,11 +84,12 @@ impl PackChoice {
     }
 
     /// [`PackChoice::load`] less the chosen built-in packs that `wait` names: those are
-    /// returned by name, in order, for the caller to load when it needs them.
+    /// returned by name, each with the place it takes among all the packs, for the caller to
+    /// load when it needs them ([`packs::builtin`]).
     pub fn load_except(
         &self,
         wait: impl Fn(&str) -> bool,
-    ) -> Result<(Vec<Pack>, Vec<&'static str>), ConfigError> {
+    ) -> Result<(Vec<Pack>, Later), ConfigError> {
         let chosen: Vec<&'static str> = match &self.builtin {
             None => packs::names().collect(),
             Some(names) => names
@@ -96,11 +101,11 @@ impl PackChoice {
                 })
                 .collect::<Result<_, _>>()?,
         };
-        let (waiting, now): (Vec<&'static str>, Vec<&'static str>) =
-            chosen.into_iter().partition(|n| wait(n));
+        let (waiting, now): (Vec<_>, Vec<_>) =
+            chosen.into_iter().enumerate().partition(|(_, n)| wait(n));
         let mut out = now
             .into_iter()
-            .map(|n| {
+            .map(|(_, n)| {
                 packs::builtin(n)
                     .expect("a built-in name")
                     .map_err(|e| ConfigError::new("IAMWATCH_BUILTIN_PACKS", e.to_string()))

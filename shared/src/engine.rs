@@ -62,7 +62,7 @@
 //! library never calls `block_on` from inside the runtime.
 
 use crate::accounts::AccountNames;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Later};
 use crate::detector::{self, Detector};
 use crate::event::{Event, Provider};
 use crate::exceptions::{Exception, Exceptions, Subject};
@@ -406,23 +406,31 @@ pub struct Engine {
     waiting: Option<Box<Waiting>>,
 }
 
-/// Packs left out of an engine until a record of the provider they are for comes.
+/// Built-in packs for CADF records alone, left out of an engine until such a record comes.
 struct Waiting {
-    /// The provider whose records the packs' rules alone apply to.
-    provider: Provider,
-    /// Their names, for the log.
-    packs: Vec<&'static str>,
+    /// The packs the engine was built from.
+    loaded: Vec<Pack>,
+    /// The packs left out, each with its place among all of them.
+    later: Later,
     config: Config,
-    /// The engine with every pack, built for the first record of `provider`.
+    /// The engine with every pack, built for the first CADF record.
     full: OnceLock<Result<Engine, ConfigError>>,
 }
 
 impl Waiting {
-    /// The engine with every pack, `names` naming its accounts.
+    /// The engine with every pack, `names` naming its accounts: the packs left out are loaded
+    /// and put in their places among those already loaded.
     fn engine(&self, names: &Arc<AccountNames>) -> Result<&Engine, ConfigError> {
         let built = self.full.get_or_init(|| {
-            tracing::info!(packs = %self.packs.join(", "), provider = self.provider.as_str(), "loading the packs kept for the first record of their provider");
-            let packs = self.config.packs.load()?;
+            let later: Vec<&str> = self.later.iter().map(|(_, n)| *n).collect();
+            tracing::info!(packs = %later.join(", "), "a CADF record: loading the packs kept for one");
+            let mut packs = self.loaded.clone();
+            for &(at, name) in &self.later {
+                let pack = packs::builtin(name)
+                    .expect("a built-in name")
+                    .map_err(|e| ConfigError::new("IAMWATCH_BUILTIN_PACKS", e.to_string()))?;
+                packs.insert(at, pack);
+            }
             let mut engine = Engine::configured(&self.config, &packs, &[]);
             engine.names = names.clone();
             Ok(engine)
@@ -446,9 +454,9 @@ impl Engine {
     /// [`Engine::current`]).
     pub fn for_cloudtrail(config: &Config) -> Result<Self, EngineError> {
         let cadf_only = |name: &str| packs::only_for(name) == Some(Provider::Cadf);
-        let (packs, waiting) = config.packs.load_except(cadf_only)?;
-        let mut engine = Self::configured(config, &packs, &waiting);
-        if waiting.is_empty() {
+        let (loaded, later) = config.packs.load_except(cadf_only)?;
+        let mut engine = Self::configured(config, &loaded, &later);
+        if later.is_empty() {
             return Ok(engine);
         }
         // CADF records must reach `Engine::record` whole: none is turned away (each has a
@@ -460,8 +468,8 @@ impl Engine {
         engine.screen = engine.detector.screen_with(Some(admit_cadf));
         engine.projection = Projection::everything();
         engine.waiting = Some(Box::new(Waiting {
-            provider: Provider::Cadf,
-            packs: waiting,
+            loaded,
+            later,
             config: config.clone(),
             full: OnceLock::new(),
         }));
@@ -477,9 +485,9 @@ impl Engine {
         }
     }
 
-    /// The engine of `packs` as `config` sets it up; `waiting` names built-in packs loaded
-    /// later, whose rules an exception may name.
-    fn configured(config: &Config, packs: &[Pack], waiting: &[&str]) -> Self {
+    /// The engine of `packs` as `config` sets it up; `later` names built-in packs loaded
+    /// later (see [`crate::config::PackChoice::load_except`]), whose rules an exception may name.
+    fn configured(config: &Config, packs: &[Pack], later: &[(usize, &str)]) -> Self {
         let engine = Self::from_packs(packs, config.packs.all_rules, config.min_severity)
             .with_max_record(config.max_record)
             .with_exceptions(config.exceptions.clone())
@@ -491,7 +499,7 @@ impl Engine {
                 let any = packs
                     .iter()
                     .any(|p| p.rules.iter().any(|r| e.names(g, &p.name, &r.id)))
-                    || waiting.iter().any(|p| e.may_name_in(g, p));
+                    || later.iter().any(|(_, p)| e.may_name_in(g, p));
                 if !any {
                     tracing::warn!(exception = %e.name, rules = %g, "the exception names no loaded rule");
                 }
@@ -731,7 +739,7 @@ impl Engine {
             Err(e) => return bad(run, out, position, &e.to_string()),
         };
         if let Some(w) = &self.waiting {
-            if event.provider() == w.provider {
+            if event.provider() == Provider::Cadf {
                 let full = w.engine(&self.names).map_err(Stop::Config)?;
                 return full.event(event, raw, position, run, out);
             }

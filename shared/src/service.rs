@@ -318,8 +318,8 @@ impl Service {
     /// [`Service::start`] for a handler whose records are CloudTrail's (see
     /// [`Service::for_cloudtrail`]).
     pub async fn start_for_cloudtrail() -> Result<Self, EngineError> {
-        let config = Config::from_vars(std::env::vars_os(), &[]);
-        let built = async { Self::for_cloudtrail(config?).await };
+        let built =
+            async { Self::for_cloudtrail(Config::from_vars(std::env::vars_os(), &[])?).await };
         said(built.await)
     }
 }

@@ -35,7 +35,9 @@ fn said(r: &Report) -> (Vec<u64>, Vec<Value>, Vec<Value>) {
     (counts, findings(&r.alerts), findings(&r.dry_run))
 }
 
-fn is_waiting(e: &Engine) -> bool {
+/// The engine runs as it was built: no CADF record has made it load the packs it left out
+/// (or it left none out).
+fn runs_as_built(e: &Engine) -> bool {
     std::ptr::eq(e.current(), e)
 }
 
@@ -87,7 +89,7 @@ fn a_cloudtrail_engine_finds_what_the_whole_engine_finds() {
     let config = Config::default();
     let whole = Engine::new(&config).expect("built-in packs");
     let cloudtrail = Engine::for_cloudtrail(&config).expect("built-in packs");
-    assert!(is_waiting(&cloudtrail));
+    assert!(runs_as_built(&cloudtrail));
     assert!(
         cloudtrail.detector().rule_counts().1 < whole.detector().rule_counts().1,
         "the IBM rules wait"
@@ -98,7 +100,7 @@ fn a_cloudtrail_engine_finds_what_the_whole_engine_finds() {
     let expected = said(&run(&whole, input, Format::JsonLines));
     assert!(!expected.1.is_empty(), "the examples fire rules");
     assert_eq!(said(&run(&cloudtrail, input, Format::JsonLines)), expected);
-    assert!(is_waiting(&cloudtrail));
+    assert!(runs_as_built(&cloudtrail));
 
     // Records of both providers, interleaved: the first CADF record loads the IBM packs.
     let ct: Vec<&str> = CLOUDTRAIL.lines().collect();
@@ -125,7 +127,7 @@ fn a_cloudtrail_engine_finds_what_the_whole_engine_finds() {
         said(&run(&fresh, mixed.as_bytes(), Format::JsonLines)),
         expected
     );
-    assert!(!is_waiting(&fresh), "the IBM packs were loaded");
+    assert!(!runs_as_built(&fresh), "the IBM packs were loaded");
     // From then on the engine with every pack runs, with its own screen.
     assert_eq!(
         said(&run(fresh.current(), mixed.as_bytes(), Format::JsonLines)),
@@ -160,7 +162,7 @@ fn a_subscription_payload_of_cadf_records_loads_the_packs_it_needs() {
         said(&run(&cloudtrail, payload.as_bytes(), Format::AwsLogs)),
         expected
     );
-    assert!(!is_waiting(&cloudtrail));
+    assert!(!runs_as_built(&cloudtrail));
 }
 
 #[test]
@@ -176,5 +178,38 @@ fn chosen_packs_without_ibm_ones_leave_nothing_waiting() {
     let report = run(&e, cadf_lines().join("\n").as_bytes(), Format::JsonLines);
     assert!(report.counts.events > 0);
     // Nothing waited, so nothing was loaded: the engine is the one it was built as.
-    assert!(is_waiting(&e));
+    assert!(runs_as_built(&e));
+}
+
+#[test]
+fn the_packs_loaded_later_take_their_places_among_the_others() {
+    // An IBM pack chosen first and a pack of one's own last, whose rule matches the same
+    // record as ibm-iam's policy-created: the findings on one record come in the packs' order.
+    let mine = r#"{"pack": "mine", "rules": [{"id": "any-policy-created",
+        "filterPattern": "{ $.action = \"iam-am.policy.create\" }",
+        "severity": "high"}]}"#;
+    let config = Config {
+        packs: iamwatch::config::PackChoice {
+            builtin: Some(vec!["ibm-iam".into(), "cis-aws-foundations".into()]),
+            extra: vec![mine.into()],
+            ..Default::default()
+        },
+        ..Config::default()
+    };
+    let whole = Engine::new(&config).expect("packs");
+    let cloudtrail = Engine::for_cloudtrail(&config).expect("packs");
+    let input = format!("{CLOUDTRAIL}\n{CADF}");
+    let expected = said(&run(&whole, input.as_bytes(), Format::JsonLines));
+    let on_policy: Vec<&Value> = expected
+        .1
+        .iter()
+        .filter(|f| f["event_id"] == "3f9c2a7e-5b1d-4c8e-9a0f-000000000003")
+        .map(|f| &f["pack"])
+        .collect();
+    assert_eq!(on_policy, [&json!("ibm-iam"), &json!("mine")]);
+    assert_eq!(
+        said(&run(&cloudtrail, input.as_bytes(), Format::JsonLines)),
+        expected
+    );
+    assert!(!runs_as_built(&cloudtrail));
 }
