@@ -4,10 +4,10 @@
 //! Usage: awslogs-ceiling libdeflate|zlib-rs PAYLOADS
 //!
 //! PAYLOADS holds one Lambda event `{"awslogs":{"data":"..."}}` per line. For each: read the
-//! event with sonic-rs, base64-decode `awslogs.data`, gunzip it (with libdeflate, or with
-//! zlib-rs through flate2), read the subscription JSON with sonic-rs, and parse every log
-//! event's message (one CloudTrail record) into a sonic-rs value, dropped before the next. No
-//! matching, no output.
+//! event with sonic-rs, base64-decode `awslogs.data` (with base64-simd, as iamwatch does),
+//! gunzip it (with libdeflate, or with zlib-rs through flate2), read the subscription JSON
+//! with sonic-rs, and parse every log event's message (one CloudTrail record) into a sonic-rs
+//! value, dropped before the next. No matching, no output.
 //!
 //! The file is read into memory first, so the ceiling pays no I/O. Buffers are reused from one
 //! payload to the next. Prints records, MB of record JSON (the messages as decoded) and the
@@ -16,7 +16,6 @@
 use std::borrow::Cow;
 use std::time::Instant;
 
-use base64::Engine;
 use serde::Deserialize;
 
 #[global_allocator]
@@ -113,8 +112,8 @@ fn main() {
         let t0 = Instant::now();
         let event: LambdaEvent = sonic_rs::from_slice(line).expect("a Lambda event");
         gz.clear();
-        base64::engine::general_purpose::STANDARD
-            .decode_vec(event.awslogs.data.as_bytes(), &mut gz)
+        base64_simd::STANDARD
+            .decode_append(event.awslogs.data.as_bytes(), &mut gz)
             .expect("base64");
         let t1 = Instant::now();
         gunzip.run(&gz, &mut json);

@@ -425,7 +425,7 @@ fn parse_record<'t>(
 
 /// `bytes` as text, or where they stop being UTF-8. Records are mostly ASCII: that is
 /// checked sixty-four bytes at a time, the rest by the standard library.
-fn utf8(bytes: &[u8]) -> Result<&str, usize> {
+pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, usize> {
     if ascii(bytes) {
         // SAFETY: ASCII text is UTF-8.
         return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
