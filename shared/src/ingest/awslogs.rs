@@ -554,33 +554,76 @@ impl<'a, 's> Reader<'a, 's> {
         let (mut id, mut message) = (None, None);
         if self.peek() != Some(b'{') {
             self.skip()?;
+        } else if let Some(at) = self.cloudwatch_head() {
+            // Past the id and the timestamp, at the message: it and any members after it
+            // are read as below.
+            id = Some(at);
+            self.member(Some(b"message"), &mut id, &mut message, buf, &mut escaped)?;
+            while self.next_member(b'}')? {
+                let key = self.key()?;
+                self.member(key, &mut id, &mut message, buf, &mut escaped)?;
+            }
         } else {
             self.members(|r, key| {
-                match key {
-                    Some(b"id") => {
-                        let at = r.i;
-                        r.skip()?;
-                        id = (r.b[at] == b'"').then_some((at + 1, r.i - 1));
-                    }
-                    Some(b"message") if r.peek() == Some(b'"') => {
-                        let layout = escaped.as_deref_mut();
-                        message = Some(match layout.and_then(|l| r.escaped_record(l)) {
-                            Some((from, to)) => Text::Escaped(from, to),
-                            None => Text::Decoded(r.string_into(buf)?),
-                        });
-                    }
-                    Some(b"message") => {
-                        r.skip()?;
-                        message = None;
-                    }
-                    Some(_) => r.skip()?,
-                    None => return Err(r.error("an escaped member name in a log event")),
-                }
+                r.member(key, &mut id, &mut message, buf, &mut escaped)?;
                 Ok(true)
             })?;
         }
         let last = !self.next_member(b']')?;
         Ok(Some(Element { id, message, last }))
+    }
+
+    /// A log event's member whose name is `key` (`None`: escaped), its value at the reader:
+    /// its id or its message noted, anything else stepped over.
+    fn member(
+        &mut self,
+        key: Option<&[u8]>,
+        id: &mut Option<(usize, usize)>,
+        message: &mut Option<Text>,
+        buf: &mut Vec<u8>,
+        escaped: &mut Option<&mut Layout>,
+    ) -> Result<(), String> {
+        match key {
+            Some(b"id") => {
+                let at = self.i;
+                self.skip()?;
+                *id = (self.b[at] == b'"').then_some((at + 1, self.i - 1));
+            }
+            Some(b"message") if self.peek() == Some(b'"') => {
+                let layout = escaped.as_deref_mut();
+                *message = Some(match layout.and_then(|l| self.escaped_record(l)) {
+                    Some((from, to)) => Text::Escaped(from, to),
+                    None => Text::Decoded(self.string_into(buf)?),
+                });
+            }
+            Some(b"message") => {
+                self.skip()?;
+                *message = None;
+            }
+            Some(_) => self.skip()?,
+            None => return Err(self.error("an escaped member name in a log event")),
+        }
+        Ok(())
+    }
+
+    /// A log event as CloudWatch writes it, `{"id":"DIGITS","timestamp":DIGITS,"message":`,
+    /// read with fixed comparisons: where its id's digits are, the reader at the message's
+    /// value. `None` leaves the reader where it was, for the member-by-member reading (any
+    /// other order, blanks, another kind of value), which gives the same answer.
+    fn cloudwatch_head(&mut self) -> Option<(usize, usize)> {
+        let b = &self.b[self.i..];
+        let rest = b.strip_prefix(br#"{"id":""#)?;
+        let digits = leading_digits(rest);
+        let id = (self.i + 7, self.i + 7 + digits);
+        let rest = rest[digits..].strip_prefix(br#"","timestamp":"#)?;
+        let time = leading_digits(rest);
+        // A JSON number has no leading zero; a long one is left to the check of its range.
+        if digits == 0 || time == 0 || time > 19 || (time > 1 && rest[0] == b'0') {
+            return None;
+        }
+        let rest = rest[time..].strip_prefix(br#","message":"#)?;
+        self.i += b.len() - rest.len();
+        Some(id)
     }
 
     /// The payload's members after its log events, its `}` and the blanks after it, up to
@@ -856,6 +899,25 @@ impl<'a, 's> Reader<'a, 's> {
 }
 
 const ODD_EOF: &str = "the text ends inside a string";
+
+/// How many ASCII digits `b` starts with, eight bytes at a time (a log event's id has 56).
+fn leading_digits(b: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut n = 0;
+    while let Some(chunk) = b.get(n..n + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // A byte is a digit when it less b'0' is below ten: the high bit of each byte of
+        // `d + 0x76` or of `d` is set for one that is not.
+        let d = u64::from_le_bytes(word) ^ (ONES * u64::from(b'0'));
+        let not_digits = ((d & (ONES * 0x7f)) + ONES * 0x76 | d) & (ONES * 0x80);
+        if not_digits != 0 {
+            return n + (not_digits.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    n + b[n..].iter().take_while(|c| c.is_ascii_digit()).count()
+}
 
 /// Sixteen bytes less some of them, kept in order, in one byte shuffle (SSSE3, which every
 /// x86_64 processor Lambda runs on has; checked once).
@@ -1265,6 +1327,48 @@ mod tests {
         }
     }
 
+    /// Log events as CloudWatch writes them (`{"id":"DIGITS","timestamp":DIGITS,"message":`,
+    /// read with fixed comparisons) and near misses of that layout, each left to the
+    /// member-by-member reading: read as the layout reader reads them, errors included.
+    #[test]
+    fn log_events_as_cloudwatch_writes_them_are_read_as_laid_ones() {
+        let plain = serde_json::to_string(PLAIN_RECORD).expect("a JSON string");
+        let id = "3".repeat(56);
+        for event in [
+            format!(r#"{{"id":"{id}","timestamp":1700000000000,"message":{plain}}}"#),
+            format!(r#"{{"id":"{id}","timestamp":0,"message":{plain}}}"#),
+            format!(r#"{{"id":"{id}","timestamp":1,"message":"x","extractedFields":{{"a":1}}}}"#),
+            format!(r#"{{"id":"{id}","timestamp":1,"message":5}}"#),
+            format!(r#"{{"id":"{id}","timestamp":1,"message":{plain},"id":"7"}}"#),
+            format!(
+                r#"{{"id":"{id}","timestamp":{},"message":"x"}}"#,
+                "9".repeat(25)
+            ),
+            format!(r#"{{"id":"{id}","timestamp":-1,"message":"x"}}"#),
+            format!(r#"{{"id":"{id}","timestamp":1.5,"message":"x"}}"#),
+            format!(r#"{{"id":"{id}", "timestamp":1,"message":"x"}}"#),
+            r#"{"id":"","timestamp":1,"message":"x"}"#.to_string(),
+            r#"{"id":"12ab","timestamp":1,"message":"x"}"#.to_string(),
+            r#"{"id":"1\u0032","timestamp":1,"message":"x"}"#.to_string(),
+            r#"{"id":12,"timestamp":1,"message":"x"}"#.to_string(),
+            // Not JSON: errors both ways.
+            r#"{"id":"1","timestamp":0123,"message":"x"}"#.to_string(),
+            format!(
+                r#"{{"id":"1","timestamp":{},"message":"x"}}"#,
+                "1".repeat(400)
+            ),
+            r#"{"id":"1","timestamp":1,"message":"x""#.to_string(),
+            r#"{"id":"1","timestamp":1,"message":"x",}"#.to_string(),
+        ] {
+            let json = format!(r#"{{"messageType":"DATA_MESSAGE","logEvents":[{event},{event}]}}"#);
+            let s = streamed(&json).expect("streamed");
+            assert_eq!(s.is_ok(), laid(&json).is_ok(), "{json}");
+            if s.is_ok() {
+                assert_eq!(s, laid(&json), "{json}");
+            }
+        }
+    }
+
     /// What `read_events` makes of `json` read whole, and through a window of `chunk` bytes
     /// over its gzip: the events, and `Ok(true)` when the payload was laid out otherwise.
     /// `escaped`: records read as they stand where they can be.
@@ -1503,6 +1607,26 @@ mod tests {
         }
         for cut in 1..8 {
             same(&long[..long.len() - cut]);
+        }
+    }
+
+    #[test]
+    fn leading_digits_are_counted_as_a_byte_at_a_time_counts_them() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for len in 0..40 {
+            for _ in 0..300 {
+                let text: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        // Mostly digits, and the bytes next to them.
+                        b"0123456789/:\x00\xb0\xb9\x80"[(seed % 16) as usize]
+                    })
+                    .collect();
+                let want = text.iter().take_while(|c| c.is_ascii_digit()).count();
+                assert_eq!(leading_digits(&text), want, "{text:?}");
+            }
         }
     }
 }
