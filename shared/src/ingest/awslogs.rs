@@ -910,7 +910,7 @@ fn leading_digits(b: &[u8]) -> usize {
         // A byte is a digit when it less b'0' is below ten: the high bit of each byte of
         // `d + 0x76` or of `d` is set for one that is not.
         let d = u64::from_le_bytes(word) ^ (ONES * u64::from(b'0'));
-        let not_digits = ((d & (ONES * 0x7f)) + ONES * 0x76 | d) & (ONES * 0x80);
+        let not_digits = (((d & (ONES * 0x7f)) + ONES * 0x76) | d) & (ONES * 0x80);
         if not_digits != 0 {
             return n + (not_digits.trailing_zeros() / 8) as usize;
         }
