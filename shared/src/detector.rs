@@ -229,17 +229,18 @@ impl Detector {
 
     /// [`Detector::screen`] admitting also the records that meet `more`.
     pub(crate) fn screen_with(&self, more: Option<Needs>) -> Option<(Screen, Projection)> {
-        let needs: Vec<Option<Needs>> = self
-            .cloudtrail
-            .iter()
-            .chain(&self.cadf)
-            .map(|e| match &e.rule.matcher {
-                Matcher::FilterPattern(p) => pattern_needs(p.ast()),
-                Matcher::Conditions(c) => conditions_needs(c),
-            })
-            .chain(more.map(Some))
-            .collect();
-        let screen = Screen::new(&needs)?;
+        // Each provider's rules, and `more` for either.
+        let needs = |rules: &[Entry]| -> Vec<Option<Needs>> {
+            rules
+                .iter()
+                .map(|e| match &e.rule.matcher {
+                    Matcher::FilterPattern(p) => pattern_needs(p.ast()),
+                    Matcher::Conditions(c) => conditions_needs(c),
+                })
+                .chain(more.clone().map(Some))
+                .collect()
+        };
+        let screen = Screen::by_provider(&needs(&self.cloudtrail), &needs(&self.cadf))?;
         let mut minimal = Projection::new();
         for key in DETECTION_VALUES {
             minimal.keep(&[Step::Key((*key).to_string())]);

@@ -20,10 +20,16 @@
 //! records (a service's host name, a verb prefix like `Create*`), the rule needs those and
 //! the next best operand's together ([`Need::Both`]), both found in the same pass over the
 //! members. `swap:in` needs its string anywhere in the record.
+//!
+//! A record whose provider is known meets only its own provider's rules' needs
+//! ([`Screen::admits_from`]): a CloudTrail record is not searched for a string that only an
+//! IBM rule needs, and the rules of the other provider would not run on it anyway. A
+//! container, or an object that is not an event, meets every rule's.
 
 use crate::conditions::operators::{Base, Decorator};
 use crate::conditions::path::{Path, Seg};
 use crate::conditions::{Condition, Operand};
+use crate::event::Provider;
 use crate::layout::{has_name_bit, head, name_bits, Head, Kind, Layout, Member, NameBits};
 use crate::pattern::ast::{
     Expr, JsonCondition, JsonTest, Op, Pattern, Step, Value as PatternValue,
@@ -118,6 +124,10 @@ pub struct Screen {
     anywhere: Vec<Finder<'static>>,
     /// The two sides' bits of each pair.
     pairs: Vec<(Bits, Bits)>,
+    /// The screens of the CloudTrail rules alone and of the CADF rules alone (in
+    /// [`Provider`] order), for a record whose provider is known: a CloudTrail record is not
+    /// searched for a string only an IBM rule needs. Empty in those two.
+    by_provider: Vec<Screen>,
 }
 
 impl Screen {
@@ -201,7 +211,29 @@ impl Screen {
                     .collect()
             },
             pairs: bits,
+            by_provider: Vec::new(),
         })
+    }
+
+    /// [`Screen::new`] for the needs of all the rules, with a screen for each provider's
+    /// rules alone (`cloudtrail`, `cadf`) that [`Screen::admits_from`] uses. `None` when
+    /// some rule needs nothing.
+    pub fn by_provider(cloudtrail: &[Option<Needs>], cadf: &[Option<Needs>]) -> Option<Screen> {
+        let all: Vec<Option<Needs>> = cloudtrail.iter().chain(cadf).cloned().collect();
+        let mut screen = Screen::new(&all)?;
+        // Each is `Some` when the screen of all is.
+        screen.by_provider = vec![Screen::new(cloudtrail)?, Screen::new(cadf)?];
+        Some(screen)
+    }
+
+    /// Whether some rule of `provider`'s could match the record `text`, checked into
+    /// `layout`: [`Screen::admits`] with only that provider's rules' needs, when the screen
+    /// has them apart.
+    pub fn admits_from(&self, provider: Provider, text: &str, layout: &Layout) -> bool {
+        match self.by_provider.get(provider as usize) {
+            Some(screen) => screen.admits(text, layout),
+            None => self.admits(text, layout),
+        }
     }
 
     /// Whether some rule could match the record `text`, checked into `layout`.

@@ -301,3 +301,27 @@ fn generated_records_read_the_same_screened() {
         )
         .expect("the screen agrees");
 }
+
+/// A record meets only its own provider's rules' needs: a CloudTrail record holding the
+/// marker only an IBM rule looks for is turned away (no rule that runs on it could match),
+/// a CADF event holding it is admitted, and both read the same with and without the screen.
+#[test]
+fn records_meet_only_their_own_providers_needs() {
+    let d = detector();
+    let (screen, _) = &d.screen;
+    let cloudtrail = r#"{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","requestParameters":{"note":"ip_address_restriction_violation"}}"#;
+    let cadf = r#"{"action":"iam-identity.serviceid-apikey.login","initiator":{"id":"iam-ServiceId-1"},"reason":{"reasonType":"ip_address_restriction_violation"},"eventTime":"2024-01-01T00:00:00.00+0000"}"#;
+    let admitted = |text: &str| {
+        let mut layout = iamwatch::layout::Layout::new();
+        layout.scan(text).expect("JSON");
+        let provider = iamwatch::event::provider_of(text, &layout).expect("an event");
+        (
+            screen.admits(text, &layout),
+            screen.admits_from(provider, text, &layout),
+        )
+    };
+    // Every rule's needs admit both; the provider's own only the CADF event.
+    assert_eq!(admitted(cloudtrail), (true, false));
+    assert_eq!(admitted(cadf), (true, true));
+    same(&d, format!("{cloudtrail}\n{cadf}\n").as_bytes());
+}

@@ -250,11 +250,17 @@ fn with_envelopes(p: &Projection) -> Projection {
     p
 }
 
+/// How much of the input is read at a time. A line that lies whole in the buffer is read
+/// where it is; one that does not is copied out. Lines of CloudWatch Logs subscription events
+/// (256 KB to 1 MB of base64 each) would mostly not fit in less: with a megabyte, four in
+/// five fit.
+const READ_BUFFER: usize = 1 << 20;
+
 fn read_with(input: impl Read, format: Format, how: &Parse<'_>, sink: &mut Sink) -> io::Result<()> {
-    let mut input = BufReader::with_capacity(256 * 1024, input);
+    let mut input = BufReader::with_capacity(READ_BUFFER, input);
     let gzip = input.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     if gzip {
-        let inner = BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(input));
+        let inner = BufReader::with_capacity(READ_BUFFER, MultiGzDecoder::new(input));
         read_plain(inner, format, how, sink)
     } else {
         read_plain(input, format, how, sink)
@@ -390,10 +396,18 @@ fn parse_record<'t>(
     }
     if object {
         if let Some((screen, minimal)) = how.screen {
-            if !screen.admits(text, layout) {
-                if !container {
-                    return Ok(Parsed::Screened(provider_of(text, layout)));
+            // A record is screened by its provider's rules alone, a container (or an object
+            // that is not an event) by every rule's.
+            if !container {
+                let event = provider_of(text, layout);
+                let admitted = match &event {
+                    Ok(provider) => screen.admits_from(*provider, text, layout),
+                    Err(_) => screen.admits(text, layout),
+                };
+                if !admitted {
+                    return Ok(Parsed::Screened(event));
                 }
+            } else if !screen.admits(text, layout) {
                 return minimal
                     .build(text, layout)
                     .map(|value| Parsed::Value {
@@ -1315,10 +1329,13 @@ fn screening(text: &str, layout: &Layout, how: &Parse<'_>) -> Screening {
     if !record || may_hold_records(text, layout) {
         return Screening::Undecided;
     }
-    if screen.admits(text, layout) {
-        return Screening::Admitted;
+    // As `parse_record` screens: by the provider's rules alone. An object that is not an
+    // event is left to it.
+    match provider_of(text, layout) {
+        Ok(provider) if screen.admits_from(provider, text, layout) => Screening::Admitted,
+        Ok(provider) => Screening::Away(provider),
+        Err(_) => Screening::Undecided,
     }
-    provider_of(text, layout).map_or(Screening::Undecided, Screening::Away)
 }
 
 /// Subscription payloads, EventBridge events, archive lines and Event Notifications
