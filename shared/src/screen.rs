@@ -30,7 +30,9 @@ use crate::conditions::operators::{Base, Decorator};
 use crate::conditions::path::{Path, Seg};
 use crate::conditions::{Condition, Operand};
 use crate::event::Provider;
-use crate::layout::{has_name_bit, head, name_bits, Head, Kind, Layout, Member, NameBits};
+use crate::layout::{
+    has_name_bit, head, name_bit, name_bits, Head, Kind, Layout, Member, NameBits,
+};
 use crate::pattern::ast::{
     Expr, JsonCondition, JsonTest, Op, Pattern, Step, Value as PatternValue,
 };
@@ -115,8 +117,12 @@ struct MemberNeeds {
 /// sides are met.
 #[derive(Debug, Clone)]
 pub struct Screen {
-    /// In [`Head`] order.
+    /// In the order of their names' [`name_bit`]s.
     members: Vec<MemberNeeds>,
+    /// Where the members whose names have each bit are: `members[at[b]..at[b + 1]]` for
+    /// bit `b` (a record's key goes straight to the few names that share its bit, with no
+    /// search).
+    at: Vec<u32>,
     /// The [`name_bit`]s of the member names: most keys of a record are passed over on the
     /// bit the scan noted for them.
     names: NameBits,
@@ -197,11 +203,19 @@ impl Screen {
                 }
             })
             .collect();
-        // In head order, for a binary search on a record's key.
-        members.sort_by(|a, b| (a.head, &a.name).cmp(&(b.head, &b.name)));
+        // By name bit, each bit's members found from the table `at`.
+        members.sort_by_key(|m| name_bit(&m.name));
+        let mut at = vec![0u32; 257];
+        for m in &members {
+            at[usize::from(name_bit(&m.name)) + 1] += 1;
+        }
+        for b in 1..at.len() {
+            at[b] += at[b - 1];
+        }
         Some(Screen {
             names: name_bits(members.iter().map(|m| &*m.name)),
             members,
+            at,
             anywhere: {
                 anywhere.sort_unstable();
                 anywhere.dedup();
@@ -253,10 +267,11 @@ impl Screen {
             // Bytes, not `str`: slicing a `str` checks both ends for character boundaries.
             let key = &raw[m.key.0 as usize..m.key.1 as usize];
             let h = head(key);
-            let from = self.members.partition_point(|n| n.head < h);
-            for n in self.members[from..].iter().take_while(|n| n.head == h) {
+            let bit = usize::from(m.name_bit);
+            let (from, to) = (self.at[bit] as usize, self.at[bit + 1] as usize);
+            for n in &self.members[from..to] {
                 // Names of up to eight bytes are whole in their heads.
-                if h.0 <= 8 || &*n.name == key {
+                if n.head == h && (h.0 <= 8 || &*n.name == key) {
                     met |= n.met(raw, m);
                 }
             }

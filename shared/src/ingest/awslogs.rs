@@ -419,7 +419,6 @@ fn read_events(
             Ok(Some(Element { id, message, last })) => {
                 let id = id
                     .map(|(from, to)| &src.bytes()[from..to])
-                    .filter(|v| !v.contains(&b'\\'))
                     .and_then(|v| super::utf8(v).ok());
                 let message = match message {
                     Some(Text::Decoded(len)) => Ok(Message::Decoded(&buf[..len])),
@@ -463,7 +462,7 @@ fn read_events(
 
 /// A log event as [`Reader::element`] reads it.
 struct Element {
-    /// Where its id's text is, when the id is a string.
+    /// Where its id's text is, when the id is a string without escapes.
     id: Option<(usize, usize)>,
     /// Its message, when it is a string.
     message: Option<Text>,
@@ -587,7 +586,10 @@ impl<'a, 's> Reader<'a, 's> {
             Some(b"id") => {
                 let at = self.i;
                 self.skip()?;
-                *id = (self.b[at] == b'"').then_some((at + 1, self.i - 1));
+                // An id with escapes is left out rather than decoded.
+                let text = (at + 1, self.i - 1);
+                *id = (self.b[at] == b'"' && !self.b[text.0..text.1].contains(&b'\\'))
+                    .then_some(text);
             }
             Some(b"message") if self.peek() == Some(b'"') => {
                 let layout = escaped.as_deref_mut();
