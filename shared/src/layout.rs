@@ -783,6 +783,24 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
         }
     }
 
+    /// Steps over the quote that [`Scan::at_quote`] has found at `self.i`.
+    #[inline(always)]
+    fn past_quote(&mut self) {
+        self.i += if ESC { 2 } else { 1 };
+    }
+
+    /// The rest of a string value whose opening quote [`Scan::at_quote`] has found, and its
+    /// kind.
+    #[inline(always)]
+    fn string_value_at_quote(&mut self) -> Result<Kind, Error> {
+        self.past_quote();
+        Ok(if self.string()? {
+            Kind::Escaped
+        } else {
+            Kind::Plain
+        })
+    }
+
     /// Steps over the quote that opens a string (`\"` in an escaped text), which is at
     /// `self.i`.
     #[inline(always)]
@@ -927,7 +945,7 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
         loop {
             self.ws();
             match self.peek() {
-                _ if self.at_quote() => self.open_quote()?,
+                _ if self.at_quote() => self.past_quote(),
                 Some(_) => return Err(self.error("expected a member name")),
                 None => return Err(self.eof()),
             }
@@ -984,7 +1002,7 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
             let slot = members.len();
             if self.at_quote() {
                 // A string value, the most common, is scanned here and noted whole.
-                let kind = self.string_value()?;
+                let kind = self.string_value_at_quote()?;
                 // In an escaped text, `"text\`: what lies inside its first and last bytes is
                 // the string's text, as for a string in plain JSON.
                 let value = if ESC {
