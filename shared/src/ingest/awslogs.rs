@@ -348,26 +348,21 @@ pub(crate) enum Message<'a> {
     /// escape in it, checked into the layout by [`Layout::scan_escaped`]. Most records are
     /// like this, and a screen can turn most of them away from this layout without their
     /// text ever being decoded.
-    Escaped(&'a str, &'a Layout),
+    Escaped(&'a str, &'a mut Layout),
 }
 
 impl Message<'_> {
-    /// The message's text, decoded into `out` when it was not.
-    pub(crate) fn decoded<'m>(&'m self, out: &'m mut Vec<u8>) -> &'m [u8] {
-        match *self {
-            Message::Decoded(bytes) => bytes,
-            Message::Escaped(text, _) => {
-                without_backslashes(text.as_bytes(), out);
-                out
-            }
-        }
-    }
-
     /// The message's text, decoded.
     #[cfg(test)]
     pub(crate) fn to_vec(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.decoded(&mut out).to_vec()
+        match self {
+            Message::Decoded(bytes) => bytes.to_vec(),
+            Message::Escaped(text, _) => {
+                let mut out = Vec::new();
+                without_backslashes(text.as_bytes(), &mut out);
+                out
+            }
+        }
     }
 }
 
@@ -425,7 +420,7 @@ fn read_events(
                     Some(Text::Escaped(from, to)) => {
                         let bytes = &src.bytes()[from..to];
                         Ok(match super::utf8(bytes) {
-                            Ok(text) => Message::Escaped(text, &layout),
+                            Ok(text) => Message::Escaped(text, &mut layout),
                             // Decoded, for the error the record's own reading gives.
                             Err(_) => {
                                 without_backslashes(bytes, buf);

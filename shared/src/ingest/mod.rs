@@ -1237,9 +1237,6 @@ fn payload(text: &str, layout: &Layout, position: Position, how: &Parse<'_>, sin
 struct EventScratch {
     /// For the scan of a decoded message.
     layout: Layout,
-    /// The layout of an admitted record read as it stands, moved to its decoded text (in
-    /// `text`).
-    moved: Layout,
     /// A message decoded.
     text: Vec<u8>,
 }
@@ -1269,7 +1266,7 @@ fn log_event(
         }
     };
     let admitted;
-    let (how, checked) = match message {
+    let (how, checked, bytes) = match message {
         Message::Escaped(record, layout) => match screening(record, layout, how) {
             Screening::Away(provider) => {
                 return sink(Item::Screened {
@@ -1278,26 +1275,22 @@ fn log_event(
                 })
             }
             // The screen has let it through (it would only say so again), and its layout,
-            // moved to the decoded text, spares a second scan.
+            // moved to the decoded text (where it stands: the reader scans the next record
+            // into it afresh), spares a second scan.
             Screening::Admitted => {
                 admitted = Parse {
                     screen: None,
                     ..*how
                 };
-                scratch.moved.clone_from(layout);
-                scratch
-                    .moved
-                    .decode_escaped(record.as_bytes(), &mut scratch.text);
-                (&admitted, Some(&scratch.moved))
+                layout.decode_escaped(record.as_bytes(), &mut scratch.text);
+                (&admitted, Some(&*layout), &scratch.text[..])
             }
-            Screening::Undecided => (how, None),
+            Screening::Undecided => {
+                layout::without_backslashes(record.as_bytes(), &mut scratch.text);
+                (how, None, &scratch.text[..])
+            }
         },
-        Message::Decoded(_) => (how, None),
-    };
-    // An admitted record's text was decoded with its layout.
-    let bytes = match checked {
-        Some(_) => &scratch.text[..],
-        None => message.decoded(&mut scratch.text),
+        Message::Decoded(bytes) => (how, None, bytes),
     };
     match parse_record(bytes, checked, &mut scratch.layout, how) {
         Ok(parsed) => expand(parsed, p, bytes, how, sink),
