@@ -770,12 +770,13 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
     #[inline(always)]
     fn escaped_string(&mut self, mut end: usize) -> Result<bool, Error> {
         loop {
+            // The two bytes of the closing `\"` at once.
+            if self.b.get(end..end + 2) == Some(b"\\\"") {
+                self.i = end + 2;
+                return Ok(false);
+            }
             self.i = end;
             match self.peek() {
-                Some(b'\\') if self.b.get(end + 1) == Some(&b'"') => {
-                    self.i += 2;
-                    return Ok(false);
-                }
                 Some(b'"' | b'\\' | 0..=0x1f) | None => return Err(self.error(ESCAPED_AWAY)),
                 // One of the last few bytes, which the search leaves.
                 Some(_) => end = skip_plain(self.b, end + 1),
