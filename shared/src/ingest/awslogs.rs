@@ -22,12 +22,13 @@ const WHOLE_LIMIT: usize = 2 << 20;
 const CHUNK: usize = 128 << 10;
 
 thread_local! {
-    /// The buffer of the payload last decoded on this thread, given back once its records
-    /// are read: the next payload reuses pages already mapped instead of faulting in (and
-    /// zeroing) megabytes of fresh ones, which cost a tenth of the time of a payload. (A
-    /// payload decoded in one piece frees its smaller gzip buffer before its records are
-    /// read, as peak memory counts; a streamed one reads from it to the end.)
+    /// The buffers of the payload last decoded on this thread (its JSON, and its gzip data),
+    /// given back once done with: the next payload reuses pages already mapped instead of
+    /// faulting in (and zeroing) megabytes of fresh ones, which cost a tenth of the time of
+    /// a payload. Keeping the gzip buffer while the records are read adds little to the peak,
+    /// which is reached while the data is inflated, both buffers full.
     static SPARE_JSON: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    static SPARE_GZ: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
 /// Buffers larger than this are not kept for the next payload.
@@ -36,6 +37,12 @@ const SPARE_LIMIT: usize = 4 << 20;
 fn keep_spare(buf: Vec<u8>) {
     if buf.capacity() <= SPARE_LIMIT {
         SPARE_JSON.set(buf);
+    }
+}
+
+fn keep_spare_gz(buf: Vec<u8>) {
+    if buf.capacity() <= SPARE_LIMIT {
+        SPARE_GZ.set(buf);
     }
 }
 
@@ -49,7 +56,8 @@ pub(crate) fn decoded_events(
     escaped: bool,
     each: &mut EachEvent,
 ) -> Result<Option<Vec<u8>>, String> {
-    let gz = from_base64(data.trim())?;
+    let mut gz = SPARE_GZ.take();
+    from_base64(data.trim(), &mut gz)?;
     // gzip ends with the uncompressed size (mod 4 GiB). CloudWatch sends one gzip member,
     // which libdeflate decodes in one call into a buffer of that size.
     let size = gz
@@ -66,7 +74,7 @@ pub(crate) fn decoded_events(
         }
         spare.truncate(size);
         if libdeflater::Decompressor::new().gzip_decompress(&gz, &mut spare) == Ok(size) {
-            drop(gz);
+            keep_spare_gz(gz);
             let read = read_events(&mut Whole(&spare), buf, escaped, each);
             return match read {
                 Ok(Events::Odd) => Ok(Some(spare)),
@@ -80,14 +88,16 @@ pub(crate) fn decoded_events(
     // Larger, several members, a size that does not fit, or corrupt data: the streaming
     // decoder reads every member and says what is wrong.
     let mut inflow = Inflow::new(&gz, spare, CHUNK);
-    match read_events(&mut inflow, buf, escaped, each) {
+    let read = match read_events(&mut inflow, buf, escaped, each) {
         Ok(Events::Read) => {
             keep_spare(inflow.buf);
             Ok(None)
         }
         Ok(Events::Odd) => inflow.all().map(Some),
         Err(e) => Err(e),
-    }
+    };
+    keep_spare_gz(gz);
+    read
 }
 
 /// `awslogs.data` decoded. Standard base64 with its padding, refused as the base64 crate
@@ -95,10 +105,15 @@ pub(crate) fn decoded_events(
 /// sixteen or thirty-two characters at a time, a twentieth of the base64 crate's work, and
 /// the base64 crate, run only on what base64-simd refuses, says why (base64-simd's error
 /// says only that it is not base64).
-fn from_base64(data: &str) -> Result<Vec<u8>, String> {
-    base64_simd::STANDARD
-        .decode_to_vec(data)
-        .or_else(|_| base64::engine::general_purpose::STANDARD.decode(data))
+/// The bytes go into `out`, which is cleared first.
+fn from_base64(data: &str, out: &mut Vec<u8>) -> Result<(), String> {
+    out.clear();
+    if base64_simd::STANDARD.decode_append(data, out).is_ok() {
+        return Ok(());
+    }
+    out.clear();
+    base64::engine::general_purpose::STANDARD
+        .decode_vec(data, out)
         .map_err(|e| format!("awslogs.data is not base64: {e}"))
 }
 
@@ -1568,7 +1583,8 @@ mod tests {
     fn data_is_decoded_and_refused_as_the_base64_crate_does() {
         let same = |s: &str| {
             let want = base64::engine::general_purpose::STANDARD.decode(s);
-            match (from_base64(s), want) {
+            let mut got = vec![7; 3];
+            match (from_base64(s, &mut got).map(|()| got), want) {
                 (Ok(got), Ok(want)) => assert_eq!(got, want, "{s:?}"),
                 (Err(got), Err(want)) => {
                     assert_eq!(got, format!("awslogs.data is not base64: {want}"))
