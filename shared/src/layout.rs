@@ -231,37 +231,47 @@ impl Layout {
     /// without that scan. The only escapes in `escaped` are quotes' (`\"`), so a place moves
     /// back by the backslashes before it.
     pub(crate) fn decode_escaped(&mut self, escaped: &[u8], out: &mut Vec<u8>) {
-        let mut backslashes = Vec::with_capacity(escaped.len() / 8);
-        drop_backslashes(escaped, out, |at| backslashes.push(at));
-        // Members come in the order of the text, and so do their keys' places, their values'
-        // starts and the ends of values that are not objects or arrays: those move back by a
-        // count kept as the backslashes are passed. An object's or array's end comes after
-        // its members': it is looked up.
-        let mut passed = 0;
-        let mut moved_in_order = |at: u32| {
-            while backslashes.get(passed).is_some_and(|&b| b < at) {
-                passed += 1;
-            }
-            at - passed as u32
+        #[cfg(target_arch = "x86_64")]
+        if compact::available() {
+            // SAFETY: the processor has SSSE3 and POPCNT.
+            return unsafe { self.decode_escaped_ssse3(escaped, out) };
+        }
+        self.decode_escaped_with::<false>(escaped, out);
+    }
+
+    /// [`Layout::decode_escaped`] compiled with SSSE3 (each block loses its backslashes in
+    /// one shuffle) and POPCNT (counts in one instruction).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "ssse3,popcnt")]
+    unsafe fn decode_escaped_ssse3(&mut self, escaped: &[u8], out: &mut Vec<u8>) {
+        self.decode_escaped_with::<true>(escaped, out);
+    }
+
+    #[inline(always)]
+    fn decode_escaped_with<const SHUFFLE: bool>(&mut self, escaped: &[u8], out: &mut Vec<u8>) {
+        // Per sixteen-byte block: the backslashes before it, and which of its bytes are
+        // backslashes. A place then moves back by the first plus those of the second below
+        // it: a look-up and a count, with no search and no branch on the text.
+        let mut blocks: Vec<(u32, u32)> = Vec::with_capacity(escaped.len() / 16 + 3);
+        let mut before = 0;
+        drop_backslashes::<SHUFFLE>(escaped, out, |mask| {
+            blocks.push((before, mask));
+            before += mask.count_ones();
+        });
+        // A place at the very end of the text may begin the block after the last.
+        blocks.push((before, 0));
+        let moved = |at: u32| {
+            let (before, mask) = blocks[(at / 16) as usize];
+            at - before - (mask & ((1 << (at % 16)) - 1)).count_ones()
         };
-        let mut ends = Vec::new();
-        for (i, m) in self.members.iter_mut().enumerate() {
-            m.key = (moved_in_order(m.key.0), moved_in_order(m.key.1));
-            let start = moved_in_order(m.value.0);
+        for m in &mut self.members {
+            m.key = (moved(m.key.0), moved(m.key.1));
             m.value = match m.kind {
                 // `"text\` (see `scan_escaped`) becomes `"text"`: its end was the closing
                 // quote's place.
-                Kind::Plain => (start, moved_in_order(m.value.1) + 1),
-                Kind::Object | Kind::Array => {
-                    ends.push(i);
-                    (start, m.value.1)
-                }
-                _ => (start, moved_in_order(m.value.1)),
+                Kind::Plain => (moved(m.value.0), moved(m.value.1) + 1),
+                _ => (moved(m.value.0), moved(m.value.1)),
             };
-        }
-        for i in ends {
-            let end = &mut self.members[i].value.1;
-            *end -= backslashes.partition_point(|&b| b < *end) as u32;
         }
     }
 
@@ -497,6 +507,96 @@ pub(crate) fn block_masks(b: &[u8; 16]) -> Masks {
     }
 }
 
+/// Sixteen bytes less some of them, kept in order, in one byte shuffle (SSSE3, which every
+/// x86_64 processor Lambda runs on has; checked once).
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod compact {
+    use super::Masks;
+    use std::arch::x86_64::{
+        __m128i, _mm_loadu_si128, _mm_set_epi64x, _mm_shuffle_epi8, _mm_storeu_si128,
+    };
+    use std::sync::OnceLock;
+
+    /// For each set of bytes to leave out of eight (a bit each), the places of those kept,
+    /// in order; 0x80 (a zero from the shuffle) after them.
+    static KEPT: [[u8; 8]; 256] = kept();
+
+    const fn kept() -> [[u8; 8]; 256] {
+        let mut t = [[0x80u8; 8]; 256];
+        let mut leave = 0;
+        while leave < 256 {
+            let (mut k, mut n) = (0, 0);
+            while k < 8 {
+                if leave & (1 << k) == 0 {
+                    t[leave][n] = k as u8;
+                    n += 1;
+                }
+                k += 1;
+            }
+            leave += 1;
+        }
+        t
+    }
+
+    /// Whether the processor has SSSE3 (and POPCNT, which every processor with SSSE3 that
+    /// Lambda runs on has, for the counts of kept bytes).
+    pub(crate) fn available() -> bool {
+        static SSSE3: OnceLock<bool> = OnceLock::new();
+        *SSSE3.get_or_init(|| {
+            std::arch::is_x86_feature_detected!("ssse3")
+                && std::arch::is_x86_feature_detected!("popcnt")
+        })
+    }
+
+    /// Whether a block with these masks, followed by the byte `next`, is decoded by dropping
+    /// its backslashes: it has some, each escapes a quote or a slash (or, the last one, the
+    /// byte `next`: a quote, backslash or slash), and no quote of it ends the string.
+    #[inline]
+    pub(crate) fn shuffles(m: &Masks, next: u8) -> bool {
+        let bs = m.backslash;
+        let escaped = bs << 1;
+        bs != 0
+            && bs & escaped == 0
+            && (escaped & 0xffff) & !(m.quote | m.slash) == 0
+            && (m.quote & !escaped) | m.control == 0
+            && (bs & 0x8000 == 0 || matches!(next, b'"' | b'\\' | b'/'))
+    }
+
+    /// `block` without the bytes whose bits are set in `leave`, written to the start of
+    /// `out` (sixteen bytes); how many were written.
+    ///
+    /// # Safety
+    /// The processor must have SSSE3 ([`available`]).
+    #[inline]
+    #[target_feature(enable = "ssse3")]
+    pub(crate) unsafe fn without(block: &[u8; 16], leave: u32, out: &mut [u8]) -> usize {
+        let (lo, hi) = ((leave & 0xff) as usize, ((leave >> 8) & 0xff) as usize);
+        // The high half's places are eight further on (0x80 stays a zero: 0x88).
+        let places_lo = u64::from_le_bytes(KEPT[lo]);
+        let places_hi = u64::from_le_bytes(KEPT[hi]) + 0x0808_0808_0808_0808;
+        let mut both = [0u8; 16];
+        // SAFETY: the load reads the sixteen bytes of `block`, the store writes those of
+        // `both`.
+        unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+            let kept = _mm_shuffle_epi8(v, _mm_set_epi64x(places_hi as i64, places_lo as i64));
+            _mm_storeu_si128(both.as_mut_ptr().cast::<__m128i>(), kept);
+        }
+        let n_lo = 8 - lo.count_ones() as usize;
+        let n_hi = 8 - hi.count_ones() as usize;
+        out[..8].copy_from_slice(&both[..8]);
+        out[n_lo..n_lo + 8].copy_from_slice(&both[8..]);
+        n_lo + n_hi
+    }
+}
+
+/// Which of sixteen bytes are backslashes, a bit per byte: [`block_masks`]'s `backslash`
+/// alone.
+#[inline]
+fn backslash_mask(b: &[u8; 16]) -> u32 {
+    block_masks(b).backslash
+}
+
 /// Elsewhere (arm64 among them), the same from two words.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
@@ -563,45 +663,69 @@ fn skip_plain_words(b: &[u8], mut i: usize) -> usize {
 /// The text of a record whose only escapes are its quotes' (see [`Layout::scan_escaped`]),
 /// decoded into `out`: every backslash comes before a quote, which stays.
 pub(crate) fn without_backslashes(escaped: &[u8], out: &mut Vec<u8>) {
-    drop_backslashes(escaped, out, |_| {});
+    drop_backslashes::<false>(escaped, out, |_| {});
 }
 
-/// [`without_backslashes`], telling `dropped` where each backslash was, in order.
+/// [`without_backslashes`], telling `blocks` which bytes of each sixteen-byte block of
+/// `escaped` (in order, the last one short) were backslashes, a bit per byte.
 ///
-/// A record has a backslash every ten bytes or so: it is read sixteen bytes at a time, each
-/// block written out whole, and each of its backslashes (found all at once,
-/// [`block_masks`]) dropped by writing the sixteen bytes after it again one place back:
-/// fixed-size copies with no call and no search per backslash.
-fn drop_backslashes(escaped: &[u8], out: &mut Vec<u8>, mut dropped: impl FnMut(u32)) {
+/// A record has a backslash every ten bytes or so: it is read sixteen bytes at a time, its
+/// backslashes found all at once ([`backslash_mask`]). With `SHUFFLE` (only where the
+/// processor has SSSE3, [`compact::available`]) a block loses them in one byte shuffle;
+/// otherwise it is written out whole and each backslash dropped by writing the sixteen bytes
+/// after it again one place back. Either way, fixed-size copies with no call and no search
+/// per backslash.
+#[inline(always)]
+fn drop_backslashes<const SHUFFLE: bool>(
+    escaped: &[u8],
+    out: &mut Vec<u8>,
+    mut blocks: impl FnMut(u32),
+) {
     // Room for the text and for the sixteen bytes a block or a backslash may write past it.
     out.clear();
     out.resize(escaped.len() + 16, 0);
     let (mut i, mut j) = (0, 0);
+    #[cfg(target_arch = "x86_64")]
+    if SHUFFLE {
+        while let Some(block) = escaped.get(i..i + 16) {
+            let block: &[u8; 16] = block.try_into().unwrap_or(&[0; 16]);
+            let mask = backslash_mask(block);
+            blocks(mask);
+            // SAFETY: SHUFFLE is set only where the processor has SSSE3.
+            j += unsafe { compact::without(block, mask, &mut out[j..j + 16]) };
+            i += 16;
+        }
+    }
     // Each block needs the sixteen bytes after it, which a backslash at its end copies.
     while let Some(ahead) = escaped.get(i..i + 32) {
         let block: &[u8; 16] = ahead[..16].try_into().unwrap_or(&[0; 16]);
-        let mut backslashes = block_masks(block).backslash;
+        let mask = backslash_mask(block);
+        blocks(mask);
         out[j..j + 16].copy_from_slice(block);
         // `out[j]` holds `block[base]`.
-        let mut base = 0;
+        let (mut backslashes, mut base) = (mask, 0);
         while backslashes != 0 {
             let p = backslashes.trailing_zeros() as usize;
             j += p - base;
             out[j..j + 16].copy_from_slice(&ahead[p + 1..p + 17]);
             base = p + 1;
-            dropped((i + p) as u32);
             backslashes &= backslashes - 1;
         }
         j += 16 - base;
         i += 16;
     }
-    for (k, &c) in escaped[i..].iter().enumerate() {
-        if c == b'\\' {
-            dropped((i + k) as u32);
-        } else {
-            out[j] = c;
-            j += 1;
+    // The last bytes (fewer than 32), one at a time.
+    for chunk in escaped[i..].chunks(16) {
+        let mut mask = 0;
+        for (k, &c) in chunk.iter().enumerate() {
+            if c == b'\\' {
+                mask |= 1 << k;
+            } else {
+                out[j] = c;
+                j += 1;
+            }
         }
+        blocks(mask);
     }
     out.truncate(j);
 }
@@ -1121,8 +1245,9 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
 mod tests {
     use super::*;
 
-    /// Backslashes dropped a block at a time leave what dropping them one by one leaves, and
-    /// are told in order, wherever they fall in a block, alone or in runs, at any length.
+    /// Backslashes dropped a block at a time (with the shuffle or without) leave what
+    /// dropping them one by one leaves, and are told block by block, wherever they fall in a
+    /// block, alone or in runs, at any length.
     #[test]
     fn backslashes_are_dropped_as_one_at_a_time_drops_them() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
@@ -1137,12 +1262,24 @@ mod tests {
                         b"\\\\\"ab{}:,\xff"[(seed % 10) as usize]
                     })
                     .collect();
-                let mut told = Vec::new();
-                drop_backslashes(&text, &mut out, |at| told.push(at as usize));
                 let want: Vec<u8> = text.iter().copied().filter(|&c| c != b'\\').collect();
-                let at: Vec<usize> = (0..len).filter(|&k| text[k] == b'\\').collect();
-                assert_eq!(out, want, "{text:?}");
-                assert_eq!(told, at, "{text:?}");
+                let masks: Vec<u32> = text
+                    .chunks(16)
+                    .map(|block| {
+                        (0..block.len())
+                            .filter(|&k| block[k] == b'\\')
+                            .fold(0, |m, k| m | 1 << k)
+                    })
+                    .collect();
+                let mut told = Vec::new();
+                drop_backslashes::<false>(&text, &mut out, |mask| told.push(mask));
+                assert_eq!((&out, &told), (&want, &masks), "{text:?}");
+                #[cfg(target_arch = "x86_64")]
+                if compact::available() {
+                    told.clear();
+                    drop_backslashes::<true>(&text, &mut out, |mask| told.push(mask));
+                    assert_eq!((&out, &told), (&want, &masks), "{text:?}");
+                }
             }
         }
     }
@@ -1408,8 +1545,15 @@ mod tests {
                 };
                 assert_eq!(value(e, &bytes), value(p, text), "{text}");
             }
-            // Decoded, the layout is the decoded text's, place for place.
+            // Decoded, the layout is the decoded text's, place for place (and the same
+            // without the shuffle).
             let mut decoded = Vec::new();
+            let mut without_shuffle = esc.clone();
+            without_shuffle.decode_escaped_with::<false>(&bytes.as_bytes()[..end], &mut decoded);
+            assert_eq!(decoded, text.as_bytes());
+            for (e, p) in without_shuffle.all().iter().zip(plain.all()) {
+                assert_eq!((e.key, e.value), (p.key, p.value), "{text}");
+            }
             esc.decode_escaped(&bytes.as_bytes()[..end], &mut decoded);
             assert_eq!(decoded, text.as_bytes());
             for (e, p) in esc.all().iter().zip(plain.all()) {

@@ -734,7 +734,7 @@ impl<'a, 's> Reader<'a, 's> {
     /// place back. Other escapes, and the last bytes of the input, go a byte at a time.
     fn string_into(&mut self, out: &mut Vec<u8>) -> Result<usize, String> {
         #[cfg(target_arch = "x86_64")]
-        if compact::available() {
+        if layout::compact::available() {
             // SAFETY: the processor has SSSE3.
             return unsafe { self.string_into_ssse3(out) };
         }
@@ -750,7 +750,7 @@ impl<'a, 's> Reader<'a, 's> {
     }
 
     /// The decoder; `SHUFFLE`: blocks with only quote and slash escapes are decoded by
-    /// [`compact::without`] (only where the processor has SSSE3).
+    /// [`layout::compact::without`] (only where the processor has SSSE3).
     #[inline(always)]
     fn string_into_with<const SHUFFLE: bool>(
         &mut self,
@@ -774,9 +774,9 @@ impl<'a, 's> Reader<'a, 's> {
                 // The common block inside a record: its only escapes are `\"` and `\/`, none
                 // of its quotes ends the string. Its backslashes are dropped in one shuffle.
                 #[cfg(target_arch = "x86_64")]
-                if SHUFFLE && compact::shuffles(&masks, ahead[16]) {
+                if SHUFFLE && layout::compact::shuffles(&masks, ahead[16]) {
                     // SAFETY: SHUFFLE is set only where the processor has SSSE3.
-                    j += unsafe { compact::without(block, bs, &mut out[j..j + 16]) };
+                    j += unsafe { layout::compact::without(block, bs, &mut out[j..j + 16]) };
                     i += 16;
                     if bs & 0x8000 != 0 {
                         // The byte its last backslash escapes begins the next block.
@@ -929,85 +929,6 @@ fn leading_digits(b: &[u8]) -> usize {
         n += 8;
     }
     n + b[n..].iter().take_while(|c| c.is_ascii_digit()).count()
-}
-
-/// Sixteen bytes less some of them, kept in order, in one byte shuffle (SSSE3, which every
-/// x86_64 processor Lambda runs on has; checked once).
-#[cfg(target_arch = "x86_64")]
-mod compact {
-    use crate::layout::Masks;
-    use std::arch::x86_64::{
-        __m128i, _mm_loadu_si128, _mm_set_epi64x, _mm_shuffle_epi8, _mm_storeu_si128,
-    };
-    use std::sync::OnceLock;
-
-    /// For each set of bytes to leave out of eight (a bit each), the places of those kept,
-    /// in order; 0x80 (a zero from the shuffle) after them.
-    static KEPT: [[u8; 8]; 256] = kept();
-
-    const fn kept() -> [[u8; 8]; 256] {
-        let mut t = [[0x80u8; 8]; 256];
-        let mut leave = 0;
-        while leave < 256 {
-            let (mut k, mut n) = (0, 0);
-            while k < 8 {
-                if leave & (1 << k) == 0 {
-                    t[leave][n] = k as u8;
-                    n += 1;
-                }
-                k += 1;
-            }
-            leave += 1;
-        }
-        t
-    }
-
-    /// Whether the processor has SSSE3.
-    pub(super) fn available() -> bool {
-        static SSSE3: OnceLock<bool> = OnceLock::new();
-        *SSSE3.get_or_init(|| std::arch::is_x86_feature_detected!("ssse3"))
-    }
-
-    /// Whether a block with these masks, followed by the byte `next`, is decoded by dropping
-    /// its backslashes: it has some, each escapes a quote or a slash (or, the last one, the
-    /// byte `next`: a quote, backslash or slash), and no quote of it ends the string.
-    #[inline]
-    pub(super) fn shuffles(m: &Masks, next: u8) -> bool {
-        let bs = m.backslash;
-        let escaped = bs << 1;
-        bs != 0
-            && bs & escaped == 0
-            && (escaped & 0xffff) & !(m.quote | m.slash) == 0
-            && (m.quote & !escaped) | m.control == 0
-            && (bs & 0x8000 == 0 || matches!(next, b'"' | b'\\' | b'/'))
-    }
-
-    /// `block` without the bytes whose bits are set in `leave`, written to the start of
-    /// `out` (sixteen bytes); how many were written.
-    ///
-    /// # Safety
-    /// The processor must have SSSE3 ([`available`]).
-    #[inline]
-    #[target_feature(enable = "ssse3")]
-    pub(super) unsafe fn without(block: &[u8; 16], leave: u32, out: &mut [u8]) -> usize {
-        let (lo, hi) = ((leave & 0xff) as usize, ((leave >> 8) & 0xff) as usize);
-        // The high half's places are eight further on (0x80 stays a zero: 0x88).
-        let places_lo = u64::from_le_bytes(KEPT[lo]);
-        let places_hi = u64::from_le_bytes(KEPT[hi]) + 0x0808_0808_0808_0808;
-        let mut both = [0u8; 16];
-        // SAFETY: the load reads the sixteen bytes of `block`, the store writes those of
-        // `both`.
-        unsafe {
-            let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
-            let kept = _mm_shuffle_epi8(v, _mm_set_epi64x(places_hi as i64, places_lo as i64));
-            _mm_storeu_si128(both.as_mut_ptr().cast::<__m128i>(), kept);
-        }
-        let n_lo = 8 - lo.count_ones() as usize;
-        let n_hi = 8 - hi.count_ones() as usize;
-        out[..8].copy_from_slice(&both[..8]);
-        out[n_lo..n_lo + 8].copy_from_slice(&both[8..]);
-        n_lo + n_hi
-    }
 }
 
 /// The escape whose letter (after the backslash) is `e`, `rest` the bytes after it, decoded
@@ -1171,7 +1092,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn a_block_without_some_bytes_keeps_the_rest_in_order() {
-        assert!(compact::available(), "the shuffle needs SSSE3");
+        assert!(layout::compact::available(), "the shuffle needs SSSE3");
         let block: [u8; 16] = *b"0123456789abcdef";
         for leave in (0..=0xffffu32)
             .step_by(7)
@@ -1183,7 +1104,7 @@ mod tests {
                 .collect();
             let mut out = [0u8; 16];
             // SAFETY: the processor has SSSE3 (asserted above).
-            let n = unsafe { compact::without(&block, leave, &mut out) };
+            let n = unsafe { layout::compact::without(&block, leave, &mut out) };
             assert_eq!(&out[..n], &want[..], "{leave:016b}");
         }
     }
