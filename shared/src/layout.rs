@@ -1254,14 +1254,7 @@ mod tests {
         let mut out = Vec::new();
         for len in 0..120 {
             for _ in 0..200 {
-                let text: Vec<u8> = (0..len)
-                    .map(|_| {
-                        seed ^= seed << 13;
-                        seed ^= seed >> 7;
-                        seed ^= seed << 17;
-                        b"\\\\\"ab{}:,\xff"[(seed % 10) as usize]
-                    })
-                    .collect();
+                let text = crate::testing::random_bytes(&mut seed, len, b"\\\\\"ab{}:,\xff");
                 let want: Vec<u8> = text.iter().copied().filter(|&c| c != b'\\').collect();
                 let masks: Vec<u32> = text
                     .chunks(16)

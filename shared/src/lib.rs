@@ -40,3 +40,20 @@ pub mod screen;
 pub mod service;
 pub mod time;
 pub mod window;
+
+/// What the unit tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// `len` bytes drawn from `alphabet` by a xorshift generator whose state is `seed`: the
+    /// same bytes on every run, and no dependency.
+    pub(crate) fn random_bytes(seed: &mut u64, len: usize, alphabet: &[u8]) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                *seed ^= *seed << 13;
+                *seed ^= *seed >> 7;
+                *seed ^= *seed << 17;
+                alphabet[(*seed % alphabet.len() as u64) as usize]
+            })
+            .collect()
+    }
+}

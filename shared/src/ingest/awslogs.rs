@@ -1549,15 +1549,9 @@ mod tests {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         for len in 0..40 {
             for _ in 0..300 {
-                let text: Vec<u8> = (0..len)
-                    .map(|_| {
-                        seed ^= seed << 13;
-                        seed ^= seed >> 7;
-                        seed ^= seed << 17;
-                        // Mostly digits, and the bytes next to them.
-                        b"0123456789/:\x00\xb0\xb9\x80"[(seed % 16) as usize]
-                    })
-                    .collect();
+                // Mostly digits, and the bytes next to them.
+                let text =
+                    crate::testing::random_bytes(&mut seed, len, b"0123456789/:\x00\xb0\xb9\x80");
                 let want = text.iter().take_while(|c| c.is_ascii_digit()).count();
                 assert_eq!(leading_digits(&text), want, "{text:?}");
             }
