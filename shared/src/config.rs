@@ -105,11 +105,7 @@ impl PackChoice {
             chosen.into_iter().enumerate().partition(|(_, n)| wait(n));
         let mut out = now
             .into_iter()
-            .map(|(_, n)| {
-                packs::builtin(n)
-                    .expect("a built-in name")
-                    .map_err(|e| ConfigError::new("IAMWATCH_BUILTIN_PACKS", e.to_string()))
-            })
+            .map(|(_, n)| builtin_pack(n))
             .collect::<Result<Vec<_>, _>>()?;
         for spec in &self.extra {
             out.push(
@@ -119,6 +115,14 @@ impl PackChoice {
         }
         Ok((out, waiting))
     }
+}
+
+/// The built-in pack `name` (one of [`packs::names`]), loaded and checked; a pack that does
+/// not load is a configuration error of `IAMWATCH_BUILTIN_PACKS`.
+pub(crate) fn builtin_pack(name: &str) -> Result<Pack, ConfigError> {
+    packs::builtin(name)
+        .expect("a built-in name")
+        .map_err(|e| ConfigError::new("IAMWATCH_BUILTIN_PACKS", e.to_string()))
 }
 
 /// Everything the engine and its handlers are configured with.

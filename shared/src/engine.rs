@@ -62,7 +62,7 @@
 //! library never calls `block_on` from inside the runtime.
 
 use crate::accounts::AccountNames;
-use crate::config::{Config, ConfigError, Later};
+use crate::config::{self, Config, ConfigError, Later};
 use crate::detector::{self, Detector};
 use crate::event::{Event, Provider};
 use crate::exceptions::{Exception, Exceptions, Subject};
@@ -426,10 +426,7 @@ impl Waiting {
             tracing::info!(packs = %later.join(", "), "a CADF record: loading the packs kept for one");
             let mut packs = self.loaded.clone();
             for &(at, name) in &self.later {
-                let pack = packs::builtin(name)
-                    .expect("a built-in name")
-                    .map_err(|e| ConfigError::new("IAMWATCH_BUILTIN_PACKS", e.to_string()))?;
-                packs.insert(at, pack);
+                packs.insert(at, config::builtin_pack(name)?);
             }
             let mut engine = Engine::configured(&self.config, &packs, &[]);
             engine.names = names.clone();

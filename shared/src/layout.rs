@@ -508,7 +508,7 @@ pub(crate) fn block_masks(b: &[u8; 16]) -> Masks {
 }
 
 /// Sixteen bytes less some of them, kept in order, in one byte shuffle (SSSE3, which every
-/// x86_64 processor Lambda runs on has; checked once).
+/// x86_64 processor Lambda runs on has, as it has POPCNT for the counts; both checked once).
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod compact {
     use super::Masks;
@@ -590,13 +590,6 @@ pub(crate) mod compact {
     }
 }
 
-/// Which of sixteen bytes are backslashes, a bit per byte: [`block_masks`]'s `backslash`
-/// alone.
-#[inline]
-fn backslash_mask(b: &[u8; 16]) -> u32 {
-    block_masks(b).backslash
-}
-
 /// Elsewhere (arm64 among them), the same from two words.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
@@ -670,7 +663,7 @@ pub(crate) fn without_backslashes(escaped: &[u8], out: &mut Vec<u8>) {
 /// `escaped` (in order, the last one short) were backslashes, a bit per byte.
 ///
 /// A record has a backslash every ten bytes or so: it is read sixteen bytes at a time, its
-/// backslashes found all at once ([`backslash_mask`]). With `SHUFFLE` (only where the
+/// backslashes found all at once ([`block_masks`]). With `SHUFFLE` (only where the
 /// processor has SSSE3, [`compact::available`]) a block loses them in one byte shuffle;
 /// otherwise it is written out whole and each backslash dropped by writing the sixteen bytes
 /// after it again one place back. Either way, fixed-size copies with no call and no search
@@ -689,7 +682,7 @@ fn drop_backslashes<const SHUFFLE: bool>(
     if SHUFFLE {
         while let Some(block) = escaped.get(i..i + 16) {
             let block: &[u8; 16] = block.try_into().unwrap_or(&[0; 16]);
-            let mask = backslash_mask(block);
+            let mask = block_masks(block).backslash;
             blocks(mask);
             // SAFETY: SHUFFLE is set only where the processor has SSSE3.
             j += unsafe { compact::without(block, mask, &mut out[j..j + 16]) };
@@ -699,7 +692,7 @@ fn drop_backslashes<const SHUFFLE: bool>(
     // Each block needs the sixteen bytes after it, which a backslash at its end copies.
     while let Some(ahead) = escaped.get(i..i + 32) {
         let block: &[u8; 16] = ahead[..16].try_into().unwrap_or(&[0; 16]);
-        let mask = backslash_mask(block);
+        let mask = block_masks(block).backslash;
         blocks(mask);
         out[j..j + 16].copy_from_slice(block);
         // `out[j]` holds `block[base]`.
@@ -864,6 +857,12 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
     #[inline(always)]
     fn string_value(&mut self) -> Result<Kind, Error> {
         self.open_quote()?;
+        self.string_kind()
+    }
+
+    /// The rest of a string value after its opening quote, and its kind.
+    #[inline(always)]
+    fn string_kind(&mut self) -> Result<Kind, Error> {
         Ok(if self.string()? {
             Kind::Escaped
         } else {
@@ -912,18 +911,6 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
     #[inline(always)]
     fn past_quote(&mut self) {
         self.i += if ESC { 2 } else { 1 };
-    }
-
-    /// The rest of a string value whose opening quote [`Scan::at_quote`] has found, and its
-    /// kind.
-    #[inline(always)]
-    fn string_value_at_quote(&mut self) -> Result<Kind, Error> {
-        self.past_quote();
-        Ok(if self.string()? {
-            Kind::Escaped
-        } else {
-            Kind::Plain
-        })
     }
 
     /// Steps over the quote that opens a string (`\"` in an escaped text), which is at
@@ -1127,7 +1114,8 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
             let slot = members.len();
             if self.at_quote() {
                 // A string value, the most common, is scanned here and noted whole.
-                let kind = self.string_value_at_quote()?;
+                self.past_quote();
+                let kind = self.string_kind()?;
                 // In an escaped text, `"text\`: what lies inside its first and last bytes is
                 // the string's text, as for a string in plain JSON.
                 let value = if ESC {
@@ -1244,6 +1232,26 @@ impl<'b, const ESC: bool> Scan<'b, ESC> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn a_block_without_some_bytes_keeps_the_rest_in_order() {
+        assert!(compact::available(), "the shuffle needs SSSE3");
+        let block: [u8; 16] = *b"0123456789abcdef";
+        for leave in (0..=0xffffu32)
+            .step_by(7)
+            .chain([0, 0xffff, 0x8000, 0x0001])
+        {
+            let want: Vec<u8> = (0..16)
+                .filter(|k| leave & (1 << k) == 0)
+                .map(|k| block[k])
+                .collect();
+            let mut out = [0u8; 16];
+            // SAFETY: the processor has SSSE3 (asserted above).
+            let n = unsafe { compact::without(&block, leave, &mut out) };
+            assert_eq!(&out[..n], &want[..], "{leave:016b}");
+        }
+    }
 
     /// Backslashes dropped a block at a time (with the shuffle or without) leave what
     /// dropping them one by one leaves, and are told block by block, wherever they fall in a

@@ -7,6 +7,7 @@ use base64::Engine;
 use flate2::bufread::MultiGzDecoder;
 use std::cell::Cell;
 use std::io::Read;
+use std::thread::LocalKey;
 
 /// Largest decoded payload accepted; CloudWatch sends at most 1 MB of events per invocation,
 /// so anything far larger (a gzip bomb) is not a subscription payload, and is refused without
@@ -34,15 +35,10 @@ thread_local! {
 /// Buffers larger than this are not kept for the next payload.
 const SPARE_LIMIT: usize = 4 << 20;
 
-fn keep_spare(buf: Vec<u8>) {
+/// Gives `buf` back to its thread-local `slot` for the next payload, unless it is large.
+fn keep_spare(slot: &'static LocalKey<Cell<Vec<u8>>>, buf: Vec<u8>) {
     if buf.capacity() <= SPARE_LIMIT {
-        SPARE_JSON.set(buf);
-    }
-}
-
-fn keep_spare_gz(buf: Vec<u8>) {
-    if buf.capacity() <= SPARE_LIMIT {
-        SPARE_GZ.set(buf);
+        slot.set(buf);
     }
 }
 
@@ -74,12 +70,12 @@ pub(crate) fn decoded_events(
         }
         spare.truncate(size);
         if libdeflater::Decompressor::new().gzip_decompress(&gz, &mut spare) == Ok(size) {
-            keep_spare_gz(gz);
+            keep_spare(&SPARE_GZ, gz);
             let read = read_events(&mut Whole(&spare), buf, escaped, each);
             return match read {
                 Ok(Events::Odd) => Ok(Some(spare)),
                 other => {
-                    keep_spare(spare);
+                    keep_spare(&SPARE_JSON, spare);
                     other.map(|_| None)
                 }
             };
@@ -90,13 +86,13 @@ pub(crate) fn decoded_events(
     let mut inflow = Inflow::new(&gz, spare, CHUNK);
     let read = match read_events(&mut inflow, buf, escaped, each) {
         Ok(Events::Read) => {
-            keep_spare(inflow.buf);
+            keep_spare(&SPARE_JSON, inflow.buf);
             Ok(None)
         }
         Ok(Events::Odd) => inflow.all().map(Some),
         Err(e) => Err(e),
     };
-    keep_spare_gz(gz);
+    keep_spare(&SPARE_GZ, gz);
     read
 }
 
@@ -104,8 +100,7 @@ pub(crate) fn decoded_events(
 /// refuses it (canonical: no bits left over in the last character); base64-simd decodes it
 /// sixteen or thirty-two characters at a time, a twentieth of the base64 crate's work, and
 /// the base64 crate, run only on what base64-simd refuses, says why (base64-simd's error
-/// says only that it is not base64).
-/// The bytes go into `out`, which is cleared first.
+/// says only that it is not base64). The bytes go into `out`, cleared first.
 fn from_base64(data: &str, out: &mut Vec<u8>) -> Result<(), String> {
     out.clear();
     if base64_simd::STANDARD.decode_append(data, out).is_ok() {
@@ -362,7 +357,9 @@ pub(crate) enum Message<'a> {
     /// A JSON object as it stands in the payload, its quotes written `\"` and no other
     /// escape in it, checked into the layout by [`Layout::scan_escaped`]. Most records are
     /// like this, and a screen can turn most of them away from this layout without their
-    /// text ever being decoded.
+    /// text ever being decoded. The layout is lent mutably so that a record the screen admits
+    /// can have it moved to its decoded text ([`Layout::decode_escaped`]); the reader scans
+    /// the next record into it afresh.
     Escaped(&'a str, &'a mut Layout),
 }
 
@@ -623,10 +620,11 @@ impl<'a, 's> Reader<'a, 's> {
     /// value. `None` leaves the reader where it was, for the member-by-member reading (any
     /// other order, blanks, another kind of value), which gives the same answer.
     fn cloudwatch_head(&mut self) -> Option<(usize, usize)> {
+        const OPEN: &[u8] = br#"{"id":""#;
         let b = &self.b[self.i..];
-        let rest = b.strip_prefix(br#"{"id":""#)?;
+        let rest = b.strip_prefix(OPEN)?;
         let digits = leading_digits(rest);
-        let id = (self.i + 7, self.i + 7 + digits);
+        let id = (self.i + OPEN.len(), self.i + OPEN.len() + digits);
         let rest = rest[digits..].strip_prefix(br#"","timestamp":"#)?;
         let time = leading_digits(rest);
         // A JSON number has no leading zero; a long one is left to the check of its range.
@@ -1086,26 +1084,6 @@ mod tests {
                     &quoted[..cut]
                 );
             }
-        }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn a_block_without_some_bytes_keeps_the_rest_in_order() {
-        assert!(layout::compact::available(), "the shuffle needs SSSE3");
-        let block: [u8; 16] = *b"0123456789abcdef";
-        for leave in (0..=0xffffu32)
-            .step_by(7)
-            .chain([0, 0xffff, 0x8000, 0x0001])
-        {
-            let want: Vec<u8> = (0..16)
-                .filter(|k| leave & (1 << k) == 0)
-                .map(|k| block[k])
-                .collect();
-            let mut out = [0u8; 16];
-            // SAFETY: the processor has SSSE3 (asserted above).
-            let n = unsafe { layout::compact::without(&block, leave, &mut out) };
-            assert_eq!(&out[..n], &want[..], "{leave:016b}");
         }
     }
 
